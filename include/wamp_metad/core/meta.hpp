@@ -1,0 +1,73 @@
+// The Session Meta API's procedures as plain functions: arguments (already decoded into values) in, a
+// result payload or an error URI with a message out. The adapter only moves these across the wire.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "wamp_metad/core/registry.hpp"
+#include "wamp_metad/core/value.hpp"
+
+namespace wamp_metad::core {
+
+// A WAMP error: its URI and a human-readable message (sent as the ERROR's first positional argument).
+struct call_error {
+  std::string uri;
+  std::string message;
+};
+
+template <class T>
+class outcome {
+ public:
+  outcome(T v) : v_(std::move(v)) {}
+  outcome(call_error e) : v_(std::move(e)) {}
+  bool ok() const { return v_.index() == 0; }
+  const T& value() const { return std::get<0>(v_); }
+  T& value() { return std::get<0>(v_); }
+  const call_error& error() const { return std::get<1>(v_); }
+
+ private:
+  std::variant<T, call_error> v_;
+};
+
+// The payload of a successful call: Arguments and ArgumentsKw.
+struct call_result {
+  array args;
+  object kwargs;
+};
+
+// filter_authroles: nullopt = no filter (absent or null); a list = sessions whose authrole is in it. An empty
+// list matches nothing (as Crossbar does; nexus matches everything, the spec is silent).
+using authrole_filter = std::optional<std::vector<std::string>>;
+
+// Most authroles one filter may name: bounds the work a single call can ask for.
+inline constexpr std::size_t max_filter_authroles = 1024;
+
+// Reads filter_authroles from `[filter]` or kwarg `filter_authroles` (not both). Every other shape is
+// wamp.error.invalid_argument, with a message saying what was wrong.
+outcome<authrole_filter> parse_filter(const array& args, const object& kwargs);
+// Reads the session id of wamp.session.get: exactly one positional integer in [1, 2^53], no kwargs.
+outcome<session_id> parse_session_arg(const array& args, const object& kwargs);
+
+bool matches(const authrole_filter& filter, const std::string& authrole);
+
+std::uint64_t count_sessions(const registry& reg, const std::string& realm, const authrole_filter& filter);
+std::vector<session_id> list_sessions(const registry& reg, const std::string& realm,
+                                      const authrole_filter& filter);
+
+// Whole procedures: payload shapes exactly as the spec has them.
+outcome<call_result> call_count(const registry& reg, const std::string& realm, const array& args,
+                                const object& kwargs);                        // [n]
+outcome<call_result> call_list(const registry& reg, const std::string& realm, const array& args,
+                               const object& kwargs);                         // [[id, ...]]
+outcome<call_result> call_get(const registry& reg, const std::string& realm, const array& args,
+                              const object& kwargs);                          // [details]
+
+// The error wamp.session.get answers for an id the realm does not have (visible).
+call_error no_such_session(session_id id);
+
+}  // namespace wamp_metad::core

@@ -1,0 +1,93 @@
+// The mirror: every session the router reported, kept right by list-then-watch (a snapshot plus the ordered
+// hook stream; a duplicate is dropped, a gap or a new epoch asks for a resync). Pure state: the caller does
+// the I/O and decides when to fetch a snapshot.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wamp_metad/core/hooks.hpp"
+#include "wamp_metad/core/session.hpp"
+
+namespace wamp_metad::core {
+
+using record_ptr = std::shared_ptr<const session_record>;
+using realm_sessions = std::unordered_map<session_id, record_ptr>;
+
+// A session whose record in the mirror changed (appeared, went, or was replaced).
+struct change {
+  std::string realm;
+  session_id id;
+};
+
+class mirror {
+ public:
+  struct options {
+    // Hooks held while a snapshot is being fetched; past this the resync starts over.
+    std::size_t max_buffered_hooks = 1'000'000;
+  };
+
+  enum class status {
+    unsynced,  // no snapshot yet: hooks are buffered
+    syncing,   // a resync is under way: hooks are buffered, the old state still answers queries
+    live,      // hooks apply as they come
+  };
+
+  enum class verdict {
+    applied,     // the state changed or the hook was consistent with it
+    buffered,    // held until the snapshot arrives
+    duplicate,   // seq at or below the last applied one: dropped
+    gap,         // seq beyond last + 1: a hook was lost; resync
+    new_epoch,   // another epoch: the router restarted; resync
+    overflow,    // the buffer is full; resync
+  };
+
+  mirror() : mirror(options{}) {}
+  explicit mirror(options opts) : opts_(opts) {}
+
+  // Feeds one hook. Changed sessions are appended to `changed`. After gap, new_epoch or overflow the
+  // mirror is `syncing` and the caller must fetch a new snapshot. The buffer is emptied whenever a resync
+  // starts: every hook received so far was published before the snapshot the caller is about to ask for,
+  // so that snapshot already holds its effect.
+  verdict on_hook(hook_event ev, std::vector<change>& changed);
+
+  // Starts a resync without a fault seen in the stream (a reconnect, a periodic reconciliation).
+  void begin_resync();
+
+  // Replaces the state with a complete snapshot, then replays the buffered hooks that follow it. Returns
+  // `applied`, or gap / new_epoch when the buffered hooks do not continue the snapshot (the mirror stays
+  // `syncing`; fetch another). Every session whose record differs from before lands in `changed`.
+  verdict on_snapshot(snapshot snap, std::vector<change>& changed);
+
+  status state() const { return status_; }
+  // The position of the last applied hook (or snapshot); nullopt when the router sends none.
+  const std::optional<hook_position>& position() const { return position_; }
+  // True when the mirror has applied everything up to `p` (same epoch, seq at or past it).
+  bool has_reached(const hook_position& p) const;
+
+  const realm_sessions* sessions(const std::string& realm) const;
+  const std::unordered_map<std::string, realm_sessions>& realms() const { return realms_; }
+  std::size_t size() const { return size_; }
+  std::size_t buffered() const { return buffer_.size(); }
+  // Counts the resyncs started; a snapshot fetched across a change of it is stale.
+  std::uint64_t generation() const { return generation_; }
+
+ private:
+  void apply(hook_event& ev, std::vector<change>& changed);
+  void start_syncing();
+
+  options opts_;
+  status status_ = status::unsynced;
+  std::optional<hook_position> position_;
+  std::unordered_map<std::string, realm_sessions> realms_;
+  std::size_t size_ = 0;
+  std::deque<hook_event> buffer_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace wamp_metad::core

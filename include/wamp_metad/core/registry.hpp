@@ -1,0 +1,113 @@
+// The registry: the mirror of every session plus, for each served realm, what that realm's subscribers
+// have been told. Every change to the mirror is turned into the on_join / on_leave events that bring what a
+// realm was told back in line with the mirror. One mechanism serves live hooks, a resync after a fault and a
+// served link that comes back: diff "told" against "true" for the sessions that changed.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "wamp_metad/core/hooks.hpp"
+#include "wamp_metad/core/mirror.hpp"
+
+namespace wamp_metad::core {
+
+struct meta_event {
+  enum class kind { join, leave };
+  kind what = kind::join;
+  std::string realm;
+  record_ptr session;  // for leave: the record the realm was told at join time (authid, authrole)
+};
+
+class registry {
+ public:
+  struct options {
+    // Sessions with these authroles are never counted, listed, got or announced (wamp-metad's own role).
+    std::vector<std::string> hidden_authroles;
+    // Serve every realm that shows up in the mirror (see take_new_realms()).
+    bool serve_all_realms = false;
+    // Realms never served even with serve_all_realms (the router's internal realm).
+    std::vector<std::string> never_serve;
+    mirror::options mirror_options;
+  };
+
+  registry() : registry(options{}) {}
+  explicit registry(options opts);
+
+  // --- input from the router (see mirror). Events for online served realms are appended to `out`.
+  mirror::verdict on_hook(hook_event ev, std::vector<meta_event>& out);
+  void begin_resync() { mirror_.begin_resync(); }
+  mirror::verdict on_snapshot(snapshot snap, std::vector<meta_event>& out);
+
+  // --- visibility
+  // Hides one session (wamp-metad's own links). Undone when the session leaves the mirror.
+  void hide_session(session_id id, std::vector<meta_event>& out);
+  bool visible(const session_record& s) const;
+
+  // --- served realms
+  // Starts serving `realm` (offline until set_online). Before the first snapshot, the first snapshot becomes
+  // the realm's silent baseline; later, the realm starts from what the mirror holds now: existing sessions
+  // are not announced, sessions that come after are.
+  void serve(const std::string& realm);
+  void unserve(const std::string& realm);
+  bool serves(const std::string& realm) const { return views_.count(realm) != 0; }
+  std::vector<std::string> served_realms() const;
+  // With serve_all_realms: realms seen for the first time since the last call (already served, offline).
+  std::vector<std::string> take_new_realms();
+
+  // A served realm's link is up (events flow) or down (changes accumulate and are told when it is back).
+  // Going online publishes what the realm missed. Going offline also re-tells, once back, every event
+  // published since the last confirm(): they may not have reached the router.
+  void set_online(const std::string& realm, bool online, std::vector<meta_event>& out);
+  // Everything published to `realm` so far is known to have reached the router.
+  void confirm(const std::string& realm);
+
+  // --- queries (visible sessions of one realm only)
+  const mirror& truth() const { return mirror_; }
+  const session_record* find(const std::string& realm, session_id id) const;
+  template <class F>
+  void for_each_visible(const std::string& realm, F&& f) const {
+    const realm_sessions* sessions = mirror_.sessions(realm);
+    if (!sessions) return;
+    for (const auto& [id, rec] : *sessions)
+      if (visible(*rec)) f(*rec);
+  }
+  std::size_t told_count(const std::string& realm) const;
+
+ private:
+  struct view {
+    bool baselined = false;
+    bool online = false;
+    std::unordered_map<session_id, record_ptr> told;
+    std::unordered_set<session_id> dirty;  // changed while offline
+    // Last record published per session since the last confirm (what a lost link may have dropped).
+    std::unordered_map<session_id, record_ptr> unconfirmed;
+    // Sessions whose last event may be lost: told again, whatever `told` says.
+    std::unordered_map<session_id, record_ptr> uncertain;
+  };
+
+  void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out);
+  void converge(const std::string& realm, view& v, session_id id, std::vector<meta_event>& out);
+  void announce(const std::string& realm, view& v, meta_event::kind what, record_ptr rec,
+                std::vector<meta_event>& out);
+  void baseline(const std::string& realm, view& v);
+  record_ptr visible_record(const std::string& realm, session_id id) const;
+  void maybe_auto_serve(const std::string& realm);
+
+  options opts_;
+  mirror mirror_;
+  std::set<std::string> hidden_roles_;
+  std::unordered_set<session_id> hidden_ids_;
+  std::map<std::string, view> views_;
+  std::vector<std::string> new_realms_;
+  bool synced_once_ = false;
+};
+
+}  // namespace wamp_metad::core

@@ -1,0 +1,196 @@
+#include "wamp_metad/core/registry.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace wamp_metad::core {
+
+registry::registry(options opts)
+    : opts_(std::move(opts)),
+      mirror_(opts_.mirror_options),
+      hidden_roles_(opts_.hidden_authroles.begin(), opts_.hidden_authroles.end()) {}
+
+bool registry::visible(const session_record& s) const {
+  return hidden_ids_.count(s.id) == 0 && hidden_roles_.count(s.authrole) == 0;
+}
+
+record_ptr registry::visible_record(const std::string& realm, session_id id) const {
+  const realm_sessions* sessions = mirror_.sessions(realm);
+  if (!sessions) return nullptr;
+  auto it = sessions->find(id);
+  if (it == sessions->end() || !visible(*it->second)) return nullptr;
+  return it->second;
+}
+
+const session_record* registry::find(const std::string& realm, session_id id) const {
+  return visible_record(realm, id).get();
+}
+
+mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
+  std::vector<change> changes;
+  const mirror::verdict verdict = mirror_.on_hook(std::move(ev), changes);
+  dispatch(changes, out);
+  return verdict;
+}
+
+mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& out) {
+  const bool first = !synced_once_;
+  std::vector<change> changes;
+  const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap), changes);
+  if (first && opts_.serve_all_realms) {
+    for (const auto& [realm, sessions] : mirror_.realms()) maybe_auto_serve(realm);
+  }
+  synced_once_ = true;
+  // Realms served before the first snapshot take it as their baseline: nothing is announced for sessions
+  // that were there before wamp-metad started.
+  for (auto& [realm, v] : views_)
+    if (!v.baselined) baseline(realm, v);
+  dispatch(changes, out);
+  return verdict;
+}
+
+void registry::dispatch(const std::vector<change>& changes, std::vector<meta_event>& out) {
+  for (const change& c : changes) {
+    if (!hidden_ids_.empty() && hidden_ids_.count(c.id) != 0) {
+      const realm_sessions* sessions = mirror_.sessions(c.realm);
+      if (!sessions || sessions->count(c.id) == 0) hidden_ids_.erase(c.id);  // gone: forget it
+    }
+    auto it = views_.find(c.realm);
+    if (it == views_.end()) {
+      if (!opts_.serve_all_realms || !synced_once_) continue;
+      maybe_auto_serve(c.realm);
+      it = views_.find(c.realm);
+      if (it == views_.end()) continue;
+    }
+    view& v = it->second;
+    if (!v.baselined) continue;
+    if (v.online)
+      converge(c.realm, v, c.id, out);
+    else
+      v.dirty.insert(c.id);
+  }
+}
+
+void registry::maybe_auto_serve(const std::string& realm) {
+  if (views_.count(realm) != 0) return;
+  if (std::find(opts_.never_serve.begin(), opts_.never_serve.end(), realm) != opts_.never_serve.end()) return;
+  // A realm first seen in the first snapshot takes it as its silent baseline (on_snapshot does that); one
+  // that appears later starts empty, so that the sessions that made it appear are announced.
+  views_[realm].baselined = synced_once_;
+  new_realms_.push_back(realm);
+}
+
+void registry::baseline(const std::string& realm, view& v) {
+  v.told.clear();
+  v.dirty.clear();
+  if (const realm_sessions* sessions = mirror_.sessions(realm)) {
+    for (const auto& [id, rec] : *sessions)
+      if (visible(*rec)) v.told.emplace(id, rec);
+  }
+  v.baselined = true;
+}
+
+void registry::serve(const std::string& realm) {
+  if (views_.count(realm) != 0) return;
+  view& v = views_[realm];
+  if (synced_once_) baseline(realm, v);
+}
+
+void registry::unserve(const std::string& realm) { views_.erase(realm); }
+
+std::vector<std::string> registry::served_realms() const {
+  std::vector<std::string> names;
+  names.reserve(views_.size());
+  for (const auto& [realm, v] : views_) names.push_back(realm);
+  return names;
+}
+
+std::vector<std::string> registry::take_new_realms() {
+  std::vector<std::string> names;
+  names.swap(new_realms_);
+  return names;
+}
+
+void registry::set_online(const std::string& realm, bool online, std::vector<meta_event>& out) {
+  auto it = views_.find(realm);
+  if (it == views_.end()) return;
+  view& v = it->second;
+  if (!online) {
+    v.online = false;
+    for (auto& [id, rec] : v.unconfirmed) v.uncertain.emplace(id, std::move(rec));
+    v.unconfirmed.clear();
+    return;
+  }
+  v.online = true;
+  if (!v.baselined) return;
+  std::vector<session_id> ids;
+  ids.reserve(v.uncertain.size() + v.dirty.size());
+  for (const auto& [id, rec] : v.uncertain) ids.push_back(id);
+  for (session_id id : v.dirty)
+    if (v.uncertain.count(id) == 0) ids.push_back(id);
+  v.dirty.clear();
+  for (session_id id : ids) converge(realm, v, id, out);
+}
+
+void registry::confirm(const std::string& realm) {
+  auto it = views_.find(realm);
+  if (it != views_.end()) it->second.unconfirmed.clear();
+}
+
+void registry::hide_session(session_id id, std::vector<meta_event>& out) {
+  hidden_ids_.insert(id);
+  for (auto& [realm, v] : views_) {
+    if (v.told.count(id) == 0) continue;
+    if (v.online)
+      converge(realm, v, id, out);
+    else
+      v.dirty.insert(id);
+  }
+}
+
+std::size_t registry::told_count(const std::string& realm) const {
+  auto it = views_.find(realm);
+  return it == views_.end() ? 0 : it->second.told.size();
+}
+
+void registry::announce(const std::string& realm, view& v, meta_event::kind what, record_ptr rec,
+                        std::vector<meta_event>& out) {
+  const session_id id = rec->id;
+  if (what == meta_event::kind::join)
+    v.told[id] = rec;
+  else
+    v.told.erase(id);
+  v.unconfirmed[id] = rec;
+  out.push_back(meta_event{what, realm, std::move(rec)});
+}
+
+// Makes what `realm` was told about `id` equal to the mirror, announcing the difference: the old record
+// leaves before a replacing one joins, so no subscriber sees a session's on_leave after its new on_join.
+void registry::converge(const std::string& realm, view& v, session_id id, std::vector<meta_event>& out) {
+  record_ptr truth = visible_record(realm, id);
+  auto told_it = v.told.find(id);
+  record_ptr told = told_it == v.told.end() ? nullptr : told_it->second;
+
+  auto uncertain = v.uncertain.find(id);
+  if (uncertain != v.uncertain.end()) {
+    // The subscribers' view of this session is unknown: tell its final state again.
+    record_ptr last = std::move(uncertain->second);
+    v.uncertain.erase(uncertain);
+    if (truth) {
+      if (told && *told != *truth) announce(realm, v, meta_event::kind::leave, told, out);
+      announce(realm, v, meta_event::kind::join, truth, out);
+    } else {
+      announce(realm, v, meta_event::kind::leave, told ? told : last, out);
+    }
+    return;
+  }
+
+  if (told && truth && (told == truth || *told == *truth)) {
+    told_it->second = truth;
+    return;
+  }
+  if (told) announce(realm, v, meta_event::kind::leave, told, out);
+  if (truth) announce(realm, v, meta_event::kind::join, truth, out);
+}
+
+}  // namespace wamp_metad::core

@@ -1,0 +1,54 @@
+// Builders shared by the unit tests.
+#pragma once
+
+#include <string>
+
+#include "wamp_metad/core/hooks.hpp"
+#include "wamp_metad/core/registry.hpp"
+
+namespace test_support {
+
+namespace core = wamp_metad::core;
+
+inline core::session_record rec(const std::string& realm, std::uint64_t id, const std::string& authrole = "user",
+                                const std::string& authid = "") {
+  core::session_record s;
+  s.realm = realm;
+  s.id = core::session_id{id};
+  s.authid = authid.empty() ? "a" + std::to_string(id) : authid;
+  s.authrole = authrole;
+  s.authmethod = "ticket";
+  s.authprovider = "static";
+  s.transport = {"websocket", "json", "tcp4:127.0.0.1:" + std::to_string(1000 + id % 60000)};
+  return s;
+}
+
+inline core::hook_event joined(const core::session_record& s, std::uint64_t seq, const std::string& epoch = "e1") {
+  return core::hook_event{core::hook_kind::joined, s, core::hook_position{epoch, seq}};
+}
+
+// A left hook as a router may send it: realm and id only, no auth fields.
+inline core::hook_event left(const std::string& realm, std::uint64_t id, std::uint64_t seq,
+                             const std::string& epoch = "e1") {
+  core::session_record s;
+  s.realm = realm;
+  s.id = core::session_id{id};
+  return core::hook_event{core::hook_kind::left, s, core::hook_position{epoch, seq}};
+}
+
+inline core::snapshot snap(std::vector<core::session_record> sessions, std::uint64_t seq,
+                           const std::string& epoch = "e1") {
+  return core::snapshot{core::hook_position{epoch, seq}, std::move(sessions)};
+}
+
+// "+12" for a join of session 12, "-12" for a leave: compact event traces for assertions.
+inline std::string trace(const std::vector<core::meta_event>& events) {
+  std::string out;
+  for (const auto& e : events) {
+    if (!out.empty()) out += ' ';
+    out += (e.what == core::meta_event::kind::join ? "+" : "-") + std::to_string(e.session->id.value);
+  }
+  return out;
+}
+
+}  // namespace test_support

@@ -1,0 +1,252 @@
+// Randomized model test: thousands of random runs of a router (joins, leaves, restarts), a lossy hook
+// channel (drops, duplicates), snapshots fetched while hooks keep coming, and served links that go down
+// and come back, losing a suffix of what they published. After each run the registry must agree with a
+// trivially correct model of the router, and every realm's subscriber, who knows only the events it
+// received, must see exactly the visible sessions and never a session's on_join after its on_leave.
+#include <boost/test/unit_test.hpp>
+
+#include <deque>
+#include <map>
+#include <random>
+#include <set>
+
+#include "support.hpp"
+#include "wamp_metad/core/registry.hpp"
+
+using namespace wamp_metad::core;
+
+namespace {
+
+const std::vector<std::string> realms{"r1", "r2", "r3"};
+const std::vector<std::string> roles{"user", "admin", "metad"};
+
+struct router_model {
+  std::string epoch = "e0";
+  int epochs = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, session_record> sessions;
+
+  snapshot take_snapshot() const {
+    snapshot s{hook_position{epoch, seq}, {}};
+    for (const auto& [id, r] : sessions) s.sessions.push_back(r);
+    return s;
+  }
+};
+
+struct subscriber {
+  std::set<std::uint64_t> view;
+  std::set<std::uint64_t> left_ids;
+  std::string violation;
+
+  void receive(const meta_event& e) {
+    const std::uint64_t id = e.session->id.value;
+    if (e.what == meta_event::kind::join) {
+      if (left_ids.count(id) && violation.empty()) violation = "on_join after on_leave for " + std::to_string(id);
+      view.insert(id);
+    } else {
+      view.erase(id);
+      left_ids.insert(id);
+    }
+  }
+};
+
+struct served_link {
+  bool online = true;
+  std::vector<meta_event> unconfirmed;  // published, not yet known to have reached the router
+};
+
+struct run {
+  std::mt19937_64 rng;
+  router_model router;
+  registry reg;
+  std::deque<hook_event> channel;
+  std::optional<snapshot> inflight;
+  std::size_t inflight_after = 0;  // the snapshot's answer comes after this many more hooks
+  std::map<std::string, subscriber> subs;
+  std::map<std::string, served_link> links;
+  bool baselined = false;
+
+  explicit run(std::uint64_t seed) : rng(seed), reg(make_options()) {
+    std::vector<meta_event> out;
+    for (const auto& r : realms) {
+      reg.serve(r);
+      reg.set_online(r, true, out);
+    }
+  }
+
+  static registry::options make_options() {
+    registry::options o;
+    o.hidden_authroles = {"metad"};
+    o.mirror_options.max_buffered_hooks = 40;
+    return o;
+  }
+
+  bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
+  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); }
+
+  void publish(std::vector<meta_event>& out) {
+    for (auto& e : out) links[e.realm].unconfirmed.push_back(std::move(e));
+    out.clear();
+  }
+
+  void router_hook(hook_kind kind, const session_record& s) {
+    hook_event ev{kind, s, hook_position{router.epoch, ++router.seq}};
+    if (kind == hook_kind::left) ev.session.authid.clear(), ev.session.authrole.clear();
+    channel.push_back(std::move(ev));
+  }
+
+  void feed(hook_event ev) {
+    std::vector<meta_event> out;
+    reg.on_hook(std::move(ev), out);
+    publish(out);
+  }
+
+  void step(bool faults) {
+    const std::size_t what = pick(100);
+    std::vector<meta_event> out;
+    if (what < 25) {  // a session joins
+      session_record s = test_support::rec(realms[pick(realms.size())], router.next_id++, roles[pick(roles.size())]);
+      router.sessions[s.id.value] = s;
+      router_hook(hook_kind::joined, s);
+    } else if (what < 40) {  // a session leaves
+      if (router.sessions.empty()) return;
+      auto it = std::next(router.sessions.begin(), static_cast<long>(pick(router.sessions.size())));
+      router_hook(hook_kind::left, it->second);
+      router.sessions.erase(it);
+    } else if (what < 75) {  // the channel delivers a hook
+      if (channel.empty()) return;
+      hook_event ev = channel.front();
+      channel.pop_front();
+      if (inflight_after > 0) --inflight_after;
+      if (faults && chance(0.04)) return;  // lost
+      if (faults && chance(0.04)) feed(ev);  // duplicated
+      feed(std::move(ev));
+    } else if (what < 85) {  // the sidecar asks for a snapshot / the answer arrives
+      snapshot_step();
+    } else if (what < 88 && faults) {  // the router restarts: its old stream is gone
+      router.epoch = "e" + std::to_string(++router.epochs);
+      router.seq = 0;
+      router.sessions.clear();
+      channel.clear();
+      inflight.reset();
+      reg.begin_resync();
+    } else if (what < 93 && faults) {  // a served link goes down, losing a suffix of its unconfirmed events
+      const std::string& r = realms[pick(realms.size())];
+      served_link& l = links[r];
+      if (!l.online) return;
+      const std::size_t kept = l.unconfirmed.empty() ? 0 : pick(l.unconfirmed.size() + 1);
+      for (std::size_t i = 0; i < kept; ++i) subs[r].receive(l.unconfirmed[i]);
+      l.unconfirmed.clear();
+      l.online = false;
+      reg.set_online(r, false, out);
+      publish(out);
+    } else if (what < 97) {  // a served link comes back
+      const std::string& r = realms[pick(realms.size())];
+      if (links[r].online) return;
+      links[r].online = true;
+      reg.set_online(r, true, out);
+      publish(out);
+    } else {  // a heartbeat confirms what a link published
+      const std::string& r = realms[pick(realms.size())];
+      confirm(r);
+    }
+  }
+
+  void confirm(const std::string& r) {
+    served_link& l = links[r];
+    if (!l.online) return;
+    for (const auto& e : l.unconfirmed) subs[r].receive(e);
+    l.unconfirmed.clear();
+    reg.confirm(r);
+  }
+
+  void snapshot_step() {
+    std::vector<meta_event> out;
+    if (!inflight) {
+      if (reg.truth().state() == mirror::status::live) return;
+      inflight = router.take_snapshot();
+      inflight_after = channel.size();  // the answer follows the hooks already on the wire
+      return;
+    }
+    if (inflight_after > 0) return;
+    snapshot s = std::move(*inflight);
+    inflight.reset();
+    const bool first = !baselined;
+    reg.on_snapshot(std::move(s), out);
+    publish(out);
+    if (first) {
+      // The first snapshot is every realm's silent baseline: subscribers start from what it holds.
+      baselined = true;
+      for (const auto& realm : realms)
+        reg.for_each_visible(realm, [&](const session_record& rec) { subs[realm].view.insert(rec.id.value); });
+    }
+  }
+
+  // The end: no more faults, every link up, the channel drained, and a sync barrier (the router's position
+  // against the mirror's, as the heartbeat does) that resyncs when the last hook was lost unnoticed.
+  void settle() {
+    std::vector<meta_event> out;
+    for (const auto& r : realms) {
+      if (!links[r].online) {
+        links[r].online = true;
+        reg.set_online(r, true, out);
+        publish(out);
+      }
+    }
+    for (int round = 0; round < 10; ++round) {
+      while (!channel.empty()) {
+        feed(channel.front());
+        channel.pop_front();
+      }
+      inflight_after = 0;
+      if (inflight) snapshot_step();
+      const auto& pos = reg.truth().position();
+      const bool behind = !pos || pos->epoch != router.epoch || pos->seq != router.seq;
+      if (reg.truth().state() == mirror::status::live && !behind) break;
+      if (reg.truth().state() == mirror::status::live) reg.begin_resync();
+      snapshot_step();
+      snapshot_step();
+    }
+    for (const auto& r : realms) confirm(r);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(model)
+
+BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
+  const int runs = 3000;
+  int faults_seen = 0;
+  for (int seed = 1; seed <= runs; ++seed) {
+    run r(static_cast<std::uint64_t>(seed));
+    // A start-up snapshot, as the adapter fetches after subscribing.
+    r.snapshot_step();
+    const int steps = 50 + static_cast<int>(r.pick(250));
+    for (int i = 0; i < steps; ++i) r.step(true);
+    faults_seen += r.router.epochs;
+    r.settle();
+
+    const mirror& m = r.reg.truth();
+    BOOST_REQUIRE_MESSAGE(m.state() == mirror::status::live, "seed " << seed << ": not live after settling");
+    BOOST_REQUIRE_MESSAGE(m.size() == r.router.sessions.size(),
+                          "seed " << seed << ": mirror has " << m.size() << ", router " << r.router.sessions.size());
+    for (const auto& [id, s] : r.router.sessions) {
+      const realm_sessions* rs = m.sessions(s.realm);
+      BOOST_REQUIRE_MESSAGE(rs && rs->count(s.id) && *rs->at(s.id) == s, "seed " << seed << ": session " << id);
+    }
+    for (const auto& realm : realms) {
+      std::set<std::uint64_t> visible;
+      for (const auto& [id, s] : r.router.sessions)
+        if (s.realm == realm && s.authrole != "metad") visible.insert(id);
+      const subscriber& sub = r.subs[realm];
+      BOOST_REQUIRE_MESSAGE(sub.violation.empty(), "seed " << seed << " realm " << realm << ": " << sub.violation);
+      BOOST_REQUIRE_MESSAGE(sub.view == visible, "seed " << seed << " realm " << realm << ": subscriber sees "
+                                                         << sub.view.size() << ", truth " << visible.size());
+    }
+  }
+  BOOST_TEST(faults_seen > 100);  // the runs did exercise restarts
+}
+
+BOOST_AUTO_TEST_SUITE_END()
