@@ -1,0 +1,42 @@
+// Strict decoding of msgpack data (as the WAMP client library hands it over) into core types. Every
+// malformed input gives an error value saying what is wrong and where; nothing here throws or trusts sizes.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <msgpack.hpp>
+
+#include "wamp_metad/core/hooks.hpp"
+#include "wamp_metad/core/meta.hpp"
+#include "wamp_metad/core/value.hpp"
+
+namespace wamp_metad::protocol {
+
+struct limits {
+  std::size_t max_string = 64 * 1024;  // bytes in any one string or binary
+  std::size_t max_depth = 32;          // nesting of lists and dicts
+  std::size_t max_nodes = 100'000;     // values in one converted payload (call arguments, one authextra)
+};
+
+template <class T>
+using decoded = core::outcome<T>;  // errors carry wamp.error.invalid_argument and a message
+
+// Any msgpack value into a core value, within the limits. Dict keys must be strings.
+decoded<core::value> to_value(const msgpack::object& obj, const limits& lim = {});
+
+// A message's Arguments / ArgumentsKw: a list / a dict of string keys; nil (absent) reads as empty.
+decoded<core::array> to_args(const msgpack::object& args, const limits& lim = {});
+decoded<core::object> to_kwargs(const msgpack::object& kwargs, const limits& lim = {});
+
+// router.session.joined / router.session.left: Arguments [info].
+decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args,
+                                      const limits& lim = {});
+// One session info dict (as in hooks and snapshot pages; the position keys are read separately).
+decoded<core::session_record> decode_session_info(const msgpack::object& info, const limits& lim = {});
+// router.session.snapshot's result Arguments: [{epoch, seq, sessions: [info, ...], next_cursor?}].
+decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, const limits& lim = {});
+// router.session.sync's result Arguments: [epoch, seq].
+decoded<core::hook_position> decode_sync(const msgpack::object& args, const limits& lim = {});
+
+}  // namespace wamp_metad::protocol

@@ -1,0 +1,368 @@
+#include "wamp_metad/protocol/decode.hpp"
+
+#include <cmath>
+#include <string_view>
+
+#include "wamp_metad/core/uris.hpp"
+
+namespace wamp_metad::protocol {
+namespace {
+
+using core::call_error;
+
+call_error fail(std::string message) { return call_error{uri::invalid_argument, std::move(message)}; }
+
+const char* kind_name(const msgpack::object& o) {
+  switch (o.type) {
+    case msgpack::type::NIL: return "nil";
+    case msgpack::type::BOOLEAN: return "boolean";
+    case msgpack::type::POSITIVE_INTEGER:
+    case msgpack::type::NEGATIVE_INTEGER: return "integer";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: return "float";
+    case msgpack::type::STR: return "string";
+    case msgpack::type::BIN: return "binary";
+    case msgpack::type::ARRAY: return "list";
+    case msgpack::type::MAP: return "dict";
+    case msgpack::type::EXT: return "extension";
+  }
+  return "unknown";
+}
+
+struct converter {
+  const limits& lim;
+  std::size_t nodes = 0;
+
+  // Converts `o` into `out`; on failure returns false and fills `err` (with `where` naming the place).
+  bool run(const msgpack::object& o, core::value& out, std::size_t depth, const std::string& where,
+           std::string& err) {
+    if (++nodes > lim.max_nodes) {
+      err = where + ": more than " + std::to_string(lim.max_nodes) + " values";
+      return false;
+    }
+    switch (o.type) {
+      case msgpack::type::NIL: out = core::value{}; return true;
+      case msgpack::type::BOOLEAN: out = core::value{o.via.boolean}; return true;
+      case msgpack::type::POSITIVE_INTEGER: out = core::value{static_cast<std::uint64_t>(o.via.u64)}; return true;
+      case msgpack::type::NEGATIVE_INTEGER: out = core::value{static_cast<std::int64_t>(o.via.i64)}; return true;
+      case msgpack::type::FLOAT32:
+      case msgpack::type::FLOAT64: out = core::value{o.via.f64}; return true;
+      case msgpack::type::STR:
+        if (o.via.str.size > lim.max_string) {
+          err = where + ": string of " + std::to_string(o.via.str.size) + " bytes, more than " +
+                std::to_string(lim.max_string);
+          return false;
+        }
+        out = core::value{std::string(o.via.str.ptr, o.via.str.size)};
+        return true;
+      case msgpack::type::BIN: {
+        if (o.via.bin.size > lim.max_string) {
+          err = where + ": binary of " + std::to_string(o.via.bin.size) + " bytes, more than " +
+                std::to_string(lim.max_string);
+          return false;
+        }
+        const auto* p = reinterpret_cast<const std::uint8_t*>(o.via.bin.ptr);
+        out = core::value{core::binary{std::vector<std::uint8_t>(p, p + o.via.bin.size)}};
+        return true;
+      }
+      case msgpack::type::ARRAY: {
+        if (depth >= lim.max_depth) {
+          err = where + ": nested deeper than " + std::to_string(lim.max_depth);
+          return false;
+        }
+        if (o.via.array.size > lim.max_nodes - nodes) {
+          err = where + ": list of " + std::to_string(o.via.array.size) + " items, more than allowed";
+          return false;
+        }
+        core::array a;
+        a.resize(o.via.array.size);
+        for (std::uint32_t i = 0; i < o.via.array.size; ++i)
+          if (!run(o.via.array.ptr[i], a[i], depth + 1, where + "[" + std::to_string(i) + "]", err)) return false;
+        out = core::value{std::move(a)};
+        return true;
+      }
+      case msgpack::type::MAP: {
+        if (depth >= lim.max_depth) {
+          err = where + ": nested deeper than " + std::to_string(lim.max_depth);
+          return false;
+        }
+        if (o.via.map.size > lim.max_nodes - nodes) {
+          err = where + ": dict of " + std::to_string(o.via.map.size) + " entries, more than allowed";
+          return false;
+        }
+        core::object m;
+        m.reserve(o.via.map.size);
+        for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+          const auto& kv = o.via.map.ptr[i];
+          if (kv.key.type != msgpack::type::STR) {
+            err = where + ": dict key of type " + kind_name(kv.key) + " (keys must be strings)";
+            return false;
+          }
+          if (kv.key.via.str.size > lim.max_string) {
+            err = where + ": dict key longer than " + std::to_string(lim.max_string) + " bytes";
+            return false;
+          }
+          std::string key(kv.key.via.str.ptr, kv.key.via.str.size);
+          core::value v;
+          if (!run(kv.val, v, depth + 1, where + "." + key.substr(0, 64), err)) return false;
+          m.emplace_back(std::move(key), std::move(v));
+        }
+        out = core::value{std::move(m)};
+        return true;
+      }
+      case msgpack::type::EXT: err = where + ": msgpack extension types are not accepted"; return false;
+    }
+    err = where + ": unknown msgpack type";
+    return false;
+  }
+};
+
+std::string_view key_of(const msgpack::object_kv& kv) {
+  return kv.key.type == msgpack::type::STR ? std::string_view(kv.key.via.str.ptr, kv.key.via.str.size)
+                                           : std::string_view();
+}
+
+// Reads a string field; nil reads as "" (the field is optional).
+bool read_string(const msgpack::object& o, const limits& lim, std::string& out, const std::string& where,
+                 std::string& err) {
+  if (o.type == msgpack::type::NIL) {
+    out.clear();
+    return true;
+  }
+  if (o.type != msgpack::type::STR) {
+    err = where + " must be a string, got " + kind_name(o);
+    return false;
+  }
+  if (o.via.str.size > lim.max_string) {
+    err = where + " is " + std::to_string(o.via.str.size) + " bytes long, more than " + std::to_string(lim.max_string);
+    return false;
+  }
+  out.assign(o.via.str.ptr, o.via.str.size);
+  return true;
+}
+
+bool read_id(const msgpack::object& o, std::uint64_t& out, const std::string& where, std::string& err) {
+  if (o.type == msgpack::type::POSITIVE_INTEGER && core::session_id::valid(o.via.u64)) {
+    out = o.via.u64;
+    return true;
+  }
+  if ((o.type == msgpack::type::FLOAT64 || o.type == msgpack::type::FLOAT32) && o.via.f64 >= 1 &&
+      o.via.f64 <= static_cast<double>(core::max_wamp_id) && std::floor(o.via.f64) == o.via.f64) {
+    out = static_cast<std::uint64_t>(o.via.f64);  // an encoder that writes large integers as float64
+    return true;
+  }
+  if (o.type == msgpack::type::POSITIVE_INTEGER || o.type == msgpack::type::NEGATIVE_INTEGER)
+    err = where + " must be an id from 1 to 2^53, got " +
+          (o.type == msgpack::type::NEGATIVE_INTEGER ? std::to_string(o.via.i64) : std::to_string(o.via.u64));
+  else
+    err = where + " must be an id from 1 to 2^53, got " + kind_name(o);
+  return false;
+}
+
+// Reads the optional epoch/seq pair found in `map` (a hook's info, a snapshot page).
+bool read_position(const msgpack::object& map, const limits& lim, std::optional<core::hook_position>& out,
+                   const std::string& where, std::string& err) {
+  const msgpack::object* epoch = nullptr;
+  const msgpack::object* seq = nullptr;
+  for (std::uint32_t i = 0; i < map.via.map.size; ++i) {
+    const auto k = key_of(map.via.map.ptr[i]);
+    if (k == "epoch") epoch = &map.via.map.ptr[i].val;
+    if (k == "seq") seq = &map.via.map.ptr[i].val;
+  }
+  if (epoch && epoch->type == msgpack::type::NIL) epoch = nullptr;
+  if (seq && seq->type == msgpack::type::NIL) seq = nullptr;
+  if (!epoch && !seq) {
+    out.reset();
+    return true;
+  }
+  if (!epoch || !seq) {
+    err = where + " has " + (epoch ? "epoch" : "seq") + " without " + (epoch ? "seq" : "epoch");
+    return false;
+  }
+  core::hook_position p;
+  if (!read_string(*epoch, lim, p.epoch, where + ".epoch", err)) return false;
+  if (p.epoch.empty()) {
+    err = where + ".epoch must not be empty";
+    return false;
+  }
+  if (seq->type != msgpack::type::POSITIVE_INTEGER) {
+    err = where + ".seq must be a non-negative integer, got " + kind_name(*seq);
+    return false;
+  }
+  p.seq = seq->via.u64;
+  out = std::move(p);
+  return true;
+}
+
+bool session_info(const msgpack::object& info, const limits& lim, core::session_record& s, const std::string& where,
+                  std::string& err) {
+  if (info.type != msgpack::type::MAP) {
+    err = where + " must be a dict, got " + kind_name(info);
+    return false;
+  }
+  bool have_realm = false;
+  bool have_session = false;
+  for (std::uint32_t i = 0; i < info.via.map.size; ++i) {
+    const auto& kv = info.via.map.ptr[i];
+    if (kv.key.type != msgpack::type::STR) {
+      err = where + " has a key of type " + kind_name(kv.key) + " (keys must be strings)";
+      return false;
+    }
+    const auto k = key_of(kv);
+    const std::string at = where + "." + std::string(k.substr(0, 64));
+    bool ok = true;
+    if (k == "realm") {
+      ok = read_string(kv.val, lim, s.realm, at, err);
+      have_realm = ok && !s.realm.empty();
+      if (ok && !have_realm) {
+        err = at + " must not be empty";
+        return false;
+      }
+    } else if (k == "session") {
+      ok = read_id(kv.val, s.id.value, at, err);
+      have_session = ok;
+    } else if (k == "authid") {
+      ok = read_string(kv.val, lim, s.authid, at, err);
+    } else if (k == "authrole") {
+      ok = read_string(kv.val, lim, s.authrole, at, err);
+    } else if (k == "authmethod") {
+      ok = read_string(kv.val, lim, s.authmethod, at, err);
+    } else if (k == "authprovider") {
+      ok = read_string(kv.val, lim, s.authprovider, at, err);
+    } else if (k == "authextra") {
+      if (kv.val.type != msgpack::type::NIL) {
+        converter c{lim};
+        core::value v;
+        ok = c.run(kv.val, v, 0, at, err);
+        if (ok) s.authextra = std::move(v);
+      }
+    } else if (k == "transport") {
+      if (kv.val.type == msgpack::type::NIL) continue;
+      if (kv.val.type != msgpack::type::MAP) {
+        err = at + " must be a dict, got " + kind_name(kv.val);
+        return false;
+      }
+      // Only type, serializer and peer are kept: whatever else a router puts there (HTTP headers, cookies,
+      // tickets) never reaches a client.
+      for (std::uint32_t j = 0; j < kv.val.via.map.size && ok; ++j) {
+        const auto& t = kv.val.via.map.ptr[j];
+        const auto tk = key_of(t);
+        if (tk == "type") ok = read_string(t.val, lim, s.transport.type, at + ".type", err);
+        if (tk == "serializer") ok = read_string(t.val, lim, s.transport.serializer, at + ".serializer", err);
+        if (tk == "peer") ok = read_string(t.val, lim, s.transport.peer, at + ".peer", err);
+      }
+    }
+    if (!ok) return false;
+  }
+  if (!have_realm) {
+    err = where + " has no realm";
+    return false;
+  }
+  if (!have_session) {
+    err = where + " has no session";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+decoded<core::value> to_value(const msgpack::object& obj, const limits& lim) {
+  converter c{lim};
+  core::value v;
+  std::string err;
+  if (!c.run(obj, v, 0, "value", err)) return fail(err);
+  return v;
+}
+
+decoded<core::array> to_args(const msgpack::object& args, const limits& lim) {
+  if (args.type == msgpack::type::NIL) return core::array{};
+  if (args.type != msgpack::type::ARRAY) return fail(std::string("Arguments must be a list, got ") + kind_name(args));
+  converter c{lim};
+  core::value v;
+  std::string err;
+  if (!c.run(args, v, 0, "Arguments", err)) return fail(err);
+  return std::move(*v.get_if<core::array>());
+}
+
+decoded<core::object> to_kwargs(const msgpack::object& kwargs, const limits& lim) {
+  if (kwargs.type == msgpack::type::NIL) return core::object{};
+  if (kwargs.type != msgpack::type::MAP)
+    return fail(std::string("ArgumentsKw must be a dict, got ") + kind_name(kwargs));
+  converter c{lim};
+  core::value v;
+  std::string err;
+  if (!c.run(kwargs, v, 0, "ArgumentsKw", err)) return fail(err);
+  return std::move(*v.get_if<core::object>());
+}
+
+decoded<core::session_record> decode_session_info(const msgpack::object& info, const limits& lim) {
+  core::session_record s;
+  std::string err;
+  if (!session_info(info, lim, s, "info", err)) return fail(err);
+  return s;
+}
+
+decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args, const limits& lim) {
+  const char* name = kind == core::hook_kind::joined ? "joined hook" : "left hook";
+  if (args.type != msgpack::type::ARRAY || args.via.array.size < 1)
+    return fail(std::string(name) + ": Arguments must be a list [info], got " +
+                (args.type == msgpack::type::ARRAY ? "an empty list" : kind_name(args)));
+  const msgpack::object& info = args.via.array.ptr[0];
+  core::hook_event ev;
+  ev.kind = kind;
+  std::string err;
+  if (!session_info(info, lim, ev.session, std::string(name) + " info", err)) return fail(err);
+  if (!read_position(info, lim, ev.position, std::string(name) + " info", err)) return fail(err);
+  if (ev.position && ev.position->seq == 0) return fail(std::string(name) + " info.seq must be 1 or more");
+  return ev;
+}
+
+decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, const limits& lim) {
+  if (args.type != msgpack::type::ARRAY || args.via.array.size < 1)
+    return fail("snapshot: result Arguments must be a list [page]");
+  const msgpack::object& page = args.via.array.ptr[0];
+  if (page.type != msgpack::type::MAP) return fail(std::string("snapshot: page must be a dict, got ") + kind_name(page));
+  core::snapshot_page out;
+  std::string err;
+  if (!read_position(page, lim, out.position, "snapshot page", err)) return fail(err);
+  const msgpack::object* sessions = nullptr;
+  for (std::uint32_t i = 0; i < page.via.map.size; ++i) {
+    const auto& kv = page.via.map.ptr[i];
+    const auto k = key_of(kv);
+    if (k == "sessions") sessions = &kv.val;
+    if (k == "next_cursor" && kv.val.type != msgpack::type::NIL) {
+      std::string cursor;
+      if (!read_string(kv.val, lim, cursor, "snapshot page.next_cursor", err)) return fail(err);
+      if (cursor.empty()) return fail("snapshot page.next_cursor must not be empty");
+      out.next_cursor = std::move(cursor);
+    }
+  }
+  if (!sessions) return fail("snapshot page has no sessions");
+  if (sessions->type != msgpack::type::ARRAY)
+    return fail(std::string("snapshot page.sessions must be a list, got ") + kind_name(*sessions));
+  out.sessions.reserve(sessions->via.array.size);
+  for (std::uint32_t i = 0; i < sessions->via.array.size; ++i) {
+    core::session_record s;
+    if (!session_info(sessions->via.array.ptr[i], lim, s, "snapshot page.sessions[" + std::to_string(i) + "]", err))
+      return fail(err);
+    out.sessions.push_back(std::move(s));
+  }
+  return out;
+}
+
+decoded<core::hook_position> decode_sync(const msgpack::object& args, const limits& lim) {
+  if (args.type != msgpack::type::ARRAY || args.via.array.size < 2)
+    return fail("sync: result Arguments must be a list [epoch, seq]");
+  core::hook_position p;
+  std::string err;
+  if (!read_string(args.via.array.ptr[0], lim, p.epoch, "sync epoch", err)) return fail(err);
+  if (p.epoch.empty()) return fail("sync epoch must not be empty");
+  const msgpack::object& seq = args.via.array.ptr[1];
+  if (seq.type != msgpack::type::POSITIVE_INTEGER)
+    return fail(std::string("sync seq must be a non-negative integer, got ") + kind_name(seq));
+  p.seq = seq.via.u64;
+  return p;
+}
+
+}  // namespace wamp_metad::protocol
