@@ -9,7 +9,9 @@
 namespace wamp_metad::core {
 namespace {
 
-call_error invalid(std::string message) { return call_error{uri::invalid_argument, std::move(message)}; }
+call_error invalid(std::string message) {
+  return call_error{uri::invalid_argument, std::move(message)};
+}
 
 // "integer -5", "string \"abc\"", "dict": enough to see what was sent, never the whole of a large value.
 std::string describe(const value& v) {
@@ -47,13 +49,11 @@ call_error no_such_session(session_id id) {
 
 outcome<authrole_filter> parse_filter(const array& args, const object& kwargs) {
   if (args.size() > 1)
-    return invalid("expected at most one positional argument (filter_authroles), got " +
-                   std::to_string(args.size()));
+    return invalid("expected at most one positional argument (filter_authroles), got " + std::to_string(args.size()));
   call_error err;
   const value* kw = only_known_kwarg(kwargs, "filter_authroles", err);
   if (!err.uri.empty()) return err;
-  if (kw && !args.empty())
-    return invalid("filter_authroles given both as positional and as keyword argument");
+  if (kw && !args.empty()) return invalid("filter_authroles given both as positional and as keyword argument");
   const value* filter = kw ? kw : (args.empty() ? nullptr : &args[0]);
   if (!filter || filter->is_null()) return authrole_filter{};
 
@@ -67,8 +67,7 @@ outcome<authrole_filter> parse_filter(const array& args, const object& kwargs) {
   for (std::size_t i = 0; i < roles->size(); ++i) {
     const auto* s = (*roles)[i].get_if<std::string>();
     if (!s)
-      return invalid("filter_authroles[" + std::to_string(i) + "] must be a string, got " +
-                     describe((*roles)[i]));
+      return invalid("filter_authroles[" + std::to_string(i) + "] must be a string, got " + describe((*roles)[i]));
     out.push_back(*s);
   }
   std::sort(out.begin(), out.end());
@@ -81,8 +80,7 @@ outcome<session_id> parse_session_arg(const array& args, const object& kwargs) {
   only_known_kwarg(kwargs, nullptr, err);
   if (!err.uri.empty()) return err;
   if (args.size() != 1)
-    return invalid("expected exactly one positional argument, the session id; got " +
-                   std::to_string(args.size()));
+    return invalid("expected exactly one positional argument, the session id; got " + std::to_string(args.size()));
   const value& v = args[0];
   std::uint64_t id = 0;
   bool ok = v.as_unsigned(id);
@@ -95,8 +93,7 @@ outcome<session_id> parse_session_arg(const array& args, const object& kwargs) {
       }
     }
   }
-  if (!ok || !session_id::valid(id))
-    return invalid("session id must be an integer from 1 to 2^53, got " + describe(v));
+  if (!ok || !session_id::valid(id)) return invalid("session id must be an integer from 1 to 2^53, got " + describe(v));
   return session_id{id};
 }
 
@@ -113,8 +110,7 @@ std::uint64_t count_sessions(const registry& reg, const std::string& realm, cons
   return n;
 }
 
-std::vector<session_id> list_sessions(const registry& reg, const std::string& realm,
-                                      const authrole_filter& filter) {
+std::vector<session_id> list_sessions(const registry& reg, const std::string& realm, const authrole_filter& filter) {
   std::vector<session_id> ids;
   if (const realm_sessions* sessions = reg.truth().sessions(realm)) ids.reserve(sessions->size());
   reg.for_each_visible(realm, [&](const session_record& s) {
@@ -130,17 +126,16 @@ outcome<call_result> call_count(const registry& reg, const std::string& realm, c
   return call_result{array{count_sessions(reg, realm, filter.value())}, {}};
 }
 
-outcome<call_result> call_list(const registry& reg, const std::string& realm, const array& args,
-                               const object& kwargs) {
+outcome<call_result> call_list(const registry& reg, const std::string& realm, const array& args, const object& kwargs) {
   auto filter = parse_filter(args, kwargs);
   if (!filter.ok()) return filter.error();
   array ids;
-  for (session_id id : list_sessions(reg, realm, filter.value())) ids.emplace_back(id.value);
+  for (session_id id : list_sessions(reg, realm, filter.value()))
+    ids.emplace_back(id.value);
   return call_result{array{value(std::move(ids))}, {}};
 }
 
-outcome<call_result> call_get(const registry& reg, const std::string& realm, const array& args,
-                              const object& kwargs) {
+outcome<call_result> call_get(const registry& reg, const std::string& realm, const array& args, const object& kwargs) {
   auto id = parse_session_arg(args, kwargs);
   if (!id.ok()) return id.error();
   const session_record* s = reg.find(realm, id.value());

@@ -29,7 +29,9 @@ mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
   return verdict::applied;
 }
 
-void mirror::begin_resync() { start_syncing(); }
+void mirror::begin_resync() {
+  start_syncing();
+}
 
 void mirror::start_syncing() {
   status_ = status::syncing;

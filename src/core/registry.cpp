@@ -38,7 +38,8 @@ mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& ou
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap), changes);
   if (first && opts_.serve_all_realms) {
-    for (const auto& [realm, sessions] : mirror_.realms()) maybe_auto_serve(realm);
+    for (const auto& [realm, sessions] : mirror_.realms())
+      maybe_auto_serve(realm);
   }
   synced_once_ = true;
   // Realms served before the first snapshot take it as their baseline: nothing is announced for sessions
@@ -96,12 +97,15 @@ void registry::serve(const std::string& realm) {
   if (synced_once_) baseline(realm, v);
 }
 
-void registry::unserve(const std::string& realm) { views_.erase(realm); }
+void registry::unserve(const std::string& realm) {
+  views_.erase(realm);
+}
 
 std::vector<std::string> registry::served_realms() const {
   std::vector<std::string> names;
   names.reserve(views_.size());
-  for (const auto& [realm, v] : views_) names.push_back(realm);
+  for (const auto& [realm, v] : views_)
+    names.push_back(realm);
   return names;
 }
 
@@ -117,7 +121,8 @@ void registry::set_online(const std::string& realm, bool online, std::vector<met
   view& v = it->second;
   if (!online) {
     v.online = false;
-    for (auto& [id, rec] : v.unconfirmed) v.uncertain.emplace(id, std::move(rec));
+    for (auto& [id, entry] : v.unconfirmed)
+      v.uncertain.emplace(id, std::move(entry.first));
     v.unconfirmed.clear();
     return;
   }
@@ -125,16 +130,34 @@ void registry::set_online(const std::string& realm, bool online, std::vector<met
   if (!v.baselined) return;
   std::vector<session_id> ids;
   ids.reserve(v.uncertain.size() + v.dirty.size());
-  for (const auto& [id, rec] : v.uncertain) ids.push_back(id);
+  for (const auto& [id, rec] : v.uncertain)
+    ids.push_back(id);
   for (session_id id : v.dirty)
     if (v.uncertain.count(id) == 0) ids.push_back(id);
   v.dirty.clear();
-  for (session_id id : ids) converge(realm, v, id, out);
+  for (session_id id : ids)
+    converge(realm, v, id, out);
 }
 
-void registry::confirm(const std::string& realm) {
+std::uint64_t registry::published(const std::string& realm) const {
   auto it = views_.find(realm);
-  if (it != views_.end()) it->second.unconfirmed.clear();
+  return it == views_.end() ? 0 : it->second.published;
+}
+
+void registry::confirm(const std::string& realm, std::uint64_t upto) {
+  auto it = views_.find(realm);
+  if (it == views_.end()) return;
+  auto& unconfirmed = it->second.unconfirmed;
+  if (upto >= it->second.published) {
+    unconfirmed.clear();
+    return;
+  }
+  for (auto e = unconfirmed.begin(); e != unconfirmed.end();) {
+    if (e->second.second <= upto)
+      e = unconfirmed.erase(e);
+    else
+      ++e;
+  }
 }
 
 void registry::hide_session(session_id id, std::vector<meta_event>& out) {
@@ -160,7 +183,7 @@ void registry::announce(const std::string& realm, view& v, meta_event::kind what
     v.told[id] = rec;
   else
     v.told.erase(id);
-  v.unconfirmed[id] = rec;
+  v.unconfirmed[id] = {rec, ++v.published};
   out.push_back(meta_event{what, realm, std::move(rec)});
 }
 

@@ -18,12 +18,14 @@ value details(const session_record& s) {
   d.emplace_back("authprovider", s.authprovider);
   d.emplace_back("realm", s.realm);
   if (s.authextra) d.emplace_back("authextra", *s.authextra);
-  d.emplace_back("transport", object{{"type", s.transport.type},
-                                     {"serializer", s.transport.serializer},
-                                     {"peer", s.transport.peer}});
+  d.emplace_back(
+      "transport",
+      object{{"type", s.transport.type}, {"serializer", s.transport.serializer}, {"peer", s.transport.peer}});
   return d;
 }
 
-array on_leave_arguments(const session_record& s) { return array{s.id.value, s.authid, s.authrole}; }
+array on_leave_arguments(const session_record& s) {
+  return array{s.id.value, s.authid, s.authrole};
+}
 
 }  // namespace wamp_metad::core

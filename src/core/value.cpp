@@ -40,15 +40,23 @@ bool operator==(const value& a, const value& b) {
 
 const char* type_name(const value& v) {
   switch (v.raw().index()) {
-    case 0: return "null";
-    case 1: return "boolean";
+    case 0:
+      return "null";
+    case 1:
+      return "boolean";
     case 2:
-    case 3: return "integer";
-    case 4: return "float";
-    case 5: return "string";
-    case 6: return "binary";
-    case 7: return "list";
-    case 8: return "dict";
+    case 3:
+      return "integer";
+    case 4:
+      return "float";
+    case 5:
+      return "string";
+    case 6:
+      return "binary";
+    case 7:
+      return "list";
+    case 8:
+      return "dict";
   }
   return "unknown";
 }

@@ -10,21 +10,32 @@ namespace {
 
 using core::call_error;
 
-call_error fail(std::string message) { return call_error{uri::invalid_argument, std::move(message)}; }
+call_error fail(std::string message) {
+  return call_error{uri::invalid_argument, std::move(message)};
+}
 
 const char* kind_name(const msgpack::object& o) {
   switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return "boolean";
+    case msgpack::type::NIL:
+      return "nil";
+    case msgpack::type::BOOLEAN:
+      return "boolean";
     case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER: return "integer";
+    case msgpack::type::NEGATIVE_INTEGER:
+      return "integer";
     case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return "float";
-    case msgpack::type::STR: return "string";
-    case msgpack::type::BIN: return "binary";
-    case msgpack::type::ARRAY: return "list";
-    case msgpack::type::MAP: return "dict";
-    case msgpack::type::EXT: return "extension";
+    case msgpack::type::FLOAT64:
+      return "float";
+    case msgpack::type::STR:
+      return "string";
+    case msgpack::type::BIN:
+      return "binary";
+    case msgpack::type::ARRAY:
+      return "list";
+    case msgpack::type::MAP:
+      return "dict";
+    case msgpack::type::EXT:
+      return "extension";
   }
   return "unknown";
 }
@@ -34,19 +45,28 @@ struct converter {
   std::size_t nodes = 0;
 
   // Converts `o` into `out`; on failure returns false and fills `err` (with `where` naming the place).
-  bool run(const msgpack::object& o, core::value& out, std::size_t depth, const std::string& where,
-           std::string& err) {
+  bool run(const msgpack::object& o, core::value& out, std::size_t depth, const std::string& where, std::string& err) {
     if (++nodes > lim.max_nodes) {
       err = where + ": more than " + std::to_string(lim.max_nodes) + " values";
       return false;
     }
     switch (o.type) {
-      case msgpack::type::NIL: out = core::value{}; return true;
-      case msgpack::type::BOOLEAN: out = core::value{o.via.boolean}; return true;
-      case msgpack::type::POSITIVE_INTEGER: out = core::value{static_cast<std::uint64_t>(o.via.u64)}; return true;
-      case msgpack::type::NEGATIVE_INTEGER: out = core::value{static_cast<std::int64_t>(o.via.i64)}; return true;
+      case msgpack::type::NIL:
+        out = core::value{};
+        return true;
+      case msgpack::type::BOOLEAN:
+        out = core::value{o.via.boolean};
+        return true;
+      case msgpack::type::POSITIVE_INTEGER:
+        out = core::value{static_cast<std::uint64_t>(o.via.u64)};
+        return true;
+      case msgpack::type::NEGATIVE_INTEGER:
+        out = core::value{static_cast<std::int64_t>(o.via.i64)};
+        return true;
       case msgpack::type::FLOAT32:
-      case msgpack::type::FLOAT64: out = core::value{o.via.f64}; return true;
+      case msgpack::type::FLOAT64:
+        out = core::value{o.via.f64};
+        return true;
       case msgpack::type::STR:
         if (o.via.str.size > lim.max_string) {
           err = where + ": string of " + std::to_string(o.via.str.size) + " bytes, more than " +
@@ -110,7 +130,9 @@ struct converter {
         out = core::value{std::move(m)};
         return true;
       }
-      case msgpack::type::EXT: err = where + ": msgpack extension types are not accepted"; return false;
+      case msgpack::type::EXT:
+        err = where + ": msgpack extension types are not accepted";
+        return false;
     }
     err = where + ": unknown msgpack type";
     return false;
@@ -322,7 +344,8 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
   if (args.type != msgpack::type::ARRAY || args.via.array.size < 1)
     return fail("snapshot: result Arguments must be a list [page]");
   const msgpack::object& page = args.via.array.ptr[0];
-  if (page.type != msgpack::type::MAP) return fail(std::string("snapshot: page must be a dict, got ") + kind_name(page));
+  if (page.type != msgpack::type::MAP)
+    return fail(std::string("snapshot: page must be a dict, got ") + kind_name(page));
   core::snapshot_page out;
   std::string err;
   if (!read_position(page, lim, out.position, "snapshot page", err)) return fail(err);

@@ -46,13 +46,15 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       o.via.array.ptr = a->empty() ? nullptr
                                    : static_cast<msgpack::object*>(o.zone.allocate_align(
                                          sizeof(msgpack::object) * a->size(), MSGPACK_ZONE_ALIGNOF(msgpack::object)));
-      for (std::size_t i = 0; i < a->size(); ++i) o.via.array.ptr[i] = msgpack::object((*a)[i], o.zone);
+      for (std::size_t i = 0; i < a->size(); ++i)
+        o.via.array.ptr[i] = msgpack::object((*a)[i], o.zone);
     } else if (const auto* m = v.get_if<core::object>()) {
       o.type = msgpack::type::MAP;
       o.via.map.size = static_cast<uint32_t>(m->size());
-      o.via.map.ptr = m->empty() ? nullptr
-                                 : static_cast<msgpack::object_kv*>(o.zone.allocate_align(
-                                       sizeof(msgpack::object_kv) * m->size(), MSGPACK_ZONE_ALIGNOF(msgpack::object_kv)));
+      o.via.map.ptr = m->empty()
+                          ? nullptr
+                          : static_cast<msgpack::object_kv*>(o.zone.allocate_align(
+                                sizeof(msgpack::object_kv) * m->size(), MSGPACK_ZONE_ALIGNOF(msgpack::object_kv)));
       for (std::size_t i = 0; i < m->size(); ++i) {
         o.via.map.ptr[i].key = msgpack::object((*m)[i].first, o.zone);
         o.via.map.ptr[i].val = msgpack::object((*m)[i].second, o.zone);

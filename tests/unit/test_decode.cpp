@@ -61,10 +61,10 @@ object without(object o, const std::string& key) {
   return out;
 }
 
-
 value nested(int levels) {
   value v = "leaf";
-  for (int i = 0; i < levels; ++i) v = array{v};
+  for (int i = 0; i < levels; ++i)
+    v = array{v};
   return v;
 }
 
@@ -259,7 +259,8 @@ BOOST_AUTO_TEST_CASE(snapshot_pages) {
       {value(array{without(page, "sessions")}), "has no sessions"},
       {value(array{with(page, "sessions", object{})}), "sessions must be a list, got dict"},
       {value(array{with(page, "sessions", array{1})}), "sessions[0] must be a dict"},
-      {value(array{with(page, "sessions", array{good_info(), without(good_info(), "realm")})}), "sessions[1] has no realm"},
+      {value(array{with(page, "sessions", array{good_info(), without(good_info(), "realm")})}),
+       "sessions[1] has no realm"},
       {value(array{with(page, "next_cursor", 5)}), "next_cursor must be a string"},
       {value(array{with(page, "next_cursor", "")}), "next_cursor must not be empty"},
       {value(array{with(page, "seq", "x")}), "seq must be a non-negative"},

@@ -70,8 +70,7 @@ BOOST_AUTO_TEST_CASE(filters_positional_or_keyword) {
   registry reg = sample();
   BOOST_TEST(count_of(call_count(reg, "r", array{array{"user"}}, {})) == 2u);
   BOOST_TEST(count_of(call_count(reg, "r", {}, object{{"filter_authroles", array{"admin"}}})) == 1u);
-  BOOST_TEST(ids_of(call_list(reg, "r", array{array{"admin", "user"}}, {})) ==
-                 (std::vector<std::uint64_t>{1, 2, 3}),
+  BOOST_TEST(ids_of(call_list(reg, "r", array{array{"admin", "user"}}, {})) == (std::vector<std::uint64_t>{1, 2, 3}),
              boost::test_tools::per_element());
   BOOST_TEST(count_of(call_count(reg, "r", array{array{"metad"}}, {})) == 0u);  // hidden stays hidden
   BOOST_TEST(count_of(call_count(reg, "r", {}, object{{"filter_authroles", value()}})) == 3u);
@@ -92,7 +91,8 @@ BOOST_AUTO_TEST_CASE(bad_filters_are_invalid_argument_with_a_message) {
   expect_invalid(call_count(reg, "r", {}, object{{"bogus", 1}}), "unknown keyword argument 'bogus'");
   expect_invalid(call_count(reg, "r", array{array{}}, object{{"filter_authroles", array{}}}), "both");
   array huge;
-  for (std::size_t i = 0; i <= max_filter_authroles; ++i) huge.emplace_back("role" + std::to_string(i));
+  for (std::size_t i = 0; i <= max_filter_authroles; ++i)
+    huge.emplace_back("role" + std::to_string(i));
   expect_invalid(call_list(reg, "r", array{huge}, {}), "at most 1024");
 }
 

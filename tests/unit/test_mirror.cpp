@@ -93,7 +93,8 @@ BOOST_AUTO_TEST_CASE(buffered_hooks_that_do_not_continue_the_snapshot_ask_again)
 BOOST_AUTO_TEST_CASE(the_buffer_is_bounded) {
   mirror m(mirror::options{3});
   std::vector<change> ch;
-  for (std::uint64_t i = 1; i <= 3; ++i) BOOST_TEST((m.on_hook(joined(rec("r", i), i), ch) == verdict::buffered));
+  for (std::uint64_t i = 1; i <= 3; ++i)
+    BOOST_TEST((m.on_hook(joined(rec("r", i), i), ch) == verdict::buffered));
   BOOST_TEST((m.on_hook(joined(rec("r", 4), 4), ch) == verdict::overflow));
   BOOST_TEST(m.buffered() == 0u);
 }

@@ -29,7 +29,8 @@ struct router_model {
 
   snapshot take_snapshot() const {
     snapshot s{hook_position{epoch, seq}, {}};
-    for (const auto& [id, r] : sessions) s.sessions.push_back(r);
+    for (const auto& [id, r] : sessions)
+      s.sessions.push_back(r);
     return s;
   }
 };
@@ -86,7 +87,8 @@ struct run {
   std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); }
 
   void publish(std::vector<meta_event>& out) {
-    for (auto& e : out) links[e.realm].unconfirmed.push_back(std::move(e));
+    for (auto& e : out)
+      links[e.realm].unconfirmed.push_back(std::move(e));
     out.clear();
   }
 
@@ -119,7 +121,7 @@ struct run {
       hook_event ev = channel.front();
       channel.pop_front();
       if (inflight_after > 0) --inflight_after;
-      if (faults && chance(0.04)) return;  // lost
+      if (faults && chance(0.04)) return;    // lost
       if (faults && chance(0.04)) feed(ev);  // duplicated
       feed(std::move(ev));
     } else if (what < 85) {  // the sidecar asks for a snapshot / the answer arrives
@@ -136,7 +138,8 @@ struct run {
       served_link& l = links[r];
       if (!l.online) return;
       const std::size_t kept = l.unconfirmed.empty() ? 0 : pick(l.unconfirmed.size() + 1);
-      for (std::size_t i = 0; i < kept; ++i) subs[r].receive(l.unconfirmed[i]);
+      for (std::size_t i = 0; i < kept; ++i)
+        subs[r].receive(l.unconfirmed[i]);
       l.unconfirmed.clear();
       l.online = false;
       reg.set_online(r, false, out);
@@ -156,9 +159,10 @@ struct run {
   void confirm(const std::string& r) {
     served_link& l = links[r];
     if (!l.online) return;
-    for (const auto& e : l.unconfirmed) subs[r].receive(e);
+    for (const auto& e : l.unconfirmed)
+      subs[r].receive(e);
     l.unconfirmed.clear();
-    reg.confirm(r);
+    reg.confirm(r, reg.published(r));
   }
 
   void snapshot_step() {
@@ -208,7 +212,8 @@ struct run {
       snapshot_step();
       snapshot_step();
     }
-    for (const auto& r : realms) confirm(r);
+    for (const auto& r : realms)
+      confirm(r);
   }
 };
 
@@ -224,7 +229,8 @@ BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
     // A start-up snapshot, as the adapter fetches after subscribing.
     r.snapshot_step();
     const int steps = 50 + static_cast<int>(r.pick(250));
-    for (int i = 0; i < steps; ++i) r.step(true);
+    for (int i = 0; i < steps; ++i)
+      r.step(true);
     faults_seen += r.router.epochs;
     r.settle();
 

@@ -113,7 +113,8 @@ BOOST_AUTO_TEST_CASE(a_resync_announces_the_difference_only) {
   reg.on_snapshot(snap({rec("r", 2), rec("r", 3), rec("r", 9)}, 9), out);
   // 1 left meanwhile; 3 and 9 joined; 2 unchanged.
   std::vector<std::string> events;
-  for (const auto& e : out) events.push_back(trace({e}));
+  for (const auto& e : out)
+    events.push_back(trace({e}));
   std::sort(events.begin(), events.end());
   const std::vector<std::string> want{"+3", "+9", "-1"};
   BOOST_TEST(events == want, boost::test_tools::per_element());
@@ -123,7 +124,7 @@ BOOST_AUTO_TEST_CASE(an_offline_realm_catches_up_with_the_net_difference) {
   registry reg = live();
   std::vector<meta_event> out;
   reg.on_hook(joined(rec("r", 1), 1), out);
-  reg.confirm("r");
+  reg.confirm("r", reg.published("r"));
   reg.set_online("r", false, out);
   reg.on_hook(joined(rec("r", 2), 2), out);  // joins and leaves while offline: never seen, never told
   reg.on_hook(left("r", 2, 3), out);
@@ -133,7 +134,8 @@ BOOST_AUTO_TEST_CASE(an_offline_realm_catches_up_with_the_net_difference) {
   out.clear();
   reg.set_online("r", true, out);
   std::vector<std::string> events;
-  for (const auto& e : out) events.push_back(trace({e}));
+  for (const auto& e : out)
+    events.push_back(trace({e}));
   std::sort(events.begin(), events.end());
   const std::vector<std::string> want{"+5", "-1"};
   BOOST_TEST(events == want, boost::test_tools::per_element());
@@ -144,7 +146,7 @@ BOOST_AUTO_TEST_CASE(unconfirmed_events_are_told_again_after_a_link_loss) {
   std::vector<meta_event> out;
   reg.on_hook(joined(rec("r", 1), 1), out);
   reg.on_hook(joined(rec("r", 2), 2), out);
-  reg.confirm("r");
+  reg.confirm("r", reg.published("r"));
   reg.on_hook(joined(rec("r", 3), 3), out);  // published, never confirmed
   reg.on_hook(left("r", 3, 4), out);         // likewise
   reg.on_hook(left("r", 2, 5), out);
@@ -153,7 +155,8 @@ BOOST_AUTO_TEST_CASE(unconfirmed_events_are_told_again_after_a_link_loss) {
   reg.set_online("r", true, out);
   // 3: its leave may be lost, so it is told again; 2 likewise. 1 was confirmed: nothing.
   std::vector<std::string> events;
-  for (const auto& e : out) events.push_back(trace({e}));
+  for (const auto& e : out)
+    events.push_back(trace({e}));
   std::sort(events.begin(), events.end());
   const std::vector<std::string> want{"-2", "-3"};
   BOOST_TEST(events == want, boost::test_tools::per_element());
@@ -188,6 +191,23 @@ BOOST_AUTO_TEST_CASE(serve_all_realms_baselines_at_start_and_announces_new_realm
   reg.set_online("b", true, out);
   BOOST_TEST(trace(out) == "+3");
   BOOST_TEST(out[0].realm == "b");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(registry_confirm)
+
+BOOST_AUTO_TEST_CASE(confirm_covers_only_what_was_published_before_the_mark) {
+  registry reg = live();
+  std::vector<meta_event> out;
+  reg.on_hook(joined(rec("r", 1), 1), out);
+  const auto mark = reg.published("r");  // a heartbeat is sent here
+  reg.on_hook(joined(rec("r", 2), 2), out);
+  reg.confirm("r", mark);  // its answer covers session 1 only
+  reg.set_online("r", false, out);
+  out.clear();
+  reg.set_online("r", true, out);
+  BOOST_TEST(trace(out) == "+2");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,9 +21,10 @@ BOOST_AUTO_TEST_CASE(details_carry_spec_keys_realm_and_transport_only) {
   const object* o = d.get_if<object>();
   BOOST_REQUIRE(o);
   std::vector<std::string> keys;
-  for (const auto& [k, v] : *o) keys.push_back(k);
-  const std::vector<std::string> want{"session", "authid", "authrole", "authmethod", "authprovider", "realm",
-                                      "transport"};
+  for (const auto& [k, v] : *o)
+    keys.push_back(k);
+  const std::vector<std::string> want{"session",      "authid", "authrole", "authmethod",
+                                      "authprovider", "realm",  "transport"};
   BOOST_TEST(keys == want, boost::test_tools::per_element());
   BOOST_TEST((*d.find("session") == value(std::uint64_t{42})));
   BOOST_TEST((*d.find("authid") == value("alice")));

@@ -56,16 +56,15 @@ outcome<session_id> parse_session_arg(const array& args, const object& kwargs);
 bool matches(const authrole_filter& filter, const std::string& authrole);
 
 std::uint64_t count_sessions(const registry& reg, const std::string& realm, const authrole_filter& filter);
-std::vector<session_id> list_sessions(const registry& reg, const std::string& realm,
-                                      const authrole_filter& filter);
+std::vector<session_id> list_sessions(const registry& reg, const std::string& realm, const authrole_filter& filter);
 
 // Whole procedures: payload shapes exactly as the spec has them.
 outcome<call_result> call_count(const registry& reg, const std::string& realm, const array& args,
-                                const object& kwargs);                        // [n]
+                                const object& kwargs);  // [n]
 outcome<call_result> call_list(const registry& reg, const std::string& realm, const array& args,
-                               const object& kwargs);                         // [[id, ...]]
+                               const object& kwargs);  // [[id, ...]]
 outcome<call_result> call_get(const registry& reg, const std::string& realm, const array& args,
-                              const object& kwargs);                          // [details]
+                              const object& kwargs);  // [details]
 
 // The error wamp.session.get answers for an id the realm does not have (visible).
 call_error no_such_session(session_id id);

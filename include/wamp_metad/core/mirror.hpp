@@ -39,12 +39,12 @@ class mirror {
   };
 
   enum class verdict {
-    applied,     // the state changed or the hook was consistent with it
-    buffered,    // held until the snapshot arrives
-    duplicate,   // seq at or below the last applied one: dropped
-    gap,         // seq beyond last + 1: a hook was lost; resync
-    new_epoch,   // another epoch: the router restarted; resync
-    overflow,    // the buffer is full; resync
+    applied,    // the state changed or the hook was consistent with it
+    buffered,   // held until the snapshot arrives
+    duplicate,  // seq at or below the last applied one: dropped
+    gap,        // seq beyond last + 1: a hook was lost; resync
+    new_epoch,  // another epoch: the router restarted; resync
+    overflow,   // the buffer is full; resync
   };
 
   mirror() : mirror(options{}) {}

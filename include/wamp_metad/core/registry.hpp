@@ -66,8 +66,10 @@ class registry {
   // Going online publishes what the realm missed. Going offline also re-tells, once back, every event
   // published since the last confirm(): they may not have reached the router.
   void set_online(const std::string& realm, bool online, std::vector<meta_event>& out);
-  // Everything published to `realm` so far is known to have reached the router.
-  void confirm(const std::string& realm);
+  // How many events have been announced to `realm` so far: a mark for confirm().
+  std::uint64_t published(const std::string& realm) const;
+  // The events announced to `realm` up to mark `upto` are known to have reached the router.
+  void confirm(const std::string& realm, std::uint64_t upto);
 
   // --- queries (visible sessions of one realm only)
   const mirror& truth() const { return mirror_; }
@@ -87,16 +89,17 @@ class registry {
     bool online = false;
     std::unordered_map<session_id, record_ptr> told;
     std::unordered_set<session_id> dirty;  // changed while offline
-    // Last record published per session since the last confirm (what a lost link may have dropped).
-    std::unordered_map<session_id, record_ptr> unconfirmed;
+    // Last record published per session since the last confirm (what a lost link may have dropped), with
+    // the mark it was published at.
+    std::unordered_map<session_id, std::pair<record_ptr, std::uint64_t>> unconfirmed;
+    std::uint64_t published = 0;
     // Sessions whose last event may be lost: told again, whatever `told` says.
     std::unordered_map<session_id, record_ptr> uncertain;
   };
 
   void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out);
   void converge(const std::string& realm, view& v, session_id id, std::vector<meta_event>& out);
-  void announce(const std::string& realm, view& v, meta_event::kind what, record_ptr rec,
-                std::vector<meta_event>& out);
+  void announce(const std::string& realm, view& v, meta_event::kind what, record_ptr rec, std::vector<meta_event>& out);
   void baseline(const std::string& realm, view& v);
   record_ptr visible_record(const std::string& realm, session_id id) const;
   void maybe_auto_serve(const std::string& realm);

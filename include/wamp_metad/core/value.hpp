@@ -25,8 +25,8 @@ struct binary {
 
 class value {
  public:
-  using storage = std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string,
-                               binary, array, object>;
+  using storage =
+      std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, binary, array, object>;
 
   value() = default;
   value(std::nullptr_t) {}

@@ -30,8 +30,7 @@ decoded<core::array> to_args(const msgpack::object& args, const limits& lim = {}
 decoded<core::object> to_kwargs(const msgpack::object& kwargs, const limits& lim = {});
 
 // router.session.joined / router.session.left: Arguments [info].
-decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args,
-                                      const limits& lim = {});
+decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args, const limits& lim = {});
 // One session info dict (as in hooks and snapshot pages; the position keys are read separately).
 decoded<core::session_record> decode_session_info(const msgpack::object& info, const limits& lim = {});
 // router.session.snapshot's result Arguments: [{epoch, seq, sessions: [info, ...], next_cursor?}].

@@ -53,7 +53,8 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
       o.pack_bin_body(reinterpret_cast<const char*>(bin->bytes.data()), static_cast<uint32_t>(bin->bytes.size()));
     } else if (const auto* a = v.get_if<core::array>()) {
       o.pack_array(static_cast<uint32_t>(a->size()));
-      for (const auto& e : *a) (*this)(o, e);
+      for (const auto& e : *a)
+        (*this)(o, e);
     } else if (const auto* m = v.get_if<core::object>()) {
       o.pack_map(static_cast<uint32_t>(m->size()));
       for (const auto& [k, e] : *m) {
