@@ -1,0 +1,174 @@
+'use strict'
+// Command line and principals file parsing. Pure functions: every problem is thrown as a ConfigError whose
+// message is one line meant for stderr (router.js prints it and exits with code 2).
+
+const fs = require('fs')
+
+class ConfigError extends Error {}
+
+const USAGE = `usage: node router.js [--ws HOST:PORT] [--rawsocket HOST:PORT] --realms R1,R2 --principals FILE
+                      [--internal-realm NAME] [--meta-role ROLE] [--native-meta] [--snapshot-page N]
+                      [--test-switches] [--log-level error|warn|info|debug] [--help]
+
+Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v1).
+
+  --ws HOST:PORT          WebSocket listener (subprotocols wamp.2.msgpack, wamp.2.json; any URL path)
+  --rawsocket HOST:PORT   WAMP RawSocket listener over TCP (msgpack and JSON)
+                          at least one listener is required; port 0 picks a free port
+  --realms LIST           comma-separated realms served to clients
+  --principals FILE       JSON: {"principals": [{"authid", "authrole", "ticket" | "wampcra"}],
+                          "anonymous_realms": [...]}
+  --internal-realm NAME   realm carrying the session hooks (default router.internal); only the meta role
+                          may join it
+  --meta-role ROLE        authrole allowed on the internal realm and to register/publish wamp.* URIs
+                          (default metad)
+  --native-meta           keep fox-wamp's own (partial) wamp.session.* API in every realm
+  --snapshot-page N       sessions per router.session.snapshot page (default 1000)
+  --test-switches         register router.test.* procedures on the internal realm (tests only)
+  --log-level LEVEL       error, warn, info (default) or debug; logs go to stderr
+
+When listening, one line goes to stdout: ready ws=HOST:PORT rawsocket=HOST:PORT epoch=EPOCH
+SIGTERM/SIGINT close the router and exit 0. Bad options exit 2.`
+
+// Realm names and URIs: dot-separated non-empty components without whitespace, '#' or '*'.
+const URI_RE = /^[^\s.#*]+(\.[^\s.#*]+)*$/
+
+function parseHostPort (flag, text) {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text || '')
+  if (!m) throw new ConfigError(`${flag}: expected HOST:PORT, got '${text}'`)
+  const port = Number(m[2])
+  if (port > 65535) throw new ConfigError(`${flag}: port ${port} is out of range`)
+  const host = m[1].startsWith('[') ? m[1].slice(1, -1) : m[1]
+  return { host, port }
+}
+
+function parseArgs (argv) {
+  const opts = {
+    ws: null,
+    rawsocket: null,
+    realms: null,
+    principals: null,
+    internalRealm: 'router.internal',
+    metaRole: 'metad',
+    nativeMeta: false,
+    snapshotPage: 1000,
+    testSwitches: false,
+    logLevel: 'info',
+    help: false
+  }
+  const withValue = new Set(['--ws', '--rawsocket', '--realms', '--principals', '--internal-realm', '--meta-role',
+    '--snapshot-page', '--log-level'])
+  const seen = new Set()
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]
+    let value
+    const eq = arg.indexOf('=')
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1)
+      arg = arg.slice(0, eq)
+    }
+    if (withValue.has(arg)) {
+      if (value === undefined) {
+        if (i + 1 >= argv.length) throw new ConfigError(`${arg} needs a value`)
+        value = argv[++i]
+      }
+    } else if (value !== undefined) {
+      throw new ConfigError(`${arg} takes no value`)
+    }
+    if (seen.has(arg)) throw new ConfigError(`${arg} given twice`)
+    seen.add(arg)
+    switch (arg) {
+      case '--help': case '-h': opts.help = true; break
+      case '--ws': opts.ws = parseHostPort(arg, value); break
+      case '--rawsocket': opts.rawsocket = parseHostPort(arg, value); break
+      case '--realms': opts.realms = value.split(',').map(s => s.trim()); break
+      case '--principals': opts.principals = value; break
+      case '--internal-realm': opts.internalRealm = value; break
+      case '--meta-role': opts.metaRole = value; break
+      case '--native-meta': opts.nativeMeta = true; break
+      case '--test-switches': opts.testSwitches = true; break
+      case '--snapshot-page':
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100000) {
+          throw new ConfigError(`--snapshot-page: expected an integer 1..100000, got '${value}'`)
+        }
+        opts.snapshotPage = Number(value)
+        break
+      case '--log-level':
+        if (!['error', 'warn', 'info', 'debug'].includes(value)) {
+          throw new ConfigError(`--log-level: expected error, warn, info or debug, got '${value}'`)
+        }
+        opts.logLevel = value
+        break
+      default:
+        throw new ConfigError(`unknown argument '${argv[i]}' (see --help)`)
+    }
+  }
+  if (opts.help) return opts
+  if (!opts.ws && !opts.rawsocket) throw new ConfigError('at least one of --ws and --rawsocket is required')
+  if (!opts.realms) throw new ConfigError('--realms is required')
+  if (!opts.principals) throw new ConfigError('--principals is required')
+  for (const r of opts.realms) {
+    if (!URI_RE.test(r)) throw new ConfigError(`--realms: invalid realm name '${r}'`)
+  }
+  if (new Set(opts.realms).size !== opts.realms.length) throw new ConfigError('--realms: a realm is listed twice')
+  if (!URI_RE.test(opts.internalRealm)) {
+    throw new ConfigError(`--internal-realm: invalid realm name '${opts.internalRealm}'`)
+  }
+  if (opts.realms.includes(opts.internalRealm)) {
+    throw new ConfigError(`--realms: '${opts.internalRealm}' is the internal realm`)
+  }
+  if (!/^\S+$/.test(opts.metaRole)) throw new ConfigError(`--meta-role: invalid role '${opts.metaRole}'`)
+  return opts
+}
+
+function isPlainObject (v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+// Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set}.
+function loadPrincipals (file, realms, internalRealm) {
+  let text
+  try {
+    text = fs.readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new ConfigError(`--principals: cannot read ${file}: ${e.code || e.message}`)
+  }
+  let doc
+  try {
+    doc = JSON.parse(text)
+  } catch (e) {
+    throw new ConfigError(`--principals: ${file} is not valid JSON: ${e.message}`)
+  }
+  if (!isPlainObject(doc)) throw new ConfigError(`--principals: ${file}: the top level must be an object`)
+  const list = doc.principals === undefined ? [] : doc.principals
+  if (!Array.isArray(list)) throw new ConfigError(`--principals: ${file}: "principals" must be a list`)
+  const principals = new Map()
+  list.forEach((p, i) => {
+    const where = `--principals: ${file}: principals[${i}]`
+    if (!isPlainObject(p)) throw new ConfigError(`${where} must be an object`)
+    for (const k of ['authid', 'authrole']) {
+      if (typeof p[k] !== 'string' || p[k] === '') throw new ConfigError(`${where}.${k} must be a non-empty string`)
+    }
+    for (const k of ['ticket', 'wampcra']) {
+      if (p[k] !== undefined && (typeof p[k] !== 'string' || p[k] === '')) {
+        throw new ConfigError(`${where}.${k} must be a non-empty string`)
+      }
+    }
+    if (p.ticket === undefined && p.wampcra === undefined) {
+      throw new ConfigError(`${where} (${p.authid}) has neither "ticket" nor "wampcra"`)
+    }
+    if (principals.has(p.authid)) throw new ConfigError(`${where}: duplicate authid '${p.authid}'`)
+    principals.set(p.authid, { authid: p.authid, authrole: p.authrole, ticket: p.ticket, wampcra: p.wampcra })
+  })
+  const anon = doc.anonymous_realms === undefined ? [] : doc.anonymous_realms
+  if (!Array.isArray(anon) || anon.some(r => typeof r !== 'string')) {
+    throw new ConfigError(`--principals: ${file}: "anonymous_realms" must be a list of strings`)
+  }
+  if (anon.includes(internalRealm)) {
+    throw new ConfigError(`--principals: ${file}: the internal realm '${internalRealm}' cannot be anonymous`)
+  }
+  const unknown = anon.filter(r => !realms.includes(r))
+  return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown }
+}
+
+module.exports = { parseArgs, loadPrincipals, ConfigError, USAGE, URI_RE, isPlainObject }

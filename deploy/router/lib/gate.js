@@ -1,0 +1,494 @@
+'use strict'
+// The WAMP session layer on top of fox-wamp's realm engine. It subclasses fox-wamp's WampGate and
+// WampSocketWriterContext (fox-wamp/lib/wamp/gate) and replaces their message handlers, because stock
+// fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
+// GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, accepts duplicate
+// registrations and has no caller disclosure. Routing itself (registrations, subscriptions, pending calls)
+// stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does.
+
+const { WampGate, WampSocketWriterContext } = require('fox-wamp/lib/wamp/gate')
+const { wampErrorCode } = require('fox-wamp/lib/wamp/msg')
+const { RealmError } = require('fox-wamp/lib/realm_error')
+const { RESULT_EMIT, RESULT_OK } = require('fox-wamp/lib/messages')
+const { wampUriParse } = require('fox-wamp/lib/topic_pattern')
+const { URI_RE, isPlainObject } = require('./config')
+const log = require('./log')
+
+const T = {
+  HELLO: 1, WELCOME: 2, ABORT: 3, CHALLENGE: 4, AUTHENTICATE: 5, GOODBYE: 6, ERROR: 8,
+  PUBLISH: 16, PUBLISHED: 17, SUBSCRIBE: 32, SUBSCRIBED: 33, UNSUBSCRIBE: 34, UNSUBSCRIBED: 35, EVENT: 36,
+  CALL: 48, CANCEL: 49, RESULT: 50, REGISTER: 64, REGISTERED: 65, UNREGISTER: 66, UNREGISTERED: 67,
+  INVOCATION: 68, INTERRUPT: 69, YIELD: 70
+}
+const MAX_ID = 2 ** 53
+// Requests a router answers with ERROR when they fail (PUBLISH only when acknowledge was asked).
+const REPLIES_ERRORS = new Set([T.SUBSCRIBE, T.UNSUBSCRIBE, T.PUBLISH, T.REGISTER, T.UNREGISTER, T.CALL])
+
+// Thrown by a handler for input that breaks the protocol: the session is aborted and the connection closed.
+class ProtocolViolation extends Error {}
+
+// An ERROR reply carrying a URI, args and kwargs; thrown by handlers, sent by the dispatcher.
+class WampError extends Error {
+  constructor (uri, args, kwargs) {
+    super(`${uri}${args && args.length ? ': ' + args[0] : ''}`)
+    this.uri = uri
+    this.args = args || []
+    this.kwargs = kwargs
+  }
+}
+
+// Payloads nested deeper than this are refused on input: they could not be re-encoded for other peers
+// (the encoders recurse), and no WAMP application needs them.
+const MAX_DEPTH = 100
+
+function tooDeep (v, depth) {
+  if (v === null || typeof v !== 'object') return false
+  if (depth >= MAX_DEPTH) return true
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (tooDeep(v[i], depth + 1)) return true
+    return false
+  }
+  if (v instanceof Uint8Array) return false
+  for (const k in v) if (tooDeep(v[k], depth + 1)) return true
+  return false
+}
+
+// Payload helpers: fox-wamp carries WAMP arguments as {args: [...]} and kwargs as cmd.hdr.
+function argsOf (data) {
+  if (data && Array.isArray(data.args)) return data.args
+  if (data === null || data === undefined) return []
+  if (data && 'kv' in data) return [data.kv] // fox-internal publishers (not used by this router)
+  return []
+}
+
+function payload (data, hdr) {
+  const args = argsOf(data)
+  if (isPlainObject(hdr) && Object.keys(hdr).length > 0) return [args, hdr]
+  if (args.length > 0) return [args]
+  return []
+}
+
+function checkId (v, what) {
+  if (!Number.isInteger(v) || v < 0 || v > MAX_ID) throw new ProtocolViolation(`${what} must be an integer id`)
+  return v
+}
+
+function checkDict (v, what) {
+  if (!isPlainObject(v)) throw new ProtocolViolation(`${what} must be a dict`)
+  return v
+}
+
+function checkArgs (msg, i) {
+  const args = msg[i]
+  const kwargs = msg[i + 1]
+  if (args !== undefined && args !== null && !Array.isArray(args)) throw new ProtocolViolation('Arguments must be a list')
+  if (kwargs !== undefined && kwargs !== null && !isPlainObject(kwargs)) {
+    throw new ProtocolViolation('ArgumentsKw must be a dict')
+  }
+  return { args: args || [], kwargs: kwargs || undefined }
+}
+
+function checkUri (v, requestType, requestId) {
+  if (typeof v !== 'string') throw new ProtocolViolation('URI must be a string')
+  if (!URI_RE.test(v)) throw new WampError('wamp.error.invalid_uri', [`invalid URI '${v}'`])
+  return v
+}
+
+// Context for one socket-backed session: fox-wamp's realm engine calls these send* methods.
+class SocketContext extends WampSocketWriterContext {
+  constructor (router, session, conn, msgType) {
+    super(router, session, null)
+    this.conn = conn
+    this.msgType = msgType
+  }
+
+  wampSend (msg) {
+    this.conn.send(msg)
+  }
+
+  wampClose (code, reason) {
+    this.conn.closeTransport(code, reason)
+  }
+
+  sendInvoke (cmd) {
+    const details = {}
+    const callOpt = cmd.opt || {}
+    if (callOpt.receive_progress) details.receive_progress = true
+    const reg = this.session.getSub(cmd.subId)
+    if (reg && (reg.msg.opt.disclose_caller || callOpt.disclose_me) && callOpt.caller) {
+      Object.assign(details, callOpt.caller)
+    }
+    this.conn.send([T.INVOCATION, cmd.qid, cmd.subId, details, ...payload(cmd.data, cmd.hdr)])
+  }
+
+  sendResult (cmd) {
+    if (cmd.err !== undefined && cmd.err !== null) {
+      if (typeof cmd.err === 'object') { // passed through from the callee's ERROR
+        this.conn.send([T.ERROR, T.CALL, cmd.id, {}, cmd.err.uri, ...payload(cmd.data, cmd.hdr)])
+      } else {
+        const args = typeof cmd.data === 'string' ? [cmd.data] : argsOf(cmd.data)
+        this.conn.send([T.ERROR, T.CALL, cmd.id, {}, wampErrorCode(cmd.err), ...payload({ args })])
+      }
+      return
+    }
+    const details = cmd.rsp === RESULT_EMIT ? { progress: true } : {}
+    this.conn.send([T.RESULT, cmd.id, details, ...payload(cmd.data, cmd.hdr)])
+  }
+
+  sendEvent (cmd) {
+    const details = { topic: cmd.uri.join('.') }
+    this.conn.send([T.EVENT, cmd.traceId, cmd.qid, details, ...payload(cmd.data, cmd.hdr)])
+  }
+
+  sendError (cmd, errorCode, text) {
+    if (cmd.id === undefined || cmd.id === null) return
+    this.conn.send([T.ERROR, this.msgType, cmd.id, {}, wampErrorCode(errorCode), ...(text ? [[text]] : [])])
+  }
+
+  wampSendError (mtype, requestId, uri, args, kwargs) {
+    if (requestId === undefined || requestId === null) return
+    this.conn.send([T.ERROR, mtype, requestId, {}, uri, ...payload({ args: args || [] }, kwargs)])
+  }
+}
+
+const handlers = {}
+
+// One WAMP connection: the session state machine new -> challenged -> established -> closed.
+class Connection {
+  constructor (gate, channel) {
+    this.gate = gate
+    this.channel = channel
+    this.router = gate.getRouter()
+    this.session = this.router.createSession()
+    this.session.setGateProtocol(`wamp.2.${channel.serializer}`)
+    this.session.conn = this
+    this.state = 'new'
+    this.authState = null
+    log.debug(`${channel.type}/${channel.serializer} ${channel.peer}: connected`)
+  }
+
+  send (msg) {
+    if (this.state === 'closed') return
+    try {
+      this.channel.send(msg)
+    } catch (e) {
+      log.error(`BUG: cannot encode a message for ${this.channel.peer}:`, e)
+      this.closeTransport(1011, 'internal error')
+    }
+  }
+
+  closeTransport (code, reason) {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    this.channel.close(code, reason)
+    this.leave()
+  }
+
+  // Removes the session from its realm now (the left hook is published inside), idempotent.
+  leave () {
+    this.router.removeSession(this.session)
+  }
+
+  abort (reason, message) {
+    log.info(`${this.channel.peer}: ABORT ${reason}${message ? ' (' + message + ')' : ''}`)
+    this.send([T.ABORT, message ? { message } : {}, reason])
+    this.closeTransport(1000, 'aborted')
+  }
+
+  // Router-initiated close (kill, shutdown): GOODBYE with reason and message, then the transport closes.
+  goodbye (reason, message) {
+    if (this.state === 'closed') return
+    if (this.state === 'established') {
+      this.send([T.GOODBYE, message !== undefined && message !== null ? { message } : {}, reason])
+    }
+    this.closeTransport(1000, 'goodbye')
+  }
+
+  onProtocolError (reason) {
+    if (this.state === 'closed') return
+    log.info(`${this.channel.type} ${this.channel.peer}: ${reason}; closing`)
+    if (this.state === 'established' || this.state === 'new' || this.state === 'challenged') {
+      this.send([T.ABORT, { message: reason }, 'wamp.error.protocol_violation'])
+    }
+    this.closeTransport(1002, 'protocol violation')
+  }
+
+  onTransportClosed () {
+    if (this.state !== 'closed') this.state = 'closed'
+    this.leave()
+    log.debug(`${this.channel.peer}: disconnected`)
+  }
+
+  onMessage (msg) {
+    if (this.state === 'closed') return
+    if (!Array.isArray(msg) || msg.length === 0 || !Number.isInteger(msg[0])) {
+      this.onProtocolError('a WAMP message must be a non-empty list starting with an integer type')
+      return
+    }
+    if (tooDeep(msg, 0)) {
+      this.onProtocolError(`message nested deeper than ${MAX_DEPTH} levels`)
+      return
+    }
+    const type = msg[0]
+    const handler = handlers[type]
+    if (!handler) {
+      this.onProtocolError(`unexpected message type ${type}`)
+      return
+    }
+    const ctx = new SocketContext(this.router, this.session, this, type)
+    try {
+      if (type !== T.HELLO && type !== T.AUTHENTICATE && type !== T.ABORT && this.state !== 'established') {
+        throw new ProtocolViolation(`message type ${type} before the session is established`)
+      }
+      handler.call(this, ctx, msg)
+    } catch (e) {
+      if (e instanceof ProtocolViolation) {
+        this.onProtocolError(e.message)
+      } else if (e instanceof WampError || e instanceof RealmError) {
+        const uri = e instanceof WampError ? e.uri : wampErrorCode(e.code)
+        const args = e instanceof WampError ? e.args : (e.message ? [e.message] : [])
+        const silent = !REPLIES_ERRORS.has(type) || (type === T.PUBLISH && !(isPlainObject(msg[2]) && msg[2].acknowledge))
+        if (silent) log.debug(`${this.channel.peer}: ${uri} for message type ${type} (not answered)`)
+        else ctx.wampSendError(type, msg[1], uri, args, e instanceof WampError ? e.kwargs : undefined)
+      } else {
+        log.error(`BUG: internal error handling message type ${type} from ${this.channel.peer}:`, e)
+        this.onProtocolError('internal error')
+      }
+    }
+  }
+
+  establish (realmName, details, identity) {
+    const realm = this.router.findRealm(realmName)
+    const session = this.session
+    session.realmName = realmName
+    session.secureDetails = details
+    session.setAuthMethod(identity.authmethod)
+    session.setUserDetails(identity)
+    session.identity = identity
+    session.metaInfo = {
+      realm: realmName,
+      session: session.sessionId,
+      authid: identity.authid,
+      authrole: identity.authrole,
+      authmethod: identity.authmethod,
+      authprovider: identity.authprovider
+    }
+    if (identity.authextra) session.metaInfo.authextra = identity.authextra
+    session.metaInfo.transport = { type: this.channel.type, serializer: this.channel.serializer,
+      peer: this.channel.peer }
+    this.state = 'established'
+    // The joined hook is published inside joinSession, so it leaves before WELCOME.
+    realm.joinSession(session)
+    this.send([T.WELCOME, session.sessionId, this.gate.welcomeDetails(realmName, identity)])
+    log.debug(`${this.channel.peer}: session ${session.sessionId} joined ${realmName} as ` +
+      `${identity.authid}/${identity.authrole}`)
+  }
+
+  decide (decision) {
+    if (decision.abort) {
+      this.abort(decision.abort, decision.message)
+    } else if (decision.challenge) {
+      this.state = 'challenged'
+      this.authState = { realm: decision.state.realm, details: this.helloDetails, state: decision.state }
+      this.send([T.CHALLENGE, decision.challenge, decision.extra])
+    } else {
+      this.establish(this.helloRealm, this.helloDetails, decision.identity)
+    }
+  }
+
+  isMeta () {
+    return this.session.identity && this.session.identity.authrole === this.gate.metaRole
+  }
+}
+
+handlers[T.HELLO] = function (ctx, msg) {
+  if (this.state !== 'new') throw new ProtocolViolation('HELLO on an open session')
+  const realm = msg[1]
+  const details = msg[2]
+  if (typeof realm !== 'string' || !isPlainObject(details)) {
+    throw new ProtocolViolation('HELLO needs a realm string and a details dict')
+  }
+  if (!this.gate.realms.has(realm)) {
+    this.abort('wamp.error.no_such_realm', `no realm '${realm}' on this router`)
+    return
+  }
+  this.helloRealm = realm
+  this.helloDetails = details
+  this.decide(this.gate.auth.hello(realm, details, this.session.sessionId))
+}
+
+handlers[T.AUTHENTICATE] = function (ctx, msg) {
+  if (this.state !== 'challenged') throw new ProtocolViolation('AUTHENTICATE without a CHALLENGE')
+  this.decide(this.gate.auth.authenticate(this.authState.state, msg[1]))
+}
+
+handlers[T.ABORT] = function (ctx, msg) {
+  log.debug(`${this.channel.peer}: client sent ABORT ${msg[2]}`)
+  this.closeTransport(1000, 'aborted by client')
+}
+
+handlers[T.GOODBYE] = function (ctx, msg) {
+  log.debug(`${this.channel.peer}: GOODBYE ${msg[2]}`)
+  this.send([T.GOODBYE, {}, 'wamp.close.goodbye_and_out'])
+  this.closeTransport(1000, 'goodbye')
+}
+
+handlers[T.SUBSCRIBE] = function (ctx, msg) {
+  const id = checkId(msg[1], 'SUBSCRIBE.Request')
+  const opt = checkDict(msg[2], 'SUBSCRIBE.Options')
+  let topic = msg[3]
+  if (typeof topic !== 'string') throw new ProtocolViolation('SUBSCRIBE.Topic must be a string')
+  let parsed
+  if (opt.match === 'prefix') {
+    checkUri(topic)
+    parsed = wampUriParse(topic).concat(['#'])
+  } else if (opt.match === 'wildcard') {
+    if (!/^([^\s.#*]*\.)*[^\s.#*]*$/.test(topic)) throw new WampError('wamp.error.invalid_uri', [`invalid URI '${topic}'`])
+    parsed = wampUriParse(topic).map(c => (c === '' ? '*' : c))
+  } else if (opt.match === undefined || opt.match === 'exact') {
+    checkUri(topic)
+    parsed = wampUriParse(topic)
+  } else {
+    throw new WampError('wamp.error.invalid_argument', [`unknown match policy '${opt.match}'`])
+  }
+  this.session.realm.cmdTrace(ctx, { id, uri: parsed, opt: {} })
+}
+
+handlers[T.UNSUBSCRIBE] = function (ctx, msg) {
+  const id = checkId(msg[1], 'UNSUBSCRIBE.Request')
+  const unr = checkId(msg[2], 'UNSUBSCRIBE.Subscription')
+  this.session.realm.cmdUnTrace(ctx, { id, unr })
+}
+
+handlers[T.PUBLISH] = function (ctx, msg) {
+  const id = checkId(msg[1], 'PUBLISH.Request')
+  const opt = checkDict(msg[2], 'PUBLISH.Options')
+  const topic = checkUri(msg[3])
+  const { args, kwargs } = checkArgs(msg, 4)
+  if (topic.startsWith('wamp.') && !this.isMeta()) {
+    log.debug(`${this.channel.peer}: publish to ${topic} denied`)
+    if (opt.acknowledge) throw new WampError('wamp.error.not_authorized', [`publishing to '${topic}' is not allowed`])
+    return
+  }
+  this.session.realm.cmdPush(ctx, {
+    id,
+    uri: wampUriParse(topic),
+    hdr: kwargs,
+    data: { args },
+    opt: { exclude_me: opt.exclude_me !== false },
+    ack: !!opt.acknowledge
+  })
+}
+
+handlers[T.REGISTER] = function (ctx, msg) {
+  const id = checkId(msg[1], 'REGISTER.Request')
+  const opt = checkDict(msg[2], 'REGISTER.Options')
+  const uri = checkUri(msg[3])
+  if (opt.match !== undefined && opt.match !== 'exact') {
+    throw new WampError('wamp.error.invalid_argument', ['only exact-match registrations are supported'])
+  }
+  if (uri.startsWith('wamp.') && !this.isMeta()) {
+    throw new WampError('wamp.error.not_authorized', [`registering '${uri}' is not allowed`])
+  }
+  const existing = this.session.realm.engine.wSub[uri]
+  if (existing && Object.keys(existing).length > 0) {
+    throw new WampError('wamp.error.procedure_already_exists', [`'${uri}' is already registered`])
+  }
+  this.session.realm.cmdRegRpc(ctx, {
+    id,
+    uri: wampUriParse(uri),
+    opt: { simultaneousTaskLimit: -1, disclose_caller: opt.disclose_caller === true }
+  })
+}
+
+handlers[T.UNREGISTER] = function (ctx, msg) {
+  const id = checkId(msg[1], 'UNREGISTER.Request')
+  const unr = checkId(msg[2], 'UNREGISTER.Registration')
+  this.session.realm.cmdUnRegRpc(ctx, { id, unr })
+}
+
+handlers[T.CALL] = function (ctx, msg) {
+  const id = checkId(msg[1], 'CALL.Request')
+  const opt = checkDict(msg[2], 'CALL.Options')
+  const uri = checkUri(msg[3])
+  const { args, kwargs } = checkArgs(msg, 4)
+  const ident = this.session.identity
+  const callOpt = {
+    caller: { caller: this.session.sessionId, caller_authid: ident.authid, caller_authrole: ident.authrole }
+  }
+  if (opt.receive_progress) callOpt.receive_progress = true
+  if (opt.disclose_me === true) callOpt.disclose_me = true
+  this.session.realm.cmdCallRpc(ctx, { id, uri: wampUriParse(uri), opt: callOpt, hdr: kwargs, data: { args } })
+}
+
+handlers[T.CANCEL] = function (ctx, msg) {
+  checkId(msg[1], 'CANCEL.Request')
+  // Not supported by the engine: the call runs to completion and its result is delivered.
+}
+
+handlers[T.YIELD] = function (ctx, msg) {
+  const qid = checkId(msg[1], 'YIELD.Request')
+  const opt = checkDict(msg[2], 'YIELD.Options')
+  const { args, kwargs } = checkArgs(msg, 3)
+  yieldToCaller(this, ctx, { qid, hdr: kwargs, data: { args }, opt: {}, rqt: opt.progress ? RESULT_EMIT : RESULT_OK })
+}
+
+handlers[T.ERROR] = function (ctx, msg) {
+  const requestType = msg[1]
+  const qid = checkId(msg[2], 'ERROR.Request')
+  checkDict(msg[3], 'ERROR.Details')
+  if (typeof msg[4] !== 'string') throw new ProtocolViolation('ERROR.Error must be a URI string')
+  const { args, kwargs } = checkArgs(msg, 5)
+  if (requestType !== T.INVOCATION) return // nothing else is answered with ERROR by a client
+  yieldToCaller(this, ctx, { qid, err: { uri: msg[4] }, hdr: kwargs, data: { args }, opt: {}, rqt: RESULT_OK })
+}
+
+function yieldToCaller (conn, ctx, cmd) {
+  try {
+    conn.session.realm.cmdYield(ctx, cmd)
+  } catch (e) {
+    if (!(e instanceof RealmError)) throw e
+    log.debug(`${conn.channel.peer}: answer to unknown invocation ${cmd.qid} ignored`)
+  }
+}
+
+class MetadGate extends WampGate {
+  constructor (router, { auth, realms, metaRole }) {
+    super(router)
+    this.auth = auth
+    this.realms = realms // Set of every joinable realm, the internal one included
+    this.metaRole = metaRole
+    this.connections = new Set()
+  }
+
+  openConnection (channel) {
+    const conn = new Connection(this, channel)
+    this.connections.add(conn)
+    const origLeave = conn.leave.bind(conn)
+    conn.leave = () => {
+      this.connections.delete(conn)
+      origLeave()
+    }
+    return conn
+  }
+
+  welcomeDetails (realm, identity) {
+    const d = {
+      realm,
+      authid: identity.authid,
+      authrole: identity.authrole,
+      authmethod: identity.authmethod,
+      authprovider: identity.authprovider,
+      roles: {
+        broker: { features: { publisher_exclusion: true, pattern_based_subscription: true,
+          session_meta_api: true } },
+        dealer: { features: { caller_identification: true, progressive_call_results: true,
+          session_meta_api: true } }
+      }
+    }
+    if (identity.authextra) d.authextra = identity.authextra
+    return d
+  }
+}
+
+module.exports = { MetadGate, SocketContext, WampError, T, payload, argsOf }

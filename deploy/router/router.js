@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+'use strict'
+// Reference WAMP router for wamp-metad. See `node router.js --help` and docs/hook-protocol.md.
+// stdout carries exactly one line, "ready ws=HOST:PORT rawsocket=HOST:PORT epoch=EPOCH", once listening;
+// everything else goes to stderr. Configuration errors exit 2; SIGTERM/SIGINT exit 0.
+
+const { parseArgs, loadPrincipals, ConfigError, USAGE } = require('./lib/config')
+const log = require('./lib/log')
+
+function fail (message) {
+  process.stderr.write(`router: error: ${message}\n`)
+  process.exit(2)
+}
+
+function hostPort (addr) {
+  return addr.family === 'IPv6' || addr.family === 6 ? `[${addr.address}]:${addr.port}` : `${addr.address}:${addr.port}`
+}
+
+async function main () {
+  let opts, principals
+  try {
+    opts = parseArgs(process.argv.slice(2))
+    if (opts.help) {
+      process.stdout.write(USAGE + '\n')
+      return
+    }
+    principals = loadPrincipals(opts.principals, opts.realms, opts.internalRealm)
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message)
+    throw e
+  }
+  log.setLevel(opts.logLevel)
+
+  // Process-level guard: a bug must not take every session down, but it must stay visible.
+  process.on('uncaughtException', e => log.error('BUG: uncaught exception:', e))
+  process.on('unhandledRejection', e => log.error('BUG: unhandled rejection:', e))
+
+  const { startRouter } = require('./lib/server')
+  let server
+  try {
+    server = await startRouter(opts, principals)
+  } catch (e) {
+    if (e && e.listenFailed) fail(e.message)
+    throw e
+  }
+  // Signal handlers go in before the ready line: a test may signal the moment it reads that line.
+  let stopping = false
+  const stop = signal => {
+    if (stopping) return
+    stopping = true
+    log.info(`${signal}: shutting down`)
+    server.close()
+    // Give GOODBYEs and close frames a moment to leave, then exit regardless of lingering handles.
+    setTimeout(() => process.exit(0), 200)
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+
+  const parts = ['ready']
+  if (server.addresses.ws) parts.push(`ws=${hostPort(server.addresses.ws)}`)
+  if (server.addresses.rawsocket) parts.push(`rawsocket=${hostPort(server.addresses.rawsocket)}`)
+  parts.push(`epoch=${server.epoch}`)
+  process.stdout.write(parts.join(' ') + '\n')
+  log.info(`${parts.join(' ')} realms=${opts.realms.join(',')} internal=${opts.internalRealm} ` +
+    `meta-role=${opts.metaRole}${opts.nativeMeta ? ' native-meta' : ''}${opts.testSwitches ? ' test-switches' : ''}`)
+
+  for (const r of principals.unknownAnonymousRealms) {
+    log.warn(`anonymous_realms lists '${r}', which is not served (--realms)`)
+  }
+}
+
+main().catch(e => {
+  process.stderr.write(`router: error: ${e && e.stack ? e.stack : e}\n`)
+  process.exit(2)
+})

@@ -1,0 +1,151 @@
+'use strict'
+// jskit.js: a tiny test runner and Autobahn|JS helpers for the node tests.
+//
+//   const kit = require('<repo>/tests/lib/jskit')
+//   kit.main('name', 90000, async t => { t.ok(cond, 'msg'); t.eq(a, b, 'msg'); await t.step('sub', fn) })
+//       runs the body under a global timeout; exits 0 on success, 1 with the failure on stderr otherwise
+//   kit.autobahn                          Autobahn|JS from tests/js/node_modules (fails loudly if missing)
+//   await kit.join({url | rawsocket: {host, port}, realm, serializer: 'json'|'msgpack', authid, ticket,
+//                   wampcra, authmethods, authextra})  -> {session, connection, welcome, closed: Promise}
+//       rejects with Error whose .reason is the ABORT/close reason URI when the router refuses the session
+//   await kit.expectAbort(opts)            -> the reason URI of a refused join
+//   await kit.callError(promise)           -> the autobahn.Error a call rejected with (fails if it resolved)
+//   kit.sleep(ms), kit.until(fn, ms, what)  bounded waiting
+
+const path = require('path')
+const { ROOT, withTimeout } = require('./routerctl')
+
+let autobahn
+try {
+  autobahn = require(path.join(ROOT, 'tests', 'js', 'node_modules', 'autobahn'))
+} catch (e) {
+  process.stderr.write('FAIL: Autobahn|JS is not installed in tests/js/node_modules (run deploy/setup): ' +
+    e.message + '\n')
+  process.exit(1)
+}
+// Autobahn|JS warns on every closed connection; keep test output readable.
+autobahn.log.warn = () => {}
+
+class Failure extends Error {}
+
+function fmt (v) {
+  try { return JSON.stringify(v) } catch (e) { return String(v) }
+}
+
+const t = {
+  ok (cond, msg) {
+    if (!cond) throw new Failure(msg)
+  },
+  eq (a, b, msg) {
+    if (fmt(a) !== fmt(b)) throw new Failure(`${msg}: expected ${fmt(b)}, got ${fmt(a)}`)
+  },
+  async step (name, fn) {
+    const t0 = Date.now()
+    try {
+      await fn()
+    } catch (e) {
+      e.message = `[${name}] ${e.message}`
+      throw e
+    }
+    process.stdout.write(`  ok ${name} (${Date.now() - t0} ms)\n`)
+  }
+}
+
+function main (name, timeoutMs, body) {
+  withTimeout(timeoutMs, name)
+  const t0 = Date.now()
+  process.stdout.write(`${name}\n`)
+  body(t).then(() => {
+    process.stdout.write(`PASS ${name} (${Date.now() - t0} ms)\n`)
+    process.exit(0)
+  }, e => {
+    process.stderr.write(`FAIL ${name}: ${e && e.stack ? e.stack : e}\n`)
+    process.exit(1)
+  })
+}
+
+function sleep (ms) {
+  return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+async function until (fn, ms, what) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await fn()
+    if (v) return v
+    if (Date.now() > deadline) throw new Failure(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(10)
+  }
+}
+
+function join (o) {
+  const serializer = o.serializer === 'msgpack' ? new autobahn.serializer.MsgpackSerializer()
+    : new autobahn.serializer.JSONSerializer()
+  const opts = {
+    realm: o.realm || 'realm1',
+    max_retries: 0,
+    retry_if_unreachable: false,
+    initial_retry_delay: 0.01
+  }
+  if (o.rawsocket) {
+    if (o.serializer === 'msgpack') throw new Error('Autobahn|JS RawSocket supports JSON only')
+    opts.transports = [{ type: 'rawsocket', host: o.rawsocket.host, port: o.rawsocket.port }]
+  } else {
+    opts.transports = [{ type: 'websocket', url: o.url, serializers: [serializer] }]
+  }
+  if (o.authid) opts.authid = o.authid
+  if (o.authextra) opts.authextra = o.authextra
+  if (o.authmethods) opts.authmethods = o.authmethods
+  else if (o.ticket !== undefined) opts.authmethods = ['ticket']
+  else if (o.wampcra !== undefined) opts.authmethods = ['wampcra']
+  opts.onchallenge = (session, method, extra) => {
+    if (method === 'ticket') return o.ticket
+    if (method === 'wampcra') return autobahn.auth_cra.sign(o.wampcra, extra.challenge)
+    throw new Error(`unexpected challenge ${method}`)
+  }
+  return new Promise((resolve, reject) => {
+    const connection = new autobahn.Connection(opts)
+    let opened = false
+    let closedResolve
+    const closed = new Promise(resolve => { closedResolve = resolve })
+    connection.onopen = (session, welcome) => {
+      opened = true
+      resolve({ session, connection, welcome, closed })
+    }
+    connection.onclose = (reason, details) => {
+      if (!opened) {
+        const e = new Error(`join refused: ${reason} ${details && details.reason}`)
+        e.reason = details && details.reason
+        e.details = details
+        reject(e)
+      } else {
+        closedResolve({ reason, details })
+      }
+      return true // never retry
+    }
+    connection.open()
+  })
+}
+
+async function expectAbort (o) {
+  let j
+  try {
+    j = await join(o)
+  } catch (e) {
+    return e.reason
+  }
+  j.connection.close()
+  throw new Failure(`join to ${o.realm} as ${o.authid || 'anonymous'} unexpectedly succeeded`)
+}
+
+async function callError (promise) {
+  let r
+  try {
+    r = await promise
+  } catch (e) {
+    return e
+  }
+  throw new Failure(`expected an error, got result ${fmt(r)}`)
+}
+
+module.exports = { main, t, autobahn, join, expectAbort, callError, sleep, until, Failure }

@@ -1,0 +1,116 @@
+"""pywamp.py: python3-autobahn 22.7 helpers shared by the Python tests (run with Debian's /usr/bin/python3).
+
+    from pywamp import join, refused, until, check, eq, Refused, PAIRS
+    session, details = await join(router, "rawsocket" | "websocket", "json" | "msgpack", realm="realm1",
+                                  authid=None, ticket=None, wampcra=None, authextra=None)
+        `router` is anything with .url (ws URL), .ws and .rawsocket ((host, port)), such as routerctl.start()'s.
+        session.left is a future holding the CloseDetails when the session ends.
+    await refused(router, kind, ser, **same)  -> the ABORT reason URI (fails if the join succeeds)
+    await until(fn, seconds, what)            bounded polling
+"""
+
+import asyncio
+import sys
+import time
+
+try:
+    from autobahn.asyncio.rawsocket import WampRawSocketClientFactory, WampRawSocketClientProtocol
+    from autobahn.asyncio.wamp import ApplicationSession
+    from autobahn.asyncio.websocket import WampWebSocketClientFactory
+    from autobahn.wamp import auth
+    from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
+    from autobahn.wamp.types import ComponentConfig
+    import msgpack  # noqa: F401  (the msgpack serializer needs it)
+except ImportError as e:  # a missing dependency fails loudly, never skips
+    sys.stderr.write("FAIL: python3-autobahn / python3-msgpack missing (run deploy/setup with /usr/bin/python3): %s\n" % e)
+    sys.exit(1)
+
+# python3-autobahn 22.7's asyncio RawSocket client lacks the transport_details property that its WAMP
+# session reads on join (the Twisted and WebSocket protocols have it): add it, reading the attribute the
+# protocol already fills in connection_made.
+if not hasattr(WampRawSocketClientProtocol, "transport_details"):
+    WampRawSocketClientProtocol.transport_details = property(lambda self: getattr(self, "_transport_details", None))
+
+PAIRS = [("websocket", "json"), ("websocket", "msgpack"), ("rawsocket", "json"), ("rawsocket", "msgpack")]
+
+
+class Refused(Exception):
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def eq(a, b, msg):
+    if a != b:
+        raise AssertionError("%s: expected %r, got %r" % (msg, b, a))
+
+
+async def join(router, kind, ser, realm="realm1", authid=None, ticket=None, wampcra=None, authextra=None):
+    loop = asyncio.get_running_loop()
+    joined = loop.create_future()
+    left = loop.create_future()
+
+    class Session(ApplicationSession):
+        def onConnect(self):
+            methods = ["ticket"] if ticket else ["wampcra"] if wampcra else ["anonymous"]
+            self.join(realm, authmethods=methods, authid=authid, authextra=authextra)
+
+        def onChallenge(self, challenge):
+            if challenge.method == "ticket":
+                return ticket
+            sig = auth.compute_wcs(wampcra, challenge.extra["challenge"])
+            return sig.decode("ascii") if isinstance(sig, bytes) else sig
+
+        def onJoin(self, details):
+            if not joined.done():
+                joined.set_result(details)
+
+        def onLeave(self, details):
+            if not joined.done():
+                joined.set_exception(Refused(details.reason))
+            elif not left.done():
+                left.set_result(details)
+            self.disconnect()
+
+        def onDisconnect(self):
+            if not joined.done():
+                joined.set_exception(Refused("disconnected"))
+            if not left.done():
+                left.set_result(None)
+
+    session = Session(ComponentConfig(realm))
+    serializer = MsgPackSerializer() if ser == "msgpack" else JsonSerializer()
+    if kind == "websocket":
+        factory = WampWebSocketClientFactory(lambda: session, url=router.url, serializers=[serializer])
+        host, port = router.ws
+    else:
+        factory = WampRawSocketClientFactory(lambda: session, serializer=serializer)
+        host, port = router.rawsocket
+    await loop.create_connection(factory, host, port)
+    details = await asyncio.wait_for(joined, 5)
+    session.left = left
+    return session, details
+
+
+async def refused(router, kind, ser, **kw):
+    try:
+        s, _ = await join(router, kind, ser, **kw)
+    except Refused as e:
+        return e.reason
+    s.leave()
+    raise AssertionError("join unexpectedly succeeded: %r" % kw)
+
+
+async def until(fn, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not fn():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        await asyncio.sleep(0.01)
+
+

@@ -1,0 +1,181 @@
+'use strict'
+// routerctl.js: start and stop the reference router (deploy/router/router.js) for a test.
+//
+//   const routerctl = require('<repo>/tests/lib/routerctl')
+//   const r = await routerctl.start({
+//     realms: ['realm1', 'realm2'],          // default ['realm1']
+//     principals: {...},                     // principals file content; default routerctl.DEFAULT_PRINCIPALS
+//     ws: true, rawsocket: true,             // listeners (127.0.0.1, port 0); default both
+//     args: ['--test-switches'],             // extra router flags
+//     readyTimeoutMs: 15000,
+//   })
+//   r.url          'ws://127.0.0.1:PORT/ws'  (null without ws)
+//   r.ws           {host, port} | null;  r.rawsocket {host, port} | null
+//   r.epoch, r.pid, r.dir (temp dir, removed by stop), r.principalsFile
+//   r.stderr()     router stderr so far (string)
+//   await r.stop() SIGTERM, then SIGKILL after 5 s; resolves {code, signal, stderr}; idempotent
+//   routerctl.DEFAULT_PRINCIPALS / routerctl.SECRETS   the default users and their secrets
+//   routerctl.withTimeout(ms, name)  arms a global test timeout (exit 1 with a message)
+//   routerctl.spawnRouter(argv)      runs router.js with raw argv (for CLI tests); returns the child
+//   routerctl.spawnTracked(cmd, argv, opts)  spawns any child that is killed by pid when the test exits
+//
+// Every router started here is killed BY PID when the test process exits, however it exits
+// (normal exit, uncaught error, SIGINT/SIGTERM). Nothing is ever killed by name.
+
+const { spawn } = require('child_process')
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+
+const ROOT = path.resolve(__dirname, '..', '..')
+const ROUTER_JS = path.join(ROOT, 'deploy', 'router', 'router.js')
+
+const SECRETS = {
+  alice: 'alice-ticket-0123', // ticket, authrole user
+  bob: 'bob-cra-secret-4567', // wampcra, authrole admin
+  metad: 'metad-ticket-89ab', // ticket, authrole metad (the meta role)
+  metacra: 'metacra-secret-cdef' // wampcra, authrole metad
+}
+
+const DEFAULT_PRINCIPALS = {
+  principals: [
+    { authid: 'alice', authrole: 'user', ticket: SECRETS.alice },
+    { authid: 'bob', authrole: 'admin', wampcra: SECRETS.bob },
+    { authid: 'metad', authrole: 'metad', ticket: SECRETS.metad },
+    { authid: 'metacra', authrole: 'metad', wampcra: SECRETS.metacra }
+  ],
+  anonymous_realms: ['realm1']
+}
+
+const live = new Set() // child processes not yet reaped
+
+function killAllSync () {
+  for (const child of live) {
+    try {
+      process.kill(child.pid, 'SIGKILL')
+    } catch (e) { /* already gone */ }
+  }
+}
+process.on('exit', killAllSync)
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAllSync()
+    process.exit(130)
+  })
+}
+
+// Spawns any process that must not outlive the test (killed by pid at exit, like the routers).
+function spawnTracked (command, argv, options = {}) {
+  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
+  live.add(child)
+  child.on('exit', () => live.delete(child))
+  return child
+}
+
+function spawnRouter (argv) {
+  return spawnTracked(process.execPath, [ROUTER_JS, ...argv])
+}
+
+function start (options = {}) {
+  const realms = options.realms || ['realm1']
+  const principals = options.principals || DEFAULT_PRINCIPALS
+  const useWs = options.ws !== false
+  const useRaw = options.rawsocket !== false
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'routerctl-'))
+  const principalsFile = path.join(dir, 'principals.json')
+  fs.writeFileSync(principalsFile, JSON.stringify(principals, null, 2))
+  const argv = ['--realms', realms.join(','), '--principals', principalsFile]
+  if (useWs) argv.push('--ws', '127.0.0.1:0')
+  if (useRaw) argv.push('--rawsocket', '127.0.0.1:0')
+  argv.push(...(options.args || []))
+  const child = spawnRouter(argv)
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', d => { stderr += d })
+  const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+
+  const handle = {
+    pid: child.pid,
+    dir,
+    principalsFile,
+    url: null,
+    ws: null,
+    rawsocket: null,
+    epoch: null,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop: async (timeoutMs = 5000) => {
+      if (!handle._stopped) {
+        handle._stopped = (async () => {
+          if (child.exitCode === null && child.signalCode === null) {
+            try { process.kill(child.pid, 'SIGTERM') } catch (e) { /* gone */ }
+            const timer = setTimeout(() => {
+              try { process.kill(child.pid, 'SIGKILL') } catch (e) { /* gone */ }
+            }, timeoutMs)
+            await exited
+            clearTimeout(timer)
+          }
+          const res = await exited
+          fs.rmSync(dir, { recursive: true, force: true })
+          return { code: res.code, signal: res.signal, stderr }
+        })()
+      }
+      return handle._stopped
+    }
+  }
+
+  return new Promise((resolve, reject) => {
+    const timeoutMs = options.readyTimeoutMs || 15000
+    const timer = setTimeout(() => {
+      handle.stop()
+      reject(new Error(`router did not print its ready line within ${timeoutMs} ms; stderr:\n${stderr}`))
+    }, timeoutMs)
+    child.stdout.on('data', d => {
+      stdout += d
+      const nl = stdout.indexOf('\n')
+      if (nl < 0 || handle.epoch) return
+      const line = stdout.slice(0, nl)
+      const m = /^ready((?: \w+=\S+)+)$/.exec(line)
+      clearTimeout(timer)
+      if (!m) {
+        handle.stop()
+        reject(new Error(`unexpected first stdout line from the router: ${JSON.stringify(line)}`))
+        return
+      }
+      const kv = {}
+      for (const part of m[1].trim().split(' ')) {
+        const i = part.indexOf('=')
+        kv[part.slice(0, i)] = part.slice(i + 1)
+      }
+      const hp = s => {
+        const j = s.lastIndexOf(':')
+        return { host: s.slice(0, j).replace(/^\[|\]$/g, ''), port: Number(s.slice(j + 1)) }
+      }
+      if (kv.ws) {
+        handle.ws = hp(kv.ws)
+        handle.url = `ws://${kv.ws}/ws`
+      }
+      if (kv.rawsocket) handle.rawsocket = hp(kv.rawsocket)
+      handle.epoch = kv.epoch
+      resolve(handle)
+    })
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (!handle.epoch) {
+        fs.rmSync(dir, { recursive: true, force: true })
+        reject(new Error(`router exited early (code ${code}, signal ${signal}); stderr:\n${stderr}`))
+      }
+    })
+  })
+}
+
+function withTimeout (ms, name) {
+  const t = setTimeout(() => {
+    process.stderr.write(`FAIL ${name || path.basename(process.argv[1])}: global timeout of ${ms} ms exceeded\n`)
+    process.exit(1)
+  }, ms)
+  t.unref()
+  return t
+}
+
+module.exports = { start, spawnRouter, spawnTracked, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }

@@ -1,0 +1,159 @@
+'use strict'
+// Command line: --help, configuration errors (one stderr line, exit 2), the ready line, listeners,
+// signals, --internal-realm / --meta-role, --native-meta, and router.test.* only with --test-switches.
+
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const routerctl = require('../lib/routerctl')
+const kit = require('../lib/jskit')
+const { join, expectAbort, callError } = kit
+
+function run (argv, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const child = routerctl.spawnRouter(argv)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += d })
+    child.stderr.on('data', d => { stderr += d })
+    const timer = setTimeout(() => {
+      process.kill(child.pid, 'SIGKILL')
+      reject(new Error(`router ${argv.join(' ')} did not exit within ${ms} ms`))
+    }, ms)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
+}
+
+kit.main('router: command line', 90000, async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-cli-'))
+  const file = (name, content) => {
+    const p = path.join(dir, name)
+    fs.writeFileSync(p, typeof content === 'string' ? content : JSON.stringify(content))
+    return p
+  }
+  const good = file('good.json', routerctl.DEFAULT_PRINCIPALS)
+  const started = []
+  try {
+    await t.step('--help', async () => {
+      const res = await run(['--help'])
+      t.eq(res.code, 0, 'exit 0')
+      t.ok(/usage: node router.js/.test(res.stdout) && /--rawsocket/.test(res.stdout), 'usage on stdout')
+    })
+
+    await t.step('configuration errors: one line on stderr, exit 2', async () => {
+      const busy = await routerctl.start({ rawsocket: false })
+      started.push(busy)
+      const base = ['--realms', 'realm1', '--principals', good]
+      const cases = [
+        [['--bogus', ...base, '--ws', '127.0.0.1:0'], /unknown argument/],
+        [[...base], /at least one of --ws and --rawsocket/],
+        [['--ws', '127.0.0.1:0', '--principals', good], /--realms is required/],
+        [['--ws', '127.0.0.1:0', '--realms', 'realm1'], /--principals is required/],
+        [[...base, '--ws'], /--ws needs a value/],
+        [[...base, '--ws', 'localhost'], /expected HOST:PORT/],
+        [[...base, '--ws', '127.0.0.1:70000'], /out of range/],
+        [[...base, '--rawsocket', '127.0.0.1:0', '--snapshot-page', '0'], /--snapshot-page/],
+        [[...base, '--ws', '127.0.0.1:0', '--log-level', 'loud'], /--log-level/],
+        [['--realms', 'realm1,realm1', '--principals', good, '--ws', '127.0.0.1:0'], /listed twice/],
+        [['--realms', 'bad realm', '--principals', good, '--ws', '127.0.0.1:0'], /invalid realm name/],
+        [['--realms', 'router.internal', '--principals', good, '--ws', '127.0.0.1:0'], /internal realm/],
+        [[...base, '--ws', '8.8.8.8:0'], /cannot listen: EADDRNOTAVAIL/],
+        [[...base, '--ws', `127.0.0.1:${busy.ws.port}`], /cannot listen: EADDRINUSE/],
+        [['--realms', 'realm1', '--principals', path.join(dir, 'missing.json'), '--ws', '127.0.0.1:0'], /cannot read/],
+        [['--realms', 'realm1', '--principals', file('bad.json', '{"principals": ['), '--ws', '127.0.0.1:0'], /not valid JSON/],
+        [['--realms', 'realm1', '--principals', file('list.json', []), '--ws', '127.0.0.1:0'], /must be an object/],
+        [['--realms', 'realm1', '--principals', file('notlist.json', { principals: {} }), '--ws', '127.0.0.1:0'], /must be a list/],
+        [['--realms', 'realm1', '--principals', file('dup.json', { principals: [
+          { authid: 'a', authrole: 'r', ticket: 'x' }, { authid: 'a', authrole: 'r', ticket: 'y' }] }),
+        '--ws', '127.0.0.1:0'], /duplicate authid 'a'/],
+        [['--realms', 'realm1', '--principals', file('nosecret.json', { principals: [{ authid: 'a', authrole: 'r' }] }),
+          '--ws', '127.0.0.1:0'], /neither "ticket" nor "wampcra"/],
+        [['--realms', 'realm1', '--principals', file('norole.json', { principals: [{ authid: 'a', ticket: 'x' }] }),
+          '--ws', '127.0.0.1:0'], /authrole must be a non-empty string/],
+        [['--realms', 'realm1', '--principals', file('anon.json', { anonymous_realms: 'realm1' }),
+          '--ws', '127.0.0.1:0'], /anonymous_realms/]
+      ]
+      for (const [argv, re] of cases) {
+        const res = await run(argv)
+        const lines = res.stderr.split('\n').filter(Boolean)
+        t.eq(res.code, 2, `exit code for ${argv.join(' ')} (stderr ${res.stderr})`)
+        t.eq(lines.length, 1, `one stderr line for ${argv.join(' ')}: ${res.stderr}`)
+        t.ok(re.test(lines[0]), `message for ${argv.join(' ')}: ${lines[0]}`)
+        t.eq(res.stdout, '', 'nothing on stdout')
+      }
+    })
+
+    await t.step('ready line and listeners; extra principal keys tolerated', async () => {
+      const p = file('extra.json', { comment: 'x', principals: [{ authid: 'a', authrole: 'metad', ticket: 't', note: 1 }] })
+      const child = routerctl.spawnRouter(['--rawsocket', '127.0.0.1:0', '--realms', 'r1', '--principals', p])
+      const line = await new Promise((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', d => {
+          out += d
+          if (out.includes('\n')) resolve(out.split('\n')[0])
+        })
+        child.on('exit', () => reject(new Error('exited')))
+      })
+      t.ok(/^ready rawsocket=127\.0\.0\.1:\d+ epoch=[0-9a-f]{16}$/.test(line), `rawsocket-only ready line: ${line}`)
+      const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+      process.kill(child.pid, 'SIGINT')
+      t.eq(await exited, { code: 0, signal: null }, 'SIGINT exits 0')
+      const r = await routerctl.start({ rawsocket: false })
+      started.push(r)
+      t.ok(/^ready ws=127\.0\.0\.1:\d+ epoch=[0-9a-f]{16}\n$/.test(r.stdout()), `ws-only ready line: ${r.stdout()}`)
+      const both = await routerctl.start({})
+      started.push(both)
+      t.ok(/^ready ws=127\.0\.0\.1:\d+ rawsocket=127\.0\.0\.1:\d+ epoch=[0-9a-f]{16}\n$/.test(both.stdout()), 'both')
+      t.ok(both.epoch !== r.epoch, 'a new epoch per start')
+      const res = await both.stop()
+      t.eq([res.code, res.signal], [0, null], 'SIGTERM exits 0')
+    })
+
+    await t.step('--internal-realm, --meta-role, test switches off by default', async () => {
+      const principals = { principals: [{ authid: 'side', authrole: 'sidecar', ticket: 's' },
+        { authid: 'metad', authrole: 'metad', ticket: 'm' }], anonymous_realms: ['app'] }
+      const r = await routerctl.start({ realms: ['app'], principals,
+        args: ['--internal-realm', 'ops.hooks', '--meta-role', 'sidecar', '--log-level', 'warn'] })
+      started.push(r)
+      const base = { url: r.url, serializer: 'json' }
+      t.eq(await expectAbort({ ...base, realm: 'router.internal', authid: 'side', ticket: 's' }),
+        'wamp.error.no_such_realm', 'default internal realm not served')
+      t.eq(await expectAbort({ ...base, realm: 'ops.hooks', authid: 'metad', ticket: 'm' }),
+        'wamp.error.not_authorized', 'authrole metad is not the meta role here')
+      const side = await join({ ...base, realm: 'ops.hooks', authid: 'side', ticket: 's' })
+      const [epoch, seq] = (await side.session.call('router.session.sync')).args
+      t.eq([epoch, seq], [r.epoch, 0], 'sync on the custom internal realm')
+      const e = await callError(side.session.call('router.test.skip_seq', [1]))
+      t.eq(e.error, 'wamp.error.no_such_procedure', 'no test switches without --test-switches')
+      const app = await join({ ...base, realm: 'app', authid: 'side', ticket: 's' })
+      await app.session.register('wamp.session.count', () => 1)
+      const anon = await join({ ...base, realm: 'app' })
+      const e2 = await callError(anon.session.call('wamp.session.list'))
+      t.eq(e2.error, 'wamp.error.no_such_procedure', 'no native meta API by default')
+      for (const s of [side, app, anon]) s.connection.close()
+    })
+
+    await t.step('--native-meta', async () => {
+      const r = await routerctl.start({ args: ['--native-meta'] })
+      started.push(r)
+      const anon = await join({ url: r.url, serializer: 'msgpack', realm: 'realm1' })
+      const n = await anon.session.call('wamp.session.count')
+      t.ok(Number.isInteger(n), `fox's wamp.session.count answers: ${n}`)
+      const meta = await join({ url: r.url, serializer: 'msgpack', realm: 'realm1', authid: 'metad',
+        ticket: routerctl.SECRETS.metad })
+      const e = await callError(meta.session.register('wamp.session.count', () => 0))
+      t.eq(e.error, 'wamp.error.procedure_already_exists', 'names taken by the native API')
+      anon.connection.close()
+      meta.connection.close()
+    })
+  } finally {
+    for (const r of started) {
+      const res = await r.stop()
+      if (/BUG:/.test(res.stderr)) throw new Error(`router logged a bug:\n${res.stderr}`)
+    }
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
