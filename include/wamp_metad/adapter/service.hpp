@@ -1,0 +1,111 @@
+// wamp-metad's running state: the internal link that mirrors the router's sessions, and one served link per
+// realm that registers the meta procedures and publishes the meta events. Runs on one io_context thread
+// (the owner thread of every link); the core registry is only touched there.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "wamp_metad/adapter/link.hpp"
+#include "wamp_metad/core/registry.hpp"
+
+namespace wamp_metad::adapter {
+
+struct service_options {
+  router_address router;
+  credentials creds;
+  std::string internal_realm = "router.internal";
+  std::vector<std::string> realms;  // served realms, unless all_realms
+  bool all_realms = false;
+  std::vector<std::string> hidden_authroles;
+  std::chrono::milliseconds get_wait{1000};
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_timeout{2000};
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  std::chrono::milliseconds call_timeout{10000};  // snapshot pages
+};
+
+struct service_status {
+  bool synced = false;
+  std::size_t sessions = 0;
+  std::size_t realms_served = 0;
+  std::size_t realms_ready = 0;
+  std::uint64_t resyncs = 0;
+};
+
+class service {
+ public:
+  service(boost::asio::io_context& io, service_options opts);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  void start();
+  // Leaves every realm and the internal realm, by `deadline` at the latest. Publishes nothing.
+  void stop(std::chrono::steady_clock::time_point deadline);
+
+  // Called once, when the mirror is synced and every served realm has its procedures registered.
+  std::function<void()> on_ready;
+  service_status status() const;
+
+ private:
+  struct served;
+  struct waiter;
+
+  // internal link
+  void connect_internal();
+  void internal_joined();
+  void internal_lost(const std::string& why);
+  void on_hook(std::uint64_t generation, core::hook_event ev);
+  void start_resync(const std::string& why);
+  void fetch_snapshot();
+  void fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<std::string> cursor);
+  void after_mirror_change(std::vector<core::meta_event>& out);
+  void internal_heartbeat();
+
+  // served realms
+  void serve(const std::string& realm);
+  void connect_served(served& s);
+  void served_joined(served& s, std::uint64_t session_id);
+  void served_lost(served& s, const std::string& why);
+  void served_heartbeat(served& s);
+  void handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv);
+  void answer_get(const std::string& realm, core::session_id id, const std::shared_ptr<invocation>& inv);
+  void publish(const std::vector<core::meta_event>& events);
+  void check_waiters();
+  void check_ready();
+
+  std::chrono::milliseconds backoff(int attempt) const;
+
+  boost::asio::io_context& io_;
+  service_options opts_;
+  core::registry reg_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posts from link threads
+
+  std::unique_ptr<link> internal_;
+  std::uint64_t internal_generation_ = 0;
+  bool internal_up_ = false;
+  int internal_attempts_ = 0;
+  bool fetching_ = false;
+  std::uint64_t fetch_id_ = 0;
+  bool heartbeat_pending_ = false;
+  boost::asio::steady_timer internal_timer_;
+  boost::asio::steady_timer heartbeat_timer_;
+
+  std::map<std::string, std::unique_ptr<served>> served_;
+  std::vector<std::shared_ptr<waiter>> waiters_;
+  bool stopping_ = false;
+  bool ready_announced_ = false;
+  std::uint64_t resyncs_ = 0;
+};
+
+}  // namespace wamp_metad::adapter

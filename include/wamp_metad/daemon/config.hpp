@@ -1,0 +1,32 @@
+// wamp-metad's configuration: command-line flags and an optional file (flags win), checked in one pass that
+// reports every problem at once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wamp_metad/adapter/service.hpp"
+
+namespace wamp_metad::daemon {
+
+struct config {
+  adapter::service_options service;
+  std::string config_file;
+  std::string secret_file;
+  std::string log_level = "info";
+  bool check_only = false;
+  bool show_help = false;
+  bool show_version = false;
+  std::string help_text;
+};
+
+struct parse_result {
+  config cfg;
+  std::vector<std::string> problems;  // empty when the configuration is usable
+};
+
+// Parses argv and the config file it names, reads the secret (file, or $CREDENTIALS_DIRECTORY), and checks
+// everything. `env_credentials_dir` is the value of $CREDENTIALS_DIRECTORY (empty when unset).
+parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir);
+
+}  // namespace wamp_metad::daemon

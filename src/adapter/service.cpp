@@ -1,0 +1,526 @@
+#include "wamp_metad/adapter/service.hpp"
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "wamp_metad/core/meta.hpp"
+#include "wamp_metad/core/uris.hpp"
+#include "wamp_metad/protocol/decode.hpp"
+
+namespace wamp_metad::adapter {
+
+using namespace std::chrono_literals;
+
+struct service::served {
+  served(boost::asio::io_context& io, std::string r) : realm(std::move(r)), retry(io), heartbeat(io) {}
+  std::string realm;
+  std::unique_ptr<link> l;
+  std::uint64_t generation = 0;
+  int attempts = 0;
+  int registered = 0;
+  bool ready = false;
+  bool heartbeat_pending = false;
+  boost::asio::steady_timer retry;
+  boost::asio::steady_timer heartbeat;
+};
+
+struct service::waiter {
+  waiter(boost::asio::io_context& io, std::string r, core::session_id i, std::shared_ptr<invocation> v)
+      : realm(std::move(r)), id(i), inv(std::move(v)), deadline(io) {}
+  std::string realm;
+  core::session_id id;
+  std::shared_ptr<invocation> inv;
+  std::optional<core::hook_position> target;
+  boost::asio::steady_timer deadline;
+  bool done = false;
+};
+
+namespace {
+
+core::registry::options registry_options(const service_options& o) {
+  core::registry::options r;
+  r.hidden_authroles = o.hidden_authroles;
+  r.serve_all_realms = o.all_realms;
+  r.never_serve = {o.internal_realm};
+  return r;
+}
+
+const char* verdict_name(core::mirror::verdict v) {
+  switch (v) {
+    case core::mirror::verdict::applied:
+      return "applied";
+    case core::mirror::verdict::buffered:
+      return "buffered";
+    case core::mirror::verdict::duplicate:
+      return "duplicate";
+    case core::mirror::verdict::gap:
+      return "a gap in the hook sequence";
+    case core::mirror::verdict::new_epoch:
+      return "a new router epoch";
+    case core::mirror::verdict::overflow:
+      return "too many hooks buffered";
+  }
+  return "?";
+}
+
+}  // namespace
+
+service::service(boost::asio::io_context& io, service_options opts)
+    : io_(io), opts_(std::move(opts)), reg_(registry_options(opts_)), internal_timer_(io), heartbeat_timer_(io) {}
+
+service::~service() {
+  *alive_ = false;
+  internal_.reset();
+  served_.clear();
+}
+
+std::chrono::milliseconds service::backoff(int attempt) const {
+  // Exponential, capped, with jitter (half to full of the step) so that many instances do not reconnect in
+  // lockstep after a router restart.
+  auto step = opts_.reconnect_min * (1LL << std::min(attempt, 20));
+  if (step > opts_.reconnect_max) step = opts_.reconnect_max;
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  const auto half = step.count() / 2;
+  return std::chrono::milliseconds(half +
+                                   std::uniform_int_distribution<long long>(0, std::max<long long>(half, 0))(rng));
+}
+
+void service::start() {
+  if (!opts_.all_realms)
+    for (const auto& realm : opts_.realms)
+      serve(realm);
+  connect_internal();
+  heartbeat_timer_.expires_after(opts_.heartbeat_interval);
+  heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) internal_heartbeat();
+  });
+}
+
+void service::stop(std::chrono::steady_clock::time_point deadline) {
+  stopping_ = true;
+  internal_timer_.cancel();
+  heartbeat_timer_.cancel();
+  for (auto& w : waiters_)
+    w->deadline.cancel();
+  for (auto& [realm, s] : served_) {
+    s->retry.cancel();
+    s->heartbeat.cancel();
+    if (s->l) s->l->begin_stop();
+  }
+  if (internal_) internal_->begin_stop();
+  for (auto& [realm, s] : served_)
+    if (s->l) s->l->finish_stop(deadline);
+  if (internal_) internal_->finish_stop(deadline);
+  spdlog::info("left every realm");
+}
+
+service_status service::status() const {
+  service_status st;
+  st.synced = reg_.truth().state() == core::mirror::status::live;
+  st.sessions = reg_.truth().size();
+  st.realms_served = served_.size();
+  for (const auto& [realm, s] : served_)
+    if (s->ready) ++st.realms_ready;
+  st.resyncs = resyncs_;
+  return st;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The internal link: hooks in, mirror kept.
+
+void service::connect_internal() {
+  if (stopping_) return;
+  const std::uint64_t generation = ++internal_generation_;
+  link::handlers h;
+  h.joined = [this, generation](std::uint64_t id) {
+    if (generation != internal_generation_) return;
+    spdlog::info("joined internal realm '{}' at {} as session {}", opts_.internal_realm, opts_.router.text, id);
+    internal_joined();
+  };
+  h.lost = [this, generation](const std::string& why) {
+    if (generation == internal_generation_) internal_lost(why);
+  };
+  internal_ = std::make_unique<link>(io_, opts_.router, opts_.internal_realm, opts_.creds, std::move(h));
+  internal_->start();
+}
+
+void service::internal_joined() {
+  internal_attempts_ = 0;
+  const std::uint64_t generation = internal_generation_;
+  // Hooks are decoded on the link thread and applied here, in the order they came.
+  auto subscribe = [this, generation](const char* topic, core::hook_kind kind, std::shared_ptr<int> pending) {
+    std::weak_ptr<bool> alive = alive_;
+    internal_->subscribe(
+        topic,
+        [this, alive, generation, kind, topic](const msgpack::object& args, const msgpack::object&) {
+          auto ev = protocol::decode_hook(kind, args);
+          boost::asio::post(io_, [this, alive, generation, topic, ev = std::move(ev)]() mutable {
+            if (!alive.lock() || generation != internal_generation_) return;
+            if (!ev.ok()) {
+              // Dropped: if it carried a seq, the next hook shows the gap; if not, the heartbeat's sync does.
+              spdlog::warn("malformed {} hook ignored: {}", topic, ev.error().message);
+              return;
+            }
+            on_hook(generation, std::move(ev.value()));
+          });
+        },
+        [this, generation, topic, pending](const std::string& error) {
+          if (generation != internal_generation_) return;
+          if (!error.empty()) {
+            internal_lost(std::string("cannot subscribe to ") + topic + ": " + error);
+            return;
+          }
+          if (--*pending == 0) {
+            internal_up_ = true;
+            start_resync("internal link up");
+          }
+        });
+  };
+  auto pending = std::make_shared<int>(2);
+  subscribe(uri::hook_joined, core::hook_kind::joined, pending);
+  subscribe(uri::hook_left, core::hook_kind::left, pending);
+}
+
+void service::internal_lost(const std::string& why) {
+  if (stopping_) return;
+  const bool was_up = internal_up_;
+  internal_up_ = false;
+  fetching_ = false;
+  heartbeat_pending_ = false;
+  if (internal_) internal_->abort();
+  ++internal_generation_;  // whatever the old link still delivers is ignored
+  const auto delay = backoff(internal_attempts_++);
+  if (was_up)
+    spdlog::warn("internal link lost: {}; served realms answer from the last mirror; reconnecting in {} ms", why,
+                 delay.count());
+  else
+    spdlog::warn("internal link: {}; retrying in {} ms", why, delay.count());
+  internal_timer_.expires_after(delay);
+  internal_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) connect_internal();
+  });
+}
+
+void service::on_hook(std::uint64_t, core::hook_event ev) {
+  std::vector<core::meta_event> out;
+  const auto verdict = reg_.on_hook(std::move(ev), out);
+  after_mirror_change(out);
+  if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||
+      verdict == core::mirror::verdict::overflow) {
+    fetching_ = false;  // a snapshot under way is stale now
+    start_resync(verdict_name(verdict));
+  }
+}
+
+void service::start_resync(const std::string& why) {
+  if (!internal_up_) return;
+  if (reg_.truth().state() == core::mirror::status::live) reg_.begin_resync();
+  if (reg_.truth().state() != core::mirror::status::unsynced || resyncs_ > 0) spdlog::info("resync: {}", why);
+  ++resyncs_;
+  fetching_ = false;
+  fetch_snapshot();
+}
+
+void service::fetch_snapshot() {
+  if (fetching_ || !internal_up_) return;
+  fetching_ = true;
+  const std::uint64_t fetch = ++fetch_id_;
+  fetch_page(fetch, core::snapshot{}, std::nullopt);
+}
+
+void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<std::string> cursor) {
+  core::array args;
+  if (cursor) args.emplace_back(*cursor);
+  const std::uint64_t generation = internal_generation_;
+  const std::uint64_t mirror_generation = reg_.truth().generation();
+  internal_->call(uri::hook_snapshot, args, opts_.call_timeout,
+                  [this, fetch, generation, mirror_generation, acc = std::move(acc),
+                   first = !cursor](const call_reply& reply) mutable {
+                    if (generation != internal_generation_ || fetch != fetch_id_ || !fetching_) return;
+                    if (!reply.ok) {
+                      fetching_ = false;
+                      if (reply.error_uri == "wamp.error.timeout") return internal_lost(reply.error_text);
+                      spdlog::error("snapshot failed: {} {}; retrying", reply.error_uri, reply.error_text);
+                      internal_timer_.expires_after(backoff(3));
+                      internal_timer_.async_wait([this](const boost::system::error_code& ec) {
+                        if (!ec) fetch_snapshot();
+                      });
+                      return;
+                    }
+                    auto page = protocol::decode_snapshot_page(reply.args->get());
+                    if (!page.ok()) {
+                      fetching_ = false;
+                      spdlog::error("malformed snapshot page: {}; retrying", page.error().message);
+                      internal_timer_.expires_after(backoff(5));
+                      internal_timer_.async_wait([this](const boost::system::error_code& ec) {
+                        if (!ec) fetch_snapshot();
+                      });
+                      return;
+                    }
+                    if (first) acc.position = page.value().position;
+                    for (auto& s : page.value().sessions)
+                      acc.sessions.push_back(std::move(s));
+                    if (page.value().next_cursor) return fetch_page(fetch, std::move(acc), page.value().next_cursor);
+
+                    fetching_ = false;
+                    if (reg_.truth().generation() != mirror_generation) return fetch_snapshot();  // restarted meanwhile
+                    const std::size_t count = acc.sessions.size();
+                    std::vector<core::meta_event> out;
+                    const auto verdict = reg_.on_snapshot(std::move(acc), out);
+                    after_mirror_change(out);
+                    if (verdict != core::mirror::verdict::applied) return start_resync(verdict_name(verdict));
+                    const auto& pos = reg_.truth().position();
+                    spdlog::info("mirror synced: {} sessions (epoch {}, seq {})", count, pos ? pos->epoch : "-",
+                                 pos ? pos->seq : 0);
+                    check_ready();
+                  });
+}
+
+void service::after_mirror_change(std::vector<core::meta_event>& out) {
+  publish(out);
+  for (const auto& realm : reg_.take_new_realms())
+    serve(realm);
+  check_waiters();
+}
+
+void service::internal_heartbeat() {
+  if (stopping_) return;
+  heartbeat_timer_.expires_after(opts_.heartbeat_interval);
+  heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) internal_heartbeat();
+  });
+  if (!internal_up_ || heartbeat_pending_) return;
+  heartbeat_pending_ = true;
+  const std::uint64_t generation = internal_generation_;
+  internal_->call(uri::hook_sync, {}, opts_.heartbeat_timeout, [this, generation](const call_reply& reply) {
+    if (generation != internal_generation_) return;
+    heartbeat_pending_ = false;
+    if (!reply.ok) {
+      if (reply.error_uri == "wamp.error.timeout" || reply.error_uri == "wamp.error.not_connected")
+        return internal_lost("heartbeat: " + reply.error_text);
+      spdlog::warn("heartbeat: router.session.sync answered {} {}", reply.error_uri, reply.error_text);
+      return;
+    }
+    auto pos = protocol::decode_sync(reply.args->get());
+    if (!pos.ok()) return spdlog::warn("heartbeat: {}", pos.error().message);
+    // Hooks published before this answer arrived before it: a mirror that has not reached the router's
+    // position lost one (or it was malformed).
+    if (reg_.truth().state() == core::mirror::status::live && !reg_.truth().has_reached(pos.value()))
+      start_resync("behind the router (router at " + pos.value().epoch + "/" + std::to_string(pos.value().seq) + ")");
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Served realms: the meta API.
+
+void service::serve(const std::string& realm) {
+  if (served_.count(realm) || realm == opts_.internal_realm) return;
+  reg_.serve(realm);
+  auto& s = served_[realm];
+  s = std::make_unique<served>(io_, realm);
+  connect_served(*s);
+}
+
+void service::connect_served(served& s) {
+  if (stopping_) return;
+  const std::uint64_t generation = ++s.generation;
+  s.registered = 0;
+  s.ready = false;
+  link::handlers h;
+  const std::string realm = s.realm;
+  h.joined = [this, realm, generation](std::uint64_t id) {
+    auto it = served_.find(realm);
+    if (it != served_.end() && it->second->generation == generation) served_joined(*it->second, id);
+  };
+  h.lost = [this, realm, generation](const std::string& why) {
+    auto it = served_.find(realm);
+    if (it != served_.end() && it->second->generation == generation) served_lost(*it->second, why);
+  };
+  s.l = std::make_unique<link>(io_, opts_.router, s.realm, opts_.creds, std::move(h));
+  s.l->start();
+}
+
+void service::served_joined(served& s, std::uint64_t session_id) {
+  std::vector<core::meta_event> out;
+  reg_.hide_session(core::session_id{session_id}, out);
+  publish(out);
+  const std::uint64_t generation = s.generation;
+  const std::string realm = s.realm;
+  const std::vector<const char*> procedures{uri::count, uri::list, uri::get};
+  for (const char* procedure : procedures) {
+    s.l->provide(
+        procedure, false,
+        [this, realm, procedure](std::shared_ptr<invocation> inv) {
+          auto it = served_.find(realm);
+          if (it == served_.end()) return inv->fail({uri::unavailable, "realm no longer served"});
+          handle_call(*it->second, procedure, std::move(inv));
+        },
+        [this, realm, generation, procedure, n = procedures.size()](const std::string& error) {
+          auto it = served_.find(realm);
+          if (it == served_.end() || it->second->generation != generation) return;
+          served& s = *it->second;
+          if (!error.empty()) {
+            spdlog::error("realm '{}': cannot register {}: {}{}", realm, procedure, error,
+                          error.find("procedure_already_exists") != std::string::npos
+                              ? " (another wamp-metad instance already serves this realm?)"
+                              : "");
+            s.attempts = std::max(s.attempts, 6);  // a conflict does not clear up in milliseconds
+            return served_lost(s, "registration failed");
+          }
+          if (++s.registered < static_cast<int>(n)) return;
+          s.ready = true;
+          s.attempts = 0;
+          spdlog::info("serving the session meta API on realm '{}'", realm);
+          std::vector<core::meta_event> out;
+          reg_.set_online(realm, true, out);
+          publish(out);
+          served_heartbeat(s);
+          check_ready();
+        });
+  }
+}
+
+void service::served_lost(served& s, const std::string& why) {
+  if (stopping_) return;
+  std::vector<core::meta_event> out;
+  reg_.set_online(s.realm, false, out);
+  s.ready = false;
+  s.heartbeat_pending = false;
+  s.heartbeat.cancel();
+  if (s.l) s.l->abort();
+  ++s.generation;
+  const auto delay = backoff(s.attempts++);
+  spdlog::warn("realm '{}': {}; reconnecting in {} ms", s.realm, why, delay.count());
+  s.retry.expires_after(delay);
+  const std::string realm = s.realm;
+  s.retry.async_wait([this, realm](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = served_.find(realm);
+    if (it != served_.end()) connect_served(*it->second);
+  });
+}
+
+// A call to our own wamp.session.count through the router: proves the link works both ways, and confirms
+// that every event published before it reached the router.
+void service::served_heartbeat(served& s) {
+  const std::uint64_t generation = s.generation;
+  const std::string realm = s.realm;
+  s.heartbeat.expires_after(opts_.heartbeat_interval);
+  s.heartbeat.async_wait([this, realm, generation](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    auto it = served_.find(realm);
+    if (it == served_.end() || it->second->generation != generation) return;
+    served& s = *it->second;
+    served_heartbeat(s);
+    if (s.heartbeat_pending) return;
+    s.heartbeat_pending = true;
+    const std::uint64_t mark = reg_.published(realm);
+    s.l->call(uri::count, {}, opts_.heartbeat_timeout, [this, realm, generation, mark](const call_reply& reply) {
+      auto it = served_.find(realm);
+      if (it == served_.end() || it->second->generation != generation) return;
+      served& s = *it->second;
+      s.heartbeat_pending = false;
+      if (reply.ok) return reg_.confirm(realm, mark);
+      served_lost(s, "heartbeat: " + reply.error_uri + " " + reply.error_text);
+    });
+  });
+}
+
+void service::handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv) {
+  if (reg_.truth().state() == core::mirror::status::unsynced)
+    return inv->fail({uri::unavailable, "the session mirror is not synced with the router yet"});
+  auto args = protocol::to_args(inv->args());
+  if (!args.ok()) return inv->fail(args.error());
+  auto kwargs = protocol::to_kwargs(inv->kwargs());
+  if (!kwargs.ok()) return inv->fail(kwargs.error());
+
+  core::outcome<core::call_result> result = core::call_error{uri::runtime_error, "unknown procedure"};
+  if (procedure == uri::count) {
+    result = core::call_count(reg_, s.realm, args.value(), kwargs.value());
+  } else if (procedure == uri::list) {
+    result = core::call_list(reg_, s.realm, args.value(), kwargs.value());
+  } else if (procedure == uri::get) {
+    auto id = core::parse_session_arg(args.value(), kwargs.value());
+    if (!id.ok()) return inv->fail(id.error());
+    return answer_get(s.realm, id.value(), inv);
+  }
+  if (result.ok())
+    inv->reply(result.value());
+  else
+    inv->fail(result.error());
+}
+
+// A session that calls get for itself right after WELCOME may be ahead of its joined hook. So an unknown id
+// waits (bounded) until the mirror has applied everything the router published before our sync call.
+void service::answer_get(const std::string& realm, core::session_id id, const std::shared_ptr<invocation>& inv) {
+  auto reply = [this, realm, id](const std::shared_ptr<invocation>& v) {
+    if (const core::session_record* s = reg_.find(realm, id))
+      v->reply(core::call_result{core::array{core::details(*s)}, {}});
+    else
+      v->fail(core::no_such_session(id));
+  };
+  if (reg_.find(realm, id) || !internal_up_) return reply(inv);
+
+  auto w = std::make_shared<waiter>(io_, realm, id, inv);
+  waiters_.push_back(w);
+  w->deadline.expires_after(opts_.get_wait);
+  w->deadline.async_wait([this, w, reply](const boost::system::error_code& ec) {
+    if (ec || w->done) return;
+    w->done = true;
+    reply(w->inv);
+    check_waiters();
+  });
+  const std::uint64_t generation = internal_generation_;
+  internal_->call(uri::hook_sync, {}, opts_.get_wait, [this, w, generation](const call_reply& r) {
+    if (w->done) return;
+    if (generation == internal_generation_ && r.ok) {
+      auto pos = protocol::decode_sync(r.args->get());
+      if (pos.ok()) w->target = pos.value();
+    }
+    if (!w->target) w->target = core::hook_position{};  // no position to wait for: answer now
+    check_waiters();
+  });
+}
+
+void service::check_waiters() {
+  for (auto& w : waiters_) {
+    if (w->done || !w->target) continue;
+    const bool reached =
+        w->target->epoch.empty() || reg_.truth().has_reached(*w->target) || reg_.find(w->realm, w->id) != nullptr;
+    if (!reached) continue;
+    w->done = true;
+    w->deadline.cancel();
+    if (const core::session_record* s = reg_.find(w->realm, w->id))
+      w->inv->reply(core::call_result{core::array{core::details(*s)}, {}});
+    else
+      w->inv->fail(core::no_such_session(w->id));
+  }
+  waiters_.erase(
+      std::remove_if(waiters_.begin(), waiters_.end(), [](const std::shared_ptr<waiter>& w) { return w->done; }),
+      waiters_.end());
+}
+
+void service::publish(const std::vector<core::meta_event>& events) {
+  for (const auto& e : events) {
+    auto it = served_.find(e.realm);
+    if (it == served_.end() || !it->second->l) continue;
+    if (e.what == core::meta_event::kind::join)
+      it->second->l->publish(uri::on_join, core::array{core::details(*e.session)});
+    else
+      it->second->l->publish(uri::on_leave, core::on_leave_arguments(*e.session));
+  }
+}
+
+void service::check_ready() {
+  if (ready_announced_ || reg_.truth().state() != core::mirror::status::live) return;
+  for (const auto& [realm, s] : served_)
+    if (!s->ready) return;
+  ready_announced_ = true;
+  spdlog::info("ready: mirror synced, {} realm(s) served", served_.size());
+  if (on_ready) on_ready();
+}
+
+}  // namespace wamp_metad::adapter

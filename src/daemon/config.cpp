@@ -1,0 +1,180 @@
+#include "wamp_metad/daemon/config.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+namespace wamp_metad::daemon {
+namespace po = boost::program_options;
+
+namespace {
+
+// The name under which systemd's LoadCredential= hands the secret over.
+constexpr const char* credential_name = "wamp-metad.secret";
+
+bool read_secret(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot read the secret file '" + path + "'";
+    return false;
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r'))
+    out.pop_back();
+  if (out.empty()) {
+    error = "the secret file '" + path + "' is empty";
+    return false;
+  }
+  if (out.size() > 4096) {
+    error = "the secret file '" + path + "' is larger than 4096 bytes";
+    return false;
+  }
+  return true;
+}
+
+bool valid_realm(const std::string& realm) {
+  if (realm.empty() || realm.size() > 255) return false;
+  return std::all_of(realm.begin(), realm.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+}
+
+}  // namespace
+
+parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir) {
+  parse_result r;
+  config& c = r.cfg;
+  auto& s = c.service;
+
+  std::string router;
+  std::string authmethod;
+  std::vector<std::string> realms;
+  std::vector<std::string> hide;
+  long long get_wait_ms = 0, heartbeat_ms = 0, heartbeat_timeout_ms = 0, reconnect_min_ms = 0, reconnect_max_ms = 0;
+
+  po::options_description general("Options");
+  general.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
+      "check-config", "check the configuration, list every problem, and exit (2 when there are problems)")(
+      "config,c", po::value<std::string>(&c.config_file),
+      "read options from this file too (KEY = VALUE lines; "
+      "flags win over the file)");
+  po::options_description settings("Settings (as flags, or as KEY = VALUE in the config file)");
+  settings.add_options()("router", po::value<std::string>(&router),
+                         "the router: rs://HOST:PORT, tcp://HOST:PORT or unix:///PATH")(
+      "internal-realm", po::value<std::string>(&s.internal_realm)->default_value("router.internal"),
+      "the router's internal realm, where the session hooks are")(
+      "authid", po::value<std::string>(&s.creds.authid)->default_value("metad"), "our principal's authid")(
+      "authmethod", po::value<std::string>(&authmethod)->default_value("ticket"), "ticket or wampcra")(
+      "secret-file", po::value<std::string>(&c.secret_file),
+      "file holding the ticket or wampcra secret (default: $CREDENTIALS_DIRECTORY/wamp-metad.secret)")(
+      "realm", po::value<std::vector<std::string>>(&realms), "serve the meta API on this realm (repeatable)")(
+      "all-realms", po::bool_switch(&s.all_realms), "serve every realm that shows up in the hooks")(
+      "hide-authrole", po::value<std::vector<std::string>>(&hide),
+      "never count, list, get or announce sessions of this authrole (repeatable; default: metad)")(
+      "get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
+      "how long wamp.session.get of an unknown id waits for the mirror to catch up")(
+      "heartbeat-ms", po::value<long long>(&heartbeat_ms)->default_value(1000), "heartbeat interval on every link")(
+      "heartbeat-timeout-ms", po::value<long long>(&heartbeat_timeout_ms)->default_value(2000),
+      "a link whose heartbeat gets no answer in this time is reconnected")(
+      "reconnect-min-ms", po::value<long long>(&reconnect_min_ms)->default_value(100), "first reconnect delay")(
+      "reconnect-max-ms", po::value<long long>(&reconnect_max_ms)->default_value(5000), "largest reconnect delay")(
+      "log-level", po::value<std::string>(&c.log_level)->default_value("info"),
+      "trace, debug, info, warn, error or off");
+  po::options_description all;
+  all.add(general).add(settings);
+  std::ostringstream help;
+  help << "wamp-metad: the WAMP Session Meta API for routers that lack it\n\n"
+       << "Usage: wamp-metad --router URL --realm NAME [--realm NAME ...] [options]\n\n"
+       << all;
+  c.help_text = help.str();
+
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, all), vm);
+  } catch (const po::error& e) {
+    r.problems.push_back(e.what());
+    return r;
+  }
+  if (vm.count("help")) c.show_help = true;
+  if (vm.count("version")) c.show_version = true;
+  if (vm.count("check-config")) c.check_only = true;
+  if (vm.count("config")) {
+    const std::string file = vm["config"].as<std::string>();
+    std::ifstream in(file);
+    if (!in) {
+      r.problems.push_back("cannot read the config file '" + file + "'");
+    } else {
+      try {
+        po::store(po::parse_config_file(in, settings), vm);  // values already given as flags stay
+      } catch (const po::error& e) {
+        r.problems.push_back("config file '" + file + "': " + e.what());
+      }
+    }
+  }
+  try {
+    po::notify(vm);
+  } catch (const po::error& e) {
+    r.problems.push_back(e.what());
+  }
+  if (c.show_help || c.show_version) return r;
+
+  if (router.empty()) {
+    r.problems.push_back("--router is required (for example rs://127.0.0.1:8081)");
+  } else {
+    std::string error;
+    if (!adapter::parse_router_url(router, s.router, error)) r.problems.push_back(error);
+  }
+  if (authmethod != "ticket" && authmethod != "wampcra")
+    r.problems.push_back("--authmethod must be ticket or wampcra, not '" + authmethod + "'");
+  s.creds.authmethod = authmethod;
+  if (s.creds.authid.empty()) r.problems.push_back("--authid must not be empty");
+  if (!valid_realm(s.internal_realm))
+    r.problems.push_back("--internal-realm '" + s.internal_realm + "' is not a realm name");
+
+  if (s.all_realms && !realms.empty()) r.problems.push_back("give either --realm or --all-realms, not both");
+  if (!s.all_realms && realms.empty()) r.problems.push_back("no realm to serve: give --realm NAME or --all-realms");
+  for (const auto& realm : realms) {
+    if (!valid_realm(realm))
+      r.problems.push_back("--realm '" + realm + "' is not a realm name (letters, digits, _ . -)");
+    else if (realm == s.internal_realm)
+      r.problems.push_back("--realm '" + realm + "' is the internal realm: it is never served");
+    else if (std::find(s.realms.begin(), s.realms.end(), realm) == s.realms.end())
+      s.realms.push_back(realm);
+  }
+  s.hidden_authroles = hide.empty() ? std::vector<std::string>{"metad"} : hide;
+
+  auto duration = [&](const char* name, long long ms, long long min, long long max, std::chrono::milliseconds& out) {
+    if (ms < min || ms > max)
+      r.problems.push_back(std::string("--") + name + " must be from " + std::to_string(min) + " to " +
+                           std::to_string(max) + ", not " + std::to_string(ms));
+    out = std::chrono::milliseconds(ms);
+  };
+  duration("get-wait-ms", get_wait_ms, 0, 60000, s.get_wait);
+  duration("heartbeat-ms", heartbeat_ms, 50, 60000, s.heartbeat_interval);
+  duration("heartbeat-timeout-ms", heartbeat_timeout_ms, 50, 60000, s.heartbeat_timeout);
+  duration("reconnect-min-ms", reconnect_min_ms, 1, 600000, s.reconnect_min);
+  duration("reconnect-max-ms", reconnect_max_ms, 1, 600000, s.reconnect_max);
+  if (s.reconnect_min > s.reconnect_max) r.problems.push_back("--reconnect-min-ms is larger than --reconnect-max-ms");
+
+  static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+  if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end())
+    r.problems.push_back("--log-level must be one of trace, debug, info, warn, error, off; not '" + c.log_level + "'");
+
+  std::string secret_path = c.secret_file;
+  if (secret_path.empty() && !env_credentials_dir.empty()) secret_path = env_credentials_dir + "/" + credential_name;
+  if (secret_path.empty()) {
+    r.problems.push_back("no secret: give --secret-file FILE (or run under systemd with LoadCredential=" +
+                         std::string(credential_name) + ":FILE)");
+  } else {
+    std::string error;
+    if (!read_secret(secret_path, s.creds.secret, error)) r.problems.push_back(error);
+  }
+  return r;
+}
+
+}  // namespace wamp_metad::daemon
