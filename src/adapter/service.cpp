@@ -27,12 +27,11 @@ struct service::served {
   boost::asio::steady_timer heartbeat;
 };
 
+// A call held until the mirror has caught up with the router (see after_sync).
 struct service::waiter {
-  waiter(boost::asio::io_context& io, std::string r, core::session_id i, std::shared_ptr<invocation> v)
-      : realm(std::move(r)), id(i), inv(std::move(v)), deadline(io) {}
-  std::string realm;
-  core::session_id id;
-  std::shared_ptr<invocation> inv;
+  explicit waiter(boost::asio::io_context& io) : deadline(io) {}
+  std::function<void()> then;
+  std::function<bool()> early;  // true when waiting is no longer needed
   std::optional<core::hook_position> target;
   boost::asio::steady_timer deadline;
   bool done = false;
@@ -352,7 +351,7 @@ void service::served_joined(served& s, std::uint64_t session_id) {
   const std::vector<const char*> procedures{uri::count, uri::list, uri::get};
   for (const char* procedure : procedures) {
     s.l->provide(
-        procedure, false,
+        procedure, true,
         [this, realm, procedure](std::shared_ptr<invocation> inv) {
           auto it = served_.find(realm);
           if (it == served_.end()) return inv->fail({uri::unavailable, "realm no longer served"});
@@ -429,6 +428,11 @@ void service::served_heartbeat(served& s) {
   });
 }
 
+bool service::in_mirror(const std::string& realm, std::uint64_t id) const {
+  const core::realm_sessions* sessions = reg_.truth().sessions(realm);
+  return sessions && sessions->count(core::session_id{id}) != 0;
+}
+
 void service::handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv) {
   if (reg_.truth().state() == core::mirror::status::unsynced)
     return inv->fail({uri::unavailable, "the session mirror is not synced with the router yet"});
@@ -437,40 +441,55 @@ void service::handle_call(served& s, const std::string& procedure, std::shared_p
   auto kwargs = protocol::to_kwargs(inv->kwargs());
   if (!kwargs.ok()) return inv->fail(kwargs.error());
 
-  core::outcome<core::call_result> result = core::call_error{uri::runtime_error, "unknown procedure"};
-  if (procedure == uri::count) {
-    result = core::call_count(reg_, s.realm, args.value(), kwargs.value());
-  } else if (procedure == uri::list) {
-    result = core::call_list(reg_, s.realm, args.value(), kwargs.value());
-  } else if (procedure == uri::get) {
-    auto id = core::parse_session_arg(args.value(), kwargs.value());
-    if (!id.ok()) return inv->fail(id.error());
-    return answer_get(s.realm, id.value(), inv);
+  const std::string realm = s.realm;
+  auto answer = [this, realm, procedure, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value())] {
+    core::outcome<core::call_result> result = core::call_error{uri::runtime_error, "unknown procedure"};
+    if (procedure == uri::count)
+      result = core::call_count(reg_, realm, args, kwargs);
+    else if (procedure == uri::list)
+      result = core::call_list(reg_, realm, args, kwargs);
+    else if (procedure == uri::get)
+      result = core::call_get(reg_, realm, args, kwargs);
+    if (result.ok())
+      inv->reply(result.value());
+    else
+      inv->fail(result.error());
+  };
+
+  // The caller is in this realm, so a mirror that does not have it yet is behind the router: a session that
+  // calls right after its WELCOME can be ahead of its own joined hook (they travel on different links).
+  const std::uint64_t caller = inv->caller();
+  spdlog::trace("realm '{}': {} called by {}", realm, procedure, caller);
+  if (caller != 0 && !in_mirror(realm, caller)) {
+    spdlog::debug("realm '{}': caller {} not in the mirror yet; {} waits for the router's position", realm, caller,
+                  procedure);
+    return after_sync(std::move(answer), [this, realm, caller] { return in_mirror(realm, caller); });
   }
-  if (result.ok())
-    inv->reply(result.value());
-  else
-    inv->fail(result.error());
+  // Likewise a get for an id the mirror does not have yet.
+  if (procedure == uri::get) {
+    auto id = core::parse_session_arg(args.value(), kwargs.value());
+    if (id.ok() && !in_mirror(realm, id.value().value)) {
+      const std::uint64_t wanted = id.value().value;
+      return after_sync(std::move(answer), [this, realm, wanted] { return in_mirror(realm, wanted); });
+    }
+  }
+  answer();
 }
 
-// A session that calls get for itself right after WELCOME may be ahead of its joined hook. So an unknown id
-// waits (bounded) until the mirror has applied everything the router published before our sync call.
-void service::answer_get(const std::string& realm, core::session_id id, const std::shared_ptr<invocation>& inv) {
-  auto reply = [this, realm, id](const std::shared_ptr<invocation>& v) {
-    if (const core::session_record* s = reg_.find(realm, id))
-      v->reply(core::call_result{core::array{core::details(*s)}, {}});
-    else
-      v->fail(core::no_such_session(id));
-  };
-  if (reg_.find(realm, id) || !internal_up_) return reply(inv);
-
-  auto w = std::make_shared<waiter>(io_, realm, id, inv);
+// Runs `then` once the mirror has applied every hook the router had published when we asked for its position
+// (router.session.sync), or as soon as `early` holds, or after get_wait at the latest. Hooks published before
+// the sync answer arrive before it on the internal link, so reaching that position is enough.
+void service::after_sync(std::function<void()> then, std::function<bool()> early) {
+  if (!internal_up_) return then();
+  auto w = std::make_shared<waiter>(io_);
+  w->then = std::move(then);
+  w->early = std::move(early);
   waiters_.push_back(w);
   w->deadline.expires_after(opts_.get_wait);
-  w->deadline.async_wait([this, w, reply](const boost::system::error_code& ec) {
+  w->deadline.async_wait([this, w](const boost::system::error_code& ec) {
     if (ec || w->done) return;
     w->done = true;
-    reply(w->inv);
+    w->then();
     check_waiters();
   });
   const std::uint64_t generation = internal_generation_;
@@ -486,17 +505,16 @@ void service::answer_get(const std::string& realm, core::session_id id, const st
 }
 
 void service::check_waiters() {
-  for (auto& w : waiters_) {
-    if (w->done || !w->target) continue;
+  if (waiters_.empty()) return;
+  for (std::size_t i = 0; i < waiters_.size(); ++i) {
+    auto w = waiters_[i];  // `then` may add waiters
+    if (w->done) continue;
     const bool reached =
-        w->target->epoch.empty() || reg_.truth().has_reached(*w->target) || reg_.find(w->realm, w->id) != nullptr;
+        w->early() || (w->target && (w->target->epoch.empty() || reg_.truth().has_reached(*w->target)));
     if (!reached) continue;
     w->done = true;
     w->deadline.cancel();
-    if (const core::session_record* s = reg_.find(w->realm, w->id))
-      w->inv->reply(core::call_result{core::array{core::details(*s)}, {}});
-    else
-      w->inv->fail(core::no_such_session(w->id));
+    w->then();
   }
   waiters_.erase(
       std::remove_if(waiters_.begin(), waiters_.end(), [](const std::shared_ptr<waiter>& w) { return w->done; }),
@@ -507,6 +525,8 @@ void service::publish(const std::vector<core::meta_event>& events) {
   for (const auto& e : events) {
     auto it = served_.find(e.realm);
     if (it == served_.end() || !it->second->l) continue;
+    spdlog::debug("realm '{}': on_{} {}", e.realm, e.what == core::meta_event::kind::join ? "join" : "leave",
+                  e.session->id.value);
     if (e.what == core::meta_event::kind::join)
       it->second->l->publish(uri::on_join, core::array{core::details(*e.session)});
     else

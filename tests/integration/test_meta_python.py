@@ -81,10 +81,13 @@ async def main():
     m = None
     try:
         m = metadctl.start(r, realms=["realm1"], authid="metacra", authmethod="wampcra",
-                           secret=routerctl.SECRETS["metacra"])
+                           secret=routerctl.SECRETS["metacra"], args=["--log-level", "debug"])
         for kind, ser in PAIRS:
             t0 = time.monotonic()
-            await pair_checks(r, kind, ser)
+            try:
+                await pair_checks(r, kind, ser)
+            except AssertionError as e:
+                raise AssertionError("%s/%s: %s\nwamp-metad log:\n%s\nrouter log:\n%s" % (kind, ser, e, m.stderr(), r.stderr()))
             print("  ok %s/%s (%d ms)" % (kind, ser, (time.monotonic() - t0) * 1000))
         code, err = m.stop()
         eq(code, 0, "wamp-metad exit code")

@@ -79,7 +79,8 @@ class service {
   void served_lost(served& s, const std::string& why);
   void served_heartbeat(served& s);
   void handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv);
-  void answer_get(const std::string& realm, core::session_id id, const std::shared_ptr<invocation>& inv);
+  void after_sync(std::function<void()> then, std::function<bool()> early);
+  bool in_mirror(const std::string& realm, std::uint64_t id) const;
   void publish(const std::vector<core::meta_event>& events);
   void check_waiters();
   void check_ready();
