@@ -1,0 +1,98 @@
+'use strict'
+// deploy/run-local, the main job, as a user runs it: it starts the router and wamp-metad on the ports given,
+// prints a live wamp.session.list, the examples work against it, and Ctrl-C (SIGINT) stops both.
+
+const net = require('net')
+const path = require('path')
+const routerctl = require('../lib/routerctl')
+const kit = require('../lib/jskit')
+
+const ROOT = routerctl.ROOT
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+function listening (port) {
+  return new Promise(resolve => {
+    const sock = net.connect(port, '127.0.0.1')
+    sock.once('connect', () => { sock.destroy(); resolve(true) })
+    sock.once('error', () => resolve(false))
+  })
+}
+
+function runNode (script, args) {
+  return new Promise((resolve, reject) => {
+    const child = routerctl.spawnTracked(process.execPath, [path.join(ROOT, script), ...args])
+    let out = ''
+    let err = ''
+    child.stdout.on('data', d => { out += d })
+    child.stderr.on('data', d => { err += d })
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000)
+    child.on('exit', code => {
+      clearTimeout(timer)
+      code === 0 ? resolve(out) : reject(new Error(`${script} exited ${code}: ${err}`))
+    })
+  })
+}
+
+kit.main('integration: deploy/run-local', 120000, async t => {
+  const wsPort = await freePort()
+  const rsPort = await freePort()
+  // Its own process group, so that the router and wamp-metad it started can be stopped with it.
+  const child = routerctl.spawnTracked('bash', [path.join(ROOT, 'deploy', 'run-local'), '--ws-port', String(wsPort),
+    '--rs-port', String(rsPort), '--no-setup'], { detached: true })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', d => { out += d })
+  child.stderr.on('data', d => { err += d })
+  const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const killGroup = sig => { try { process.kill(-child.pid, sig) } catch (e) { /* gone */ } }
+  process.on('exit', () => killGroup('SIGKILL'))
+  const url = `ws://127.0.0.1:${wsPort}/ws`
+  try {
+    await t.step('starts both and prints a live wamp.session.list', async () => {
+      await kit.until(() => /session\(s\) in realm1/.test(out) || child.exitCode !== null, 60000, 'the live list')
+      t.ok(/session\(s\) in realm1/.test(out), `live list printed; stdout:\n${out}\nstderr:\n${err}`)
+      t.ok(out.includes(url), 'prints how to connect')
+      t.ok(/\n {2}\d+ {2}authid=/.test(out), 'lists at least the checking session itself')
+    })
+
+    await t.step('the examples work against it', async () => {
+      const list = await runNode('deploy/examples/list-sessions.js', [url, 'realm2'])
+      t.ok(/1 session\(s\) in realm2/.test(list), `list-sessions: ${list}`)
+      const got = JSON.parse(await runNode('deploy/examples/get-session.js', [url, 'realm1']))
+      t.eq(got.realm, 'realm1', 'get-session details')
+      const watcher = routerctl.spawnTracked(process.execPath, [path.join(ROOT, 'deploy/examples/watch-sessions.js'), url, 'realm1'])
+      let seen = ''
+      watcher.stdout.on('data', d => { seen += d })
+      await kit.until(() => seen.includes('watching'), 5000, 'the watcher')
+      const j = await kit.join({ url, realm: 'realm1', authid: 'alice', ticket: 'alice-demo-ticket' })
+      const id = j.session.id
+      j.connection.close()
+      await kit.until(() => seen.includes(`left:   ${id}`), 5000, 'the watcher to see the leave')
+      t.ok(seen.includes(`joined: ${id} authid=alice authrole=user`), `watcher output: ${seen}`)
+      watcher.kill('SIGTERM')
+    })
+
+    await t.step('SIGINT stops the router and wamp-metad', async () => {
+      killGroup('SIGINT')
+      const res = await Promise.race([exited, kit.sleep(10000).then(() => null)])
+      t.ok(res !== null, 'run-local exited within 10 s')
+      await kit.until(async () => !(await listening(wsPort)) && !(await listening(rsPort)), 5000, 'ports to close')
+      t.ok(/run-local: stopped/.test(err), 'says it stopped')
+    })
+  } catch (e) {
+    e.message += `\nrun-local stdout:\n${out}\nstderr:\n${err}`
+    throw e
+  } finally {
+    killGroup('SIGKILL')
+  }
+})
