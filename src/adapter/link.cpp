@@ -27,6 +27,7 @@
 #include <autobahn/wamp_auth_utils.hpp>
 
 #include "wamp_metad/protocol/encode.hpp"
+#include "websocket.hpp"
 
 namespace wamp_metad::adapter {
 namespace {
@@ -115,11 +116,12 @@ class invocation_impl final : public invocation {
 }  // namespace
 
 bool parse_router_url(const std::string& url, router_address& out, std::string& error) {
+  static const std::string supported = "rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH";
   out = router_address{};
   out.text = url;
   auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
-    error = "router URL '" + url + "' has no scheme; use rs://HOST:PORT, tcp://HOST:PORT or unix:///PATH";
+    error = "router URL '" + url + "' has no scheme; use " + supported;
     return false;
   }
   const std::string scheme = url.substr(0, scheme_end);
@@ -133,12 +135,20 @@ bool parse_router_url(const std::string& url, router_address& out, std::string& 
     out.path = rest;
     return true;
   }
-  if (scheme != "rs" && scheme != "tcp") {
-    error = "router URL '" + url + "': scheme '" + scheme +
-            "' is not supported; use rs://HOST:PORT, tcp://HOST:PORT or unix:///PATH";
+  if (scheme != "rs" && scheme != "tcp" && scheme != "ws") {
+    error = "router URL '" + url + "': scheme '" + scheme + "' is not supported; use " + supported;
     return false;
   }
   std::string hostport = rest;
+  if (scheme == "ws") {
+    out.transport = router_address::kind::websocket;
+    out.path = "/";
+    auto slash = hostport.find('/');
+    if (slash != std::string::npos) {
+      out.path = hostport.substr(slash);
+      hostport = hostport.substr(0, slash);
+    }
+  }
   if (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
   auto colon = hostport.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == hostport.size()) {
@@ -218,29 +228,35 @@ struct link::impl : std::enable_shared_from_this<impl> {
     exited.set_value();
   }
 
-  // Link thread. Each step's continuation runs on this thread (launch::sync) and starts the next one.
+  // Link thread. Each step's continuation starts the next one (see the threads note at the top).
   void connect() {
     try {
-      if (address.transport == router_address::kind::tcp) {
-        boost::asio::ip::tcp::resolver resolver(io);
-        auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
-        attach_and_connect(std::make_shared<tcp_transport>(io, endpoints.begin()->endpoint()));
-      } else {
-        attach_and_connect(
-            std::make_shared<uds_transport>(io, boost::asio::local::stream_protocol::endpoint(address.path)));
+      switch (address.transport) {
+        case router_address::kind::tcp: {
+          boost::asio::ip::tcp::resolver resolver(io);
+          auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
+          auto t = std::make_shared<tcp_transport>(io, endpoints.begin()->endpoint());
+          return attach_and_connect(t, [t] { return t->fd(); });
+        }
+        case router_address::kind::unix_socket: {
+          auto t = std::make_shared<uds_transport>(io, boost::asio::local::stream_protocol::endpoint(address.path));
+          return attach_and_connect(t, [t] { return t->fd(); });
+        }
+        case router_address::kind::websocket:
+          // Its writes are queued, never blocking: no descriptor needed to unblock them.
+          return attach_and_connect(detail::make_websocket_transport(io, address.text), [] { return -1; });
       }
     } catch (const std::exception& e) {
       fail("cannot connect to " + address.text + ": " + e.what());
     }
   }
 
-  template <class Transport>
-  void attach_and_connect(std::shared_ptr<Transport> t) {
+  void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
     std::weak_ptr<impl> weak = weak_from_this();
     transport = t;
     session = std::make_shared<authenticating_session>(io, creds);
     t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
-    steps.push_back(t->connect().then(boost::launch::sync, [weak, t](boost::future<void> f) {
+    steps.push_back(t->connect().then(boost::launch::sync, [weak, descriptor](boost::future<void> f) {
       auto self = weak.lock();
       if (!self) return;
       try {
@@ -248,7 +264,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
       } catch (const std::exception& e) {
         return self->fail("cannot connect to " + self->address.text + ": " + e.what());
       }
-      self->fd = t->fd();
+      self->fd = descriptor();
       self->start_session();
     }));
   }

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""The Session Meta API served by wamp-metad, seen by python3-autobahn 22.7 over the four transport and
-serializer pairs (WebSocket and RawSocket, JSON and msgpack) with several authroles: get for self right after
+"""The Session Meta API served by wamp-metad (linked to the router over WebSocket, as a wampcra principal),
+seen by python3-autobahn 22.7 over the four transport and serializer pairs (WebSocket and RawSocket, JSON and msgpack) with several authroles: get for self right after
 join, list and count with filters, on_join / on_leave payloads, documented errors for bad arguments.
 
 Run with Debian's /usr/bin/python3. Exits 0 on success, 1 with a message on failure.
@@ -80,8 +80,9 @@ async def main():
     r = routerctl.start(realms=["realm1"])
     m = None
     try:
+        # wamp-metad over WebSocket (the JavaScript test uses RawSocket), as a wampcra principal.
         m = metadctl.start(r, realms=["realm1"], authid="metacra", authmethod="wampcra",
-                           secret=routerctl.SECRETS["metacra"], args=["--log-level", "debug"])
+                           secret=routerctl.SECRETS["metacra"], url=r.url, args=["--log-level", "debug"])
         for kind, ser in PAIRS:
             t0 = time.monotonic()
             try:

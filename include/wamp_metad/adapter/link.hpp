@@ -19,13 +19,13 @@
 namespace wamp_metad::adapter {
 
 // Where the router listens: rs://host:port or tcp://host:port (RawSocket over TCP), unix:///path (RawSocket
-// over a Unix socket).
+// over a Unix socket), ws://host:port/path (WebSocket). msgpack in every case.
 struct router_address {
-  enum class kind { tcp, unix_socket };
+  enum class kind { tcp, unix_socket, websocket };
   kind transport = kind::tcp;
   std::string host;
   std::uint16_t port = 0;
-  std::string path;
+  std::string path;  // the socket's path, or the WebSocket URL's path
   std::string text;  // as configured, for log lines
 };
 
