@@ -40,6 +40,30 @@ const char* kind_name(const msgpack::object& o) {
   return "unknown";
 }
 
+// msgpack-c's packer, which writes everything wamp-metad sends, turns a float that holds an integer into that
+// integer, and converts exactly 2^64 with undefined behaviour. So a float is read the way it will leave:
+// 1.0 becomes 1 here already (and the mirror compares what clients will see), 2^64 is refused.
+bool read_float(double d, core::value& out, const std::string& where, std::string& err) {
+  constexpr double two_to_64 = 18446744073709551616.0;
+  constexpr double minus_two_to_63 = -9223372036854775808.0;
+  if (d == two_to_64) {
+    err = where + ": the float 2^64 cannot be relayed exactly";
+    return false;
+  }
+  if (std::isfinite(d) && std::floor(d) == d) {
+    if (d >= 0 && d < two_to_64) {
+      out = core::value{static_cast<std::uint64_t>(d)};
+      return true;
+    }
+    if (d < 0 && d >= minus_two_to_63) {
+      out = core::value{static_cast<std::int64_t>(d)};
+      return true;
+    }
+  }
+  out = core::value{d};
+  return true;
+}
+
 struct converter {
   const limits& lim;
   std::size_t nodes = 0;
@@ -65,8 +89,7 @@ struct converter {
         return true;
       case msgpack::type::FLOAT32:
       case msgpack::type::FLOAT64:
-        out = core::value{o.via.f64};
-        return true;
+        return read_float(o.via.f64, out, where, err);
       case msgpack::type::STR:
         if (o.via.str.size > lim.max_string) {
           err = where + ": string of " + std::to_string(o.via.str.size) + " bytes, more than " +

@@ -282,12 +282,41 @@ BOOST_AUTO_TEST_CASE(sync_results) {
   BOOST_TEST(!protocol::decode_sync(from_value(array{"", 1}).get()).ok());
 }
 
+BOOST_AUTO_TEST_CASE(floats_read_as_they_will_leave) {
+  // msgpack-c's packer writes 1.0 as the integer 1: the decoder reads it so already.
+  auto w = from_packer([](auto& pk) {
+    pk.pack_array(4);
+    pk.pack_double(1.0);   // written as an integer by the packer itself
+    pk.pack_double(-2.0);  // likewise
+    pk.pack_double(2.5);
+    pk.pack_double(1e300);
+  });
+  auto v = protocol::to_value(w.get());
+  BOOST_REQUIRE(v.ok());
+  const array& a = *v.value().get_if<array>();
+  BOOST_TEST(a[0].is<std::uint64_t>());
+  BOOST_TEST(a[1].is<std::int64_t>());
+  BOOST_TEST(a[2].is<double>());
+  BOOST_TEST(a[3].is<double>());
+  // Floats that hold integers, as another encoder sends them (0xcb + 8 bytes), read as integers too; 2^64,
+  // which msgpack-c's packer would convert with undefined behaviour, is refused with a message.
+  const unsigned char raw[] = {0x92, 0xcb, 0x40, 0x08, 0, 0, 0, 0, 0, 0, 0xcb, 0x43, 0xf0, 0, 0, 0, 0, 0, 0};
+  msgpack::object_handle both = msgpack::unpack(reinterpret_cast<const char*>(raw), sizeof raw);
+  auto first = protocol::to_value(both.get().via.array.ptr[0]);
+  BOOST_REQUIRE(first.ok());
+  BOOST_TEST((first.value() == value(std::uint64_t{3})));
+  auto big = protocol::to_value(both.get().via.array.ptr[1]);
+  BOOST_REQUIRE(!big.ok());
+  BOOST_TEST(big.error().message.find("2^64") != std::string::npos, big.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(values_round_trip_through_msgpack) {
   const value v = object{{"n", value()},
                          {"b", true},
                          {"i", std::int64_t{-5}},
                          {"u", std::uint64_t{1} << 53},
                          {"d", 2.5},
+                         {"neg", -0.25},
                          {"s", "text"},
                          {"bin", core::binary{{0, 1, 255}}},
                          {"a", array{1, "x", array{}}},

@@ -1,0 +1,468 @@
+// Benchmarks of the core (standard library only, no I/O): hook applies, memory per mirrored session,
+// wamp.session.list / count over a large realm, and the diff of a resync. See docs/performance.md.
+//
+// This binary replaces the global operator new / delete with versions that can count the live heap bytes
+// (malloc_usable_size of every block) while a measurement window is open; outside the window they only
+// forward to malloc / free.
+#include <benchmark/benchmark.h>
+#include <malloc.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <deque>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wamp_metad/core/hooks.hpp"
+#include "wamp_metad/core/meta.hpp"
+#include "wamp_metad/core/mirror.hpp"
+#include "wamp_metad/core/registry.hpp"
+
+namespace {
+
+// --- heap accounting
+
+std::atomic<bool> g_counting{false};
+std::atomic<std::int64_t> g_live_bytes{0};
+std::atomic<std::int64_t> g_live_blocks{0};
+
+void* counted_alloc(std::size_t n) {
+  void* p = std::malloc(n == 0 ? 1 : n);
+  if (!p) throw std::bad_alloc();
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_live_bytes.fetch_add(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+    g_live_blocks.fetch_add(1, std::memory_order_relaxed);
+  }
+  return p;
+}
+
+void counted_free(void* p) noexcept {
+  if (!p) return;
+  if (g_counting.load(std::memory_order_relaxed)) {
+    g_live_bytes.fetch_sub(static_cast<std::int64_t>(malloc_usable_size(p)), std::memory_order_relaxed);
+    g_live_blocks.fetch_sub(1, std::memory_order_relaxed);
+  }
+  std::free(p);
+}
+
+// Heap the allocator itself holds for the process (chunk headers included), for a cross-check.
+std::int64_t malloc_in_use() {
+  const struct mallinfo2 mi = mallinfo2();
+  return static_cast<std::int64_t>(mi.uordblks + mi.hblkhd);
+}
+
+}  // namespace
+
+void* operator new(std::size_t n) {
+  return counted_alloc(n);
+}
+void* operator new[](std::size_t n) {
+  return counted_alloc(n);
+}
+void operator delete(void* p) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p) noexcept {
+  counted_free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  counted_free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  counted_free(p);
+}
+
+namespace {
+
+namespace core = wamp_metad::core;
+
+constexpr std::size_t population = 100'000;
+const std::string served_realm = "realm1";
+
+// --- realistic sessions: random 53-bit ids, a mix of short and heap-allocated strings
+
+struct id_source {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);  // splitmix64
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return 1 + z % core::max_wamp_id;
+  }
+};
+
+core::session_record make_session(const std::string& realm, std::uint64_t id, std::uint64_t n) {
+  core::session_record s;
+  s.realm = realm;
+  s.id = core::session_id{id};
+  s.authid = "client-" + std::to_string(n % 10'000'000);  // at most 14 characters: short string
+  s.authrole = n % 10 == 0 ? "admin" : "user";
+  s.authmethod = "ticket";
+  s.authprovider = "static";
+  s.transport.type = "websocket";
+  s.transport.serializer = "msgpack";
+  // "tcp4:10.A.B.C:PORT", 19 to 25 characters: heap-allocated with libstdc++ (short strings hold 15)
+  s.transport.peer = "tcp4:10." + std::to_string((n >> 16) & 0xff) + "." + std::to_string((n >> 8) & 0xff) + "." +
+                     std::to_string(n & 0xff) + ":" + std::to_string(10'000 + n % 50'000);
+  return s;
+}
+
+core::hook_event joined(core::session_record s, std::uint64_t seq) {
+  return core::hook_event{core::hook_kind::joined, std::move(s), core::hook_position{"e1", seq}};
+}
+
+// A left hook as a router may send it: realm and id only.
+core::hook_event left(const std::string& realm, std::uint64_t id, std::uint64_t seq) {
+  core::session_record s;
+  s.realm = realm;
+  s.id = core::session_id{id};
+  return core::hook_event{core::hook_kind::left, std::move(s), core::hook_position{"e1", seq}};
+}
+
+// A stream of hooks with consecutive seq over a stable population: a new session joins, then the oldest
+// one leaves, and so on.
+class hook_stream {
+ public:
+  explicit hook_stream(std::uint64_t seed) : ids_{seed} {}
+
+  // The initial population, as a snapshot at seq 0.
+  core::snapshot initial(std::size_t n) {
+    core::snapshot snap{core::hook_position{"e1", 0}, {}};
+    snap.sessions.reserve(n);
+    for (std::size_t i = 0; i < n; ++i)
+      snap.sessions.push_back(next_session());
+    return snap;
+  }
+
+  core::hook_event next() {
+    const std::uint64_t seq = ++seq_;
+    if (join_next_ || live_.empty()) {
+      join_next_ = false;
+      return joined(next_session(), seq);
+    }
+    join_next_ = true;
+    const std::uint64_t id = live_.front();
+    live_.pop_front();
+    return left(served_realm, id, seq);
+  }
+
+  // Hooks are made ahead, a batch at a time (untimed), and taken one by one (timed). The batch lives as long
+  // as the stream: every hook made is applied, whichever run of the benchmark takes it.
+  bool empty() const { return pos_ == batch_.size(); }
+  void refill(std::size_t count) {
+    batch_.clear();
+    batch_.reserve(count);
+    for (std::size_t i = 0; i < count; ++i)
+      batch_.push_back(next());
+    pos_ = 0;
+  }
+  core::hook_event take() { return std::move(batch_[pos_++]); }
+
+ private:
+  core::session_record next_session() {
+    const std::uint64_t id = ids_.next();
+    live_.push_back(id);
+    return make_session(served_realm, id, n_++);
+  }
+
+  id_source ids_;
+  std::deque<std::uint64_t> live_;
+  std::uint64_t seq_ = 0;
+  std::uint64_t n_ = 0;
+  bool join_next_ = true;
+  std::vector<core::hook_event> batch_;
+  std::size_t pos_ = 0;
+};
+
+constexpr std::size_t batch_size = 16 * 1024;
+
+core::registry::options registry_options() {
+  core::registry::options opts;
+  opts.hidden_authroles = {"metad"};
+  return opts;
+}
+
+// --- (a) hook applies
+
+// The raw mirror, live, 100k sessions.
+void BM_ApplyHook_Mirror(benchmark::State& state) {
+  struct fixture {
+    hook_stream stream{1};
+    core::mirror mirror;
+    fixture() {
+      std::vector<core::change> changed;
+      mirror.on_snapshot(stream.initial(population), changed);
+    }
+  };
+  static fixture f;
+  std::vector<core::change> changed;
+  std::size_t not_applied = 0;
+  for (auto _ : state) {
+    if (f.stream.empty()) {
+      state.PauseTiming();
+      f.stream.refill(batch_size);
+      state.ResumeTiming();
+    }
+    const auto verdict = f.mirror.on_hook(f.stream.take(), changed);
+    not_applied += verdict != core::mirror::verdict::applied;
+    changed.clear();
+  }
+  if (not_applied) state.SkipWithError("a hook was not applied");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["sessions"] = static_cast<double>(f.mirror.size());
+}
+BENCHMARK(BM_ApplyHook_Mirror);
+
+// Through core::registry::on_hook. served = 0: no realm served (mirror + dispatch); served = 1: the realm is
+// served and online, every hook produces an on_join / on_leave meta event, confirmed every 1024 events.
+void BM_ApplyHook_Registry(benchmark::State& state) {
+  struct fixture {
+    hook_stream stream;
+    core::registry reg{registry_options()};
+    std::uint64_t since_confirm = 0;
+    fixture(bool served, std::uint64_t seed) : stream(seed) {
+      std::vector<core::meta_event> out;
+      if (served) reg.serve(served_realm);
+      reg.on_snapshot(stream.initial(population), out);
+      if (served) reg.set_online(served_realm, true, out);
+    }
+  };
+  const bool served = state.range(0) != 0;
+  static fixture unserved_fixture(false, 2);
+  static fixture served_fixture(true, 3);
+  fixture& f = served ? served_fixture : unserved_fixture;
+
+  std::vector<core::meta_event> out;
+  std::size_t not_applied = 0;
+  std::size_t events = 0;
+  for (auto _ : state) {
+    if (f.stream.empty()) {
+      state.PauseTiming();
+      f.stream.refill(batch_size);
+      state.ResumeTiming();
+    }
+    const auto verdict = f.reg.on_hook(f.stream.take(), out);
+    not_applied += verdict != core::mirror::verdict::applied;
+    events += out.size();
+    out.clear();
+    if (served && (++f.since_confirm & 1023) == 0) f.reg.confirm(served_realm, f.reg.published(served_realm));
+  }
+  if (not_applied) state.SkipWithError("a hook was not applied");
+  if (served && events != static_cast<std::size_t>(state.iterations()))
+    state.SkipWithError("expected one meta event per hook");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["meta_events"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["sessions"] = static_cast<double>(f.reg.truth().size());
+}
+BENCHMARK(BM_ApplyHook_Registry)->ArgName("served")->Arg(0)->Arg(1);
+
+// --- (b) memory per mirrored session
+
+// Heap of a registry that holds 100k sessions of one served, online realm, reached by joined hooks (every
+// event confirmed). bytes_per_session excludes the heap blocks of the sessions' strings (those longer than
+// the short-string buffer), reported apart as string_bytes_per_session.
+std::size_t heap_string_bytes(const std::string& s) {
+  const std::string probe;
+  if (s.capacity() <= probe.capacity()) return 0;  // held in the short-string buffer
+  return malloc_usable_size(const_cast<char*>(s.data()));
+}
+
+std::size_t heap_string_bytes(const core::value& v) {
+  if (const auto* s = v.get_if<std::string>()) return heap_string_bytes(*s);
+  std::size_t n = 0;
+  if (const auto* a = v.get_if<core::array>())
+    for (const auto& e : *a)
+      n += heap_string_bytes(e);
+  if (const auto* o = v.get_if<core::object>())
+    for (const auto& [k, e] : *o)
+      n += heap_string_bytes(k) + heap_string_bytes(e);
+  return n;
+}
+
+std::size_t heap_string_bytes(const core::session_record& s) {
+  std::size_t n = heap_string_bytes(s.realm) + heap_string_bytes(s.authid) + heap_string_bytes(s.authrole) +
+                  heap_string_bytes(s.authmethod) + heap_string_bytes(s.authprovider) +
+                  heap_string_bytes(s.transport.type) + heap_string_bytes(s.transport.serializer) +
+                  heap_string_bytes(s.transport.peer);
+  if (s.authextra) n += heap_string_bytes(*s.authextra);
+  return n;
+}
+
+void BM_MemoryPerSession(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  double total = 0;
+  double strings = 0;
+  double blocks = 0;
+  double malloc_total = 0;
+  for (auto _ : state) {
+    id_source ids{4};
+    std::unique_ptr<core::registry> reg;
+
+    g_live_bytes = 0;
+    g_live_blocks = 0;
+    const std::int64_t malloc_before = malloc_in_use();
+    g_counting = true;
+    {
+      reg = std::make_unique<core::registry>(registry_options());
+      std::vector<core::meta_event> out;
+      reg->serve(served_realm);
+      reg->on_snapshot(core::snapshot{core::hook_position{"e1", 0}, {}}, out);
+      reg->set_online(served_realm, true, out);
+      for (std::size_t i = 0; i < n; ++i) {
+        reg->on_hook(joined(make_session(served_realm, ids.next(), i), i + 1), out);
+        out.clear();
+      }
+      reg->confirm(served_realm, reg->published(served_realm));
+    }
+    g_counting = false;
+    const std::int64_t live = g_live_bytes;
+    const std::int64_t live_blocks = g_live_blocks;
+    const std::int64_t malloc_after = malloc_in_use();
+
+    std::size_t string_bytes = 0;
+    if (const core::realm_sessions* sessions = reg->truth().sessions(served_realm))
+      for (const auto& [id, rec] : *sessions)
+        string_bytes += heap_string_bytes(*rec);
+    if (reg->truth().size() != n || reg->told_count(served_realm) != n) state.SkipWithError("wrong session count");
+
+    total = static_cast<double>(live);
+    strings = static_cast<double>(string_bytes);
+    blocks = static_cast<double>(live_blocks);
+    malloc_total = static_cast<double>(malloc_after - malloc_before);
+    reg.reset();
+  }
+  const double sessions = static_cast<double>(n);
+  state.counters["bytes_per_session"] = (total - strings) / sessions;
+  state.counters["string_bytes_per_session"] = strings / sessions;
+  state.counters["heap_bytes_per_session"] = total / sessions;
+  state.counters["blocks_per_session"] = blocks / sessions;
+  state.counters["malloc_bytes_per_session"] = malloc_total / sessions;
+}
+BENCHMARK(BM_MemoryPerSession)->Arg(population)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// --- (c) wamp.session.list / count over 100k sessions
+
+const core::registry& listed_registry() {
+  static const std::unique_ptr<core::registry> reg = [] {
+    auto r = std::make_unique<core::registry>(registry_options());
+    std::vector<core::meta_event> out;
+    hook_stream stream(5);
+    r->serve(served_realm);
+    r->on_snapshot(stream.initial(population), out);
+    r->set_online(served_realm, true, out);
+    return r;
+  }();
+  return *reg;
+}
+
+// filter = 0: no filter; filter = 1: filter_authroles ["user"] (90% of the sessions match).
+core::array filter_args(benchmark::State& state) {
+  if (state.range(0) == 0) return {};
+  return core::array{core::value(core::array{core::value("user")})};
+}
+
+void BM_CallList(benchmark::State& state) {
+  const core::registry& reg = listed_registry();
+  const core::array args = filter_args(state);
+  std::size_t listed = 0;
+  for (auto _ : state) {
+    auto result = core::call_list(reg, served_realm, args, {});
+    if (!result.ok()) {
+      state.SkipWithError("call_list failed");
+      break;
+    }
+    listed = result.value().args[0].get_if<core::array>()->size();
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * population));
+  state.counters["listed"] = static_cast<double>(listed);
+}
+BENCHMARK(BM_CallList)->ArgName("filter")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_ListSessions(benchmark::State& state) {
+  const core::registry& reg = listed_registry();
+  for (auto _ : state) {
+    auto ids = core::list_sessions(reg, served_realm, std::nullopt);
+    benchmark::DoNotOptimize(ids.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * population));
+}
+BENCHMARK(BM_ListSessions)->Unit(benchmark::kMillisecond);
+
+void BM_CallCount(benchmark::State& state) {
+  const core::registry& reg = listed_registry();
+  const core::array args = filter_args(state);
+  std::uint64_t counted = 0;
+  for (auto _ : state) {
+    auto result = core::call_count(reg, served_realm, args, {});
+    if (!result.ok()) {
+      state.SkipWithError("call_count failed");
+      break;
+    }
+    result.value().args[0].as_unsigned(counted);
+    benchmark::DoNotOptimize(result);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * population));
+  state.counters["counted"] = static_cast<double>(counted);
+}
+BENCHMARK(BM_CallCount)->ArgName("filter")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// --- (d) resync diff
+
+// A registry of 100k sessions (one served, online realm) takes a new snapshot of 100k sessions of which 1%
+// differ: 500 of its sessions are gone, 500 are new. Snapshots alternate between the two states, so every
+// resync announces 1000 events. Copying the snapshot (the input) is not timed.
+void BM_Resync(benchmark::State& state) {
+  constexpr std::size_t changed_half = population / 200;  // 0.5% left + 0.5% new = 1%
+  struct fixture {
+    core::registry reg{registry_options()};
+    core::snapshot a;
+    core::snapshot b;
+    bool at_a = true;
+    fixture() {
+      hook_stream stream(6);
+      a = stream.initial(population);
+      b = a;
+      b.sessions.erase(b.sessions.begin(), b.sessions.begin() + changed_half);
+      core::snapshot extra = stream.initial(changed_half);
+      for (auto& s : extra.sessions)
+        b.sessions.push_back(std::move(s));
+      std::vector<core::meta_event> out;
+      reg.serve(served_realm);
+      reg.on_snapshot(a, out);
+      reg.set_online(served_realm, true, out);
+    }
+  };
+  static fixture f;
+  core::snapshot next;
+  std::vector<core::meta_event> out;
+  std::size_t events = 0;
+  bool wrong = false;
+  for (auto _ : state) {
+    state.PauseTiming();
+    next = f.at_a ? f.b : f.a;
+    f.at_a = !f.at_a;
+    out.clear();
+    f.reg.confirm(served_realm, f.reg.published(served_realm));
+    state.ResumeTiming();
+
+    f.reg.begin_resync();
+    const auto verdict = f.reg.on_snapshot(std::move(next), out);
+    wrong |= verdict != core::mirror::verdict::applied || out.size() != 2 * changed_half;
+    events += out.size();
+  }
+  if (wrong) state.SkipWithError("unexpected resync outcome");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * population));
+  state.counters["events_per_resync"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_Resync)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
