@@ -64,9 +64,11 @@ void registry::dispatch(const std::vector<change>& changes, std::vector<meta_eve
       if (it == views_.end()) continue;
     }
     view& v = it->second;
+    record_ptr truth = visible_record(c.realm, c.id);
+    index(v, c.id, truth != nullptr);
     if (!v.baselined) continue;
     if (v.online)
-      converge(c.realm, v, c.id, out);
+      converge(c.realm, v, c.id, std::move(truth), out);
     else
       v.dirty.insert(c.id);
   }
@@ -77,7 +79,9 @@ void registry::maybe_auto_serve(const std::string& realm) {
   if (std::find(opts_.never_serve.begin(), opts_.never_serve.end(), realm) != opts_.never_serve.end()) return;
   // A realm first seen in the first snapshot takes it as its silent baseline (on_snapshot does that); one
   // that appears later starts empty, so that the sessions that made it appear are announced.
-  views_[realm].baselined = synced_once_;
+  view& v = views_[realm];
+  v.baselined = synced_once_;
+  reindex(realm, v);
   new_realms_.push_back(realm);
 }
 
@@ -94,7 +98,40 @@ void registry::baseline(const std::string& realm, view& v) {
 void registry::serve(const std::string& realm) {
   if (views_.count(realm) != 0) return;
   view& v = views_[realm];
+  reindex(realm, v);
   if (synced_once_) baseline(realm, v);
+}
+
+void registry::index(view& v, session_id id, bool shown) {
+  auto it = v.id_pos.find(id);
+  if (shown && it == v.id_pos.end()) {
+    v.id_pos.emplace(id, v.ids.size());
+    v.ids.push_back(id);
+  } else if (!shown && it != v.id_pos.end()) {
+    const std::size_t at = it->second;
+    v.id_pos.erase(it);
+    if (at + 1 != v.ids.size()) {
+      v.ids[at] = v.ids.back();
+      v.id_pos[v.ids[at]] = at;
+    }
+    v.ids.pop_back();
+  }
+}
+
+void registry::reindex(const std::string& realm, view& v) {
+  v.ids.clear();
+  v.id_pos.clear();
+  if (const realm_sessions* sessions = mirror_.sessions(realm)) {
+    v.ids.reserve(sessions->size());
+    v.id_pos.reserve(sessions->size());
+    for (const auto& [id, rec] : *sessions)
+      if (visible(*rec)) index(v, id, true);
+  }
+}
+
+const std::vector<session_id>* registry::visible_ids(const std::string& realm) const {
+  auto it = views_.find(realm);
+  return it == views_.end() ? nullptr : &it->second.ids;
 }
 
 void registry::unserve(const std::string& realm) {
@@ -163,6 +200,7 @@ void registry::confirm(const std::string& realm, std::uint64_t upto) {
 void registry::hide_session(session_id id, std::vector<meta_event>& out) {
   hidden_ids_.insert(id);
   for (auto& [realm, v] : views_) {
+    index(v, id, false);
     if (v.told.count(id) == 0) continue;
     if (v.online)
       converge(realm, v, id, out);
@@ -190,7 +228,11 @@ void registry::announce(const std::string& realm, view& v, meta_event::kind what
 // Makes what `realm` was told about `id` equal to the mirror, announcing the difference: the old record
 // leaves before a replacing one joins, so no subscriber sees a session's on_leave after its new on_join.
 void registry::converge(const std::string& realm, view& v, session_id id, std::vector<meta_event>& out) {
-  record_ptr truth = visible_record(realm, id);
+  converge(realm, v, id, visible_record(realm, id), out);
+}
+
+void registry::converge(const std::string& realm, view& v, session_id id, record_ptr truth,
+                        std::vector<meta_event>& out) {
   auto told_it = v.told.find(id);
   record_ptr told = told_it == v.told.end() ? nullptr : told_it->second;
 

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "support.hpp"
+#include "wamp_metad/core/meta.hpp"
 #include "wamp_metad/core/registry.hpp"
 
 using namespace wamp_metad::core;
@@ -246,6 +247,17 @@ BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
       std::set<std::uint64_t> visible;
       for (const auto& [id, s] : r.router.sessions)
         if (s.realm == realm && s.authrole != "metad") visible.insert(id);
+      // The queries answer from the per-realm index: it must hold exactly the visible sessions.
+      const auto listed = list_sessions(r.reg, realm, std::nullopt);
+      std::set<std::uint64_t> listed_set;
+      for (session_id id : listed)
+        listed_set.insert(id.value);
+      BOOST_REQUIRE_MESSAGE(listed.size() == visible.size() && listed_set == visible,
+                            "seed " << seed << " realm " << realm << ": list disagrees with the router");
+      BOOST_REQUIRE_MESSAGE(count_sessions(r.reg, realm, std::nullopt) == visible.size(),
+                            "seed " << seed << " realm " << realm << ": count disagrees with the router");
+      BOOST_REQUIRE_MESSAGE(count_sessions(r.reg, realm, authrole_filter{{"admin", "user"}}) == visible.size(),
+                            "seed " << seed << " realm " << realm << ": filtered count disagrees");
       const subscriber& sub = r.subs[realm];
       BOOST_REQUIRE_MESSAGE(sub.violation.empty(), "seed " << seed << " realm " << realm << ": " << sub.violation);
       BOOST_REQUIRE_MESSAGE(sub.view == visible, "seed " << seed << " realm " << realm << ": subscriber sees "

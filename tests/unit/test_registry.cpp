@@ -195,6 +195,31 @@ BOOST_AUTO_TEST_CASE(serve_all_realms_baselines_at_start_and_announces_new_realm
 
 BOOST_AUTO_TEST_SUITE_END()
 
+BOOST_AUTO_TEST_SUITE(registry_index)
+
+BOOST_AUTO_TEST_CASE(visible_ids_follow_joins_leaves_hiding_and_serving_later) {
+  registry::options opts;
+  opts.hidden_authroles = {"metad"};
+  registry reg = live(opts);
+  std::vector<meta_event> out;
+  for (std::uint64_t i = 1; i <= 5; ++i)
+    reg.on_hook(joined(rec("r", i, i == 5 ? "metad" : "user"), i), out);
+  reg.on_hook(left("r", 2, 6), out);
+  reg.hide_session(session_id{3}, out);
+  auto ids = *reg.visible_ids("r");
+  std::sort(ids.begin(), ids.end());
+  BOOST_TEST(ids.size() == 2u);
+  BOOST_TEST(ids[0].value == 1u);
+  BOOST_TEST(ids[1].value == 4u);
+  BOOST_TEST(reg.visible_ids("other") == nullptr);
+  reg.on_hook(joined(rec("other", 9), 7), out);
+  reg.serve("other");
+  BOOST_REQUIRE(reg.visible_ids("other"));
+  BOOST_TEST(reg.visible_ids("other")->size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(registry_confirm)
 
 BOOST_AUTO_TEST_CASE(confirm_covers_only_what_was_published_before_the_mark) {

@@ -40,8 +40,9 @@ struct call_result {
   object kwargs;
 };
 
-// filter_authroles: nullopt = no filter (absent or null); a list = sessions whose authrole is in it. An empty
-// list matches nothing (as Crossbar does; nexus matches everything, the spec is silent).
+// filter_authroles: nullopt = no filter (absent or null); a sorted list without duplicates (as parse_filter
+// makes it) = sessions whose authrole is in it. An empty list matches nothing (as Crossbar does; nexus
+// matches everything, the spec is silent).
 using authrole_filter = std::optional<std::vector<std::string>>;
 
 // Most authroles one filter may name: bounds the work a single call can ask for.

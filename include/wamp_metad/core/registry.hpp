@@ -82,6 +82,9 @@ class registry {
       if (visible(*rec)) f(*rec);
   }
   std::size_t told_count(const std::string& realm) const;
+  // The visible sessions of a served realm, kept up to date with every change (nullptr for a realm not
+  // served): an unfiltered count or list is then a size or a copy instead of a walk over every record.
+  const std::vector<session_id>* visible_ids(const std::string& realm) const;
 
  private:
   struct view {
@@ -95,12 +98,19 @@ class registry {
     std::uint64_t published = 0;
     // Sessions whose last event may be lost: told again, whatever `told` says.
     std::unordered_map<session_id, record_ptr> uncertain;
+    // The realm's visible sessions in the mirror (not what was told): ids, and each one's place in `ids`.
+    std::vector<session_id> ids;
+    std::unordered_map<session_id, std::size_t> id_pos;
   };
 
   void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out);
   void converge(const std::string& realm, view& v, session_id id, std::vector<meta_event>& out);
+  // Same, with the mirror's visible record of `id` (nullptr: none) already looked up.
+  void converge(const std::string& realm, view& v, session_id id, record_ptr truth, std::vector<meta_event>& out);
   void announce(const std::string& realm, view& v, meta_event::kind what, record_ptr rec, std::vector<meta_event>& out);
   void baseline(const std::string& realm, view& v);
+  void index(view& v, session_id id, bool shown);
+  void reindex(const std::string& realm, view& v);
   record_ptr visible_record(const std::string& realm, session_id id) const;
   void maybe_auto_serve(const std::string& realm);
 
