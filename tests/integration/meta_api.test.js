@@ -201,11 +201,24 @@ kit.main('integration: meta API with Autobahn|JS', 110000, async t => {
       for (const v of watchers) v.w.connection.close()
     })
 
-    await t.step('the sidecar leaves cleanly on SIGTERM', async () => {
+    await t.step('the sidecar leaves cleanly on SIGTERM; a new one announces nothing of its own', async () => {
+      const watcher = await join({ realm: 'realm1', serializer: 'msgpack' })
+      const seen = []
+      await watcher.session.subscribe('wamp.session.on_join', ([d]) => seen.push(['join', d.session, d.authrole]))
+      await watcher.session.subscribe('wamp.session.on_leave', ([id, , role]) => seen.push(['leave', id, role]))
       const res = await metad.stop()
       t.eq(res.code, 0, 'exit code')
       t.ok(res.ms < 5000, `stopped in ${res.ms} ms`)
       t.ok(!/critical|BUG/.test(res.stderr), 'no critical error logged')
+      metad = await metadctl.start(router, { realms: ['realm1', 'realm2'], args: ['--log-level', 'debug'] })
+      const probe = await join({ realm: 'realm1', ...alice })
+      await kit.until(() => seen.some(e => e[0] === 'join' && e[1] === probe.session.id), 3000, 'on_join of a new session')
+      t.eq(seen.filter(e => e[2] === 'metad'), [], 'no event about a session of the meta role')
+      const ids = await probe.session.call('wamp.session.list')
+      t.eq(ids.sort(), [watcher.session.id, probe.session.id].sort(), 'list holds the two clients only')
+      for (const id of ids) t.ok((await probe.session.call('wamp.session.get', [id])).authrole !== 'metad', 'get')
+      probe.connection.close()
+      watcher.connection.close()
     })
   } finally {
     for (const j of open) { try { j.connection.close() } catch (e) { /* closed */ } }
