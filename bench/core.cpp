@@ -312,7 +312,7 @@ void BM_MemoryPerSession(benchmark::State& state) {
       reg = std::make_unique<core::registry>(registry_options());
       std::vector<core::meta_event> out;
       reg->serve(served_realm);
-      reg->on_snapshot(core::snapshot{core::hook_position{"e1", 0}, {}}, out);
+      reg->on_snapshot(core::snapshot{core::hook_position{"e1", 0}, {}, {}}, out);
       reg->set_online(served_realm, true, out);
       for (std::size_t i = 0; i < n; ++i) {
         reg->on_hook(joined(make_session(served_realm, ids.next(), i), i + 1), out);

@@ -44,6 +44,7 @@ core::registry::options registry_options(const service_options& o) {
   r.hidden_authroles = o.hidden_authroles;
   r.serve_all_realms = o.all_realms;
   r.never_serve = {o.internal_realm};
+  r.announce_existing = o.announce_on_start;
   return r;
 }
 
@@ -187,6 +188,8 @@ void service::internal_lost(const std::string& why) {
   if (stopping_) return;
   const bool was_up = internal_up_;
   internal_up_ = false;
+  if (!out_of_touch_since_ && reg_.truth().state() != core::mirror::status::unsynced)
+    out_of_touch_since_ = std::chrono::steady_clock::now();
   fetching_ = false;
   heartbeat_pending_ = false;
   if (internal_) internal_->abort();
@@ -259,7 +262,10 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                       });
                       return;
                     }
-                    if (first) acc.position = page.value().position;
+                    if (first) {
+                      acc.position = page.value().position;
+                      acc.recently_left = std::move(page.value().recently_left);
+                    }
                     for (auto& s : page.value().sessions)
                       acc.sessions.push_back(std::move(s));
                     if (page.value().next_cursor) return fetch_page(fetch, std::move(acc), page.value().next_cursor);
@@ -436,6 +442,13 @@ bool service::in_mirror(const std::string& realm, std::uint64_t id) const {
 void service::handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv) {
   if (reg_.truth().state() == core::mirror::status::unsynced)
     return inv->fail({uri::unavailable, "the session mirror is not synced with the router yet"});
+  if (out_of_touch_since_) {
+    const auto lost = std::chrono::steady_clock::now() - *out_of_touch_since_;
+    if (lost > opts_.stale_after)
+      return inv->fail({uri::unavailable,
+                        "the session mirror has been out of touch with the router for " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(lost).count()) + " s"});
+  }
   auto args = protocol::to_args(inv->args());
   if (!args.ok()) return inv->fail(args.error());
   auto kwargs = protocol::to_kwargs(inv->kwargs());

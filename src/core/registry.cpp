@@ -35,18 +35,47 @@ mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
 
 mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& out) {
   const bool first = !synced_once_;
+  const std::optional<hook_position> before = mirror_.position();
+  // A freshly started wamp-metad does not know what the subscribers were told: with announce_existing, every
+  // session it hears of at its first snapshot (there, recently left, or gone while the snapshot was
+  // fetched) is told as an uncertain one: its final state goes out.
+  std::vector<record_ptr> heard;
+  if (first && opts_.announce_existing) {
+    heard.reserve(snap.sessions.size() + snap.recently_left.size());
+    for (const auto& s : snap.sessions)
+      heard.push_back(std::make_shared<const session_record>(s));
+    for (const auto& s : snap.recently_left)
+      heard.push_back(std::make_shared<const session_record>(s));
+  }
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap), changes);
+  const auto& now = mirror_.position();
+  if (!first && before && now && before->epoch != now->epoch) {
+    for (auto& [realm, v] : views_) {
+      v.told.clear();
+      v.uncertain.clear();
+      v.unconfirmed.clear();
+    }
+  }
   if (first && opts_.serve_all_realms) {
     for (const auto& [realm, sessions] : mirror_.realms())
       maybe_auto_serve(realm);
   }
   synced_once_ = true;
-  // Realms served before the first snapshot take it as their baseline: nothing is announced for sessions
-  // that were there before wamp-metad started.
-  for (auto& [realm, v] : views_)
-    if (!v.baselined) baseline(realm, v);
+  for (auto& [realm, v] : views_) {
+    if (v.baselined) continue;
+    if (opts_.announce_existing)
+      v.baselined = true;  // starts from nothing told
+    else
+      baseline(realm, v);  // silent
+  }
+  for (auto& rec : heard) {
+    auto it = views_.find(rec->realm);
+    if (it != views_.end() && visible(*rec)) it->second.uncertain.emplace(rec->id, rec);
+  }
   dispatch(changes, out);
+  for (auto& [realm, v] : views_)
+    flush(realm, v, out);  // the uncertain ones, and what waited for a live mirror
   return verdict;
 }
 
@@ -67,7 +96,7 @@ void registry::dispatch(const std::vector<change>& changes, std::vector<meta_eve
     record_ptr truth = visible_record(c.realm, c.id);
     index(v, c.id, truth != nullptr);
     if (!v.baselined) continue;
-    if (v.online)
+    if (tells(v))
       converge(c.realm, v, c.id, std::move(truth), out);
     else
       v.dirty.insert(c.id);
@@ -164,7 +193,11 @@ void registry::set_online(const std::string& realm, bool online, std::vector<met
     return;
   }
   v.online = true;
-  if (!v.baselined) return;
+  flush(realm, v, out);
+}
+
+void registry::flush(const std::string& realm, view& v, std::vector<meta_event>& out) {
+  if (!tells(v)) return;
   std::vector<session_id> ids;
   ids.reserve(v.uncertain.size() + v.dirty.size());
   for (const auto& [id, rec] : v.uncertain)
@@ -202,7 +235,7 @@ void registry::hide_session(session_id id, std::vector<meta_event>& out) {
   for (auto& [realm, v] : views_) {
     index(v, id, false);
     if (v.told.count(id) == 0) continue;
-    if (v.online)
+    if (tells(v))
       converge(realm, v, id, out);
     else
       v.dirty.insert(id);

@@ -55,7 +55,9 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   std::string authmethod;
   std::vector<std::string> realms;
   std::vector<std::string> hide;
-  long long get_wait_ms = 0, heartbeat_ms = 0, heartbeat_timeout_ms = 0, reconnect_min_ms = 0, reconnect_max_ms = 0;
+  bool start_quietly = false;
+  long long get_wait_ms = 0, heartbeat_ms = 0, heartbeat_timeout_ms = 0, reconnect_min_ms = 0, reconnect_max_ms = 0,
+            stale_after_ms = 0;
 
   po::options_description general("Options");
   general.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
@@ -74,6 +76,9 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "file holding the ticket or wampcra secret (default: $CREDENTIALS_DIRECTORY/wamp-metad.secret)")(
       "realm", po::value<std::vector<std::string>>(&realms), "serve the meta API on this realm (repeatable)")(
       "all-realms", po::bool_switch(&s.all_realms), "serve every realm that shows up in the hooks")(
+      "start-quietly", po::bool_switch(&start_quietly),
+      "on start, do not announce the sessions already there nor the router's recently left ones (subscribers "
+      "that watched through a restart then need wamp.session.list to catch up)")(
       "hide-authrole", po::value<std::vector<std::string>>(&hide),
       "never count, list, get or announce sessions of this authrole (repeatable; default: metad)")(
       "get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
@@ -83,8 +88,10 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "a link whose heartbeat gets no answer in this time is reconnected")(
       "reconnect-min-ms", po::value<long long>(&reconnect_min_ms)->default_value(100), "first reconnect delay")(
       "reconnect-max-ms", po::value<long long>(&reconnect_max_ms)->default_value(5000), "largest reconnect delay")(
-      "log-level", po::value<std::string>(&c.log_level)->default_value("info"),
-      "trace, debug, info, warn, error or off");
+      "stale-after-ms", po::value<long long>(&stale_after_ms)->default_value(30000),
+      "while the router is out of reach, answer from the last mirror for this long, then with "
+      "wamp.error.unavailable")("log-level", po::value<std::string>(&c.log_level)->default_value("info"),
+                                "trace, debug, info, warn, error or off");
   po::options_description all;
   all.add(general).add(settings);
   std::ostringstream help;
@@ -146,6 +153,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
     else if (std::find(s.realms.begin(), s.realms.end(), realm) == s.realms.end())
       s.realms.push_back(realm);
   }
+  s.announce_on_start = !start_quietly;
   s.hidden_authroles = hide.empty() ? std::vector<std::string>{"metad"} : hide;
 
   auto duration = [&](const char* name, long long ms, long long min, long long max, std::chrono::milliseconds& out) {
@@ -159,6 +167,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   duration("heartbeat-timeout-ms", heartbeat_timeout_ms, 50, 60000, s.heartbeat_timeout);
   duration("reconnect-min-ms", reconnect_min_ms, 1, 600000, s.reconnect_min);
   duration("reconnect-max-ms", reconnect_max_ms, 1, 600000, s.reconnect_max);
+  duration("stale-after-ms", stale_after_ms, 0, 3600000, s.stale_after);
   if (s.reconnect_min > s.reconnect_max) r.problems.push_back("--reconnect-min-ms is larger than --reconnect-max-ms");
 
   static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};

@@ -373,10 +373,12 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
   std::string err;
   if (!read_position(page, lim, out.position, "snapshot page", err)) return fail(err);
   const msgpack::object* sessions = nullptr;
+  const msgpack::object* left = nullptr;
   for (std::uint32_t i = 0; i < page.via.map.size; ++i) {
     const auto& kv = page.via.map.ptr[i];
     const auto k = key_of(kv);
     if (k == "sessions") sessions = &kv.val;
+    if (k == "left" && kv.val.type != msgpack::type::NIL) left = &kv.val;
     if (k == "next_cursor" && kv.val.type != msgpack::type::NIL) {
       std::string cursor;
       if (!read_string(kv.val, lim, cursor, "snapshot page.next_cursor", err)) return fail(err);
@@ -393,6 +395,17 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
     if (!session_info(sessions->via.array.ptr[i], lim, s, "snapshot page.sessions[" + std::to_string(i) + "]", err))
       return fail(err);
     out.sessions.push_back(std::move(s));
+  }
+  if (left) {
+    if (left->type != msgpack::type::ARRAY)
+      return fail(std::string("snapshot page.left must be a list, got ") + kind_name(*left));
+    out.recently_left.reserve(left->via.array.size);
+    for (std::uint32_t i = 0; i < left->via.array.size; ++i) {
+      core::session_record s;
+      if (!session_info(left->via.array.ptr[i], lim, s, "snapshot page.left[" + std::to_string(i) + "]", err))
+        return fail(err);
+      out.recently_left.push_back(std::move(s));
+    }
   }
   return out;
 }

@@ -232,7 +232,7 @@ const core::registry& fixed_registry() {
       sessions.push_back(std::move(s));
     }
     r.serve("realm1");
-    r.on_snapshot(core::snapshot{core::hook_position{"e", 1}, std::move(sessions)}, out);
+    r.on_snapshot(core::snapshot{core::hook_position{"e", 1}, std::move(sessions), {}}, out);
     r.set_online("realm1", true, out);
     return r;
   }();
@@ -269,7 +269,7 @@ void exercise_hook(const core::hook_event& ev, const std::vector<call_args>& cal
   {
     core::registry reg(registry_options(true));
     std::vector<core::meta_event> out;
-    check(reg.on_snapshot(core::snapshot{before, {}}, out) == core::mirror::verdict::applied, "empty snapshot");
+    check(reg.on_snapshot(core::snapshot{before, {}, {}}, out) == core::mirror::verdict::applied, "empty snapshot");
     check(reg.on_hook(ev, out) == core::mirror::verdict::applied, "a hook right after the snapshot not applied");
     if (ev.kind == core::hook_kind::left) check(out.empty() && reg.truth().size() == 0, "leave of nobody");
     // A realm that appears after the first snapshot is served (offline): nothing is published yet.
@@ -282,7 +282,7 @@ void exercise_hook(const core::hook_event& ev, const std::vector<call_args>& cal
   core::registry reg(registry_options(false));
   std::vector<core::meta_event> out;
   reg.serve(realm);
-  check(reg.on_snapshot(core::snapshot{before, {}}, out) == core::mirror::verdict::applied, "empty snapshot");
+  check(reg.on_snapshot(core::snapshot{before, {}, {}}, out) == core::mirror::verdict::applied, "empty snapshot");
   reg.set_online(realm, true, out);
   check(out.empty(), "events after an empty snapshot");
 
@@ -376,7 +376,7 @@ void exercise_page(const core::snapshot_page& page, const std::vector<call_args>
   // A resync to nothing: every session the served realms were told about leaves; then back again.
   out.clear();
   reg.begin_resync();
-  check(reg.on_snapshot(core::snapshot{page.position, {}}, out) == core::mirror::verdict::applied, "empty resync");
+  check(reg.on_snapshot(core::snapshot{page.position, {}, {}}, out) == core::mirror::verdict::applied, "empty resync");
   check(out.size() == told, "resync to empty: wrong number of leaves");
   for (const auto& e : out)
     check(e.what == core::meta_event::kind::leave, "resync to empty: not a leave");
@@ -446,7 +446,7 @@ void exercise(const msgpack::object& obj, bool flag) {
     check_sync_round_trip(sync.value());
     core::mirror m;
     std::vector<core::change> changed;
-    m.on_snapshot(core::snapshot{sync.value(), {}}, changed);
+    m.on_snapshot(core::snapshot{sync.value(), {}, {}}, changed);
     check(m.has_reached(sync.value()), "a mirror at the sync position has not reached it");
     if (sync.value().seq < std::numeric_limits<std::uint64_t>::max())
       check(!m.has_reached(core::hook_position{sync.value().epoch, sync.value().seq + 1}), "reached the future");

@@ -53,7 +53,7 @@ kit.main('router: hook protocol', 100000, async t => {
       t.eq(s, { epoch: r.epoch, seq: 0 }, 'sync = [epoch, 0] on a fresh router (epoch of the ready line)')
       t.ok(/^[0-9a-f]{16}$/.test(r.epoch), 'epoch is 16 hex chars')
       const snap = (await callArgs('router.session.snapshot', []))[0]
-      t.eq(snap, { epoch: r.epoch, seq: 0, sessions: [] }, 'empty snapshot without next_cursor')
+      t.eq(snap, { epoch: r.epoch, seq: 0, sessions: [], left: [] }, 'empty snapshot without next_cursor')
     })
 
     const byId = new Map()
@@ -136,6 +136,11 @@ kit.main('router: hook protocol', 100000, async t => {
       t.eq(first.sessions.length, 3, 'page size 3')
       t.ok(typeof first.next_cursor === 'string', 'next_cursor on a non-last page')
       const seqAtSnapshot = first.seq
+      // The first page carries the recently left sessions (tombstones), exactly the left hooks so far.
+      const leftSoFar = hooks.filter(h => h.topic === 'left' && h.info.seq <= seqAtSnapshot).map(h => h.info.session)
+      t.ok(Array.isArray(first.left), 'first page has a left list')
+      t.eq(first.left.map(i => i.session), leftSoFar, 'left = the sessions that left, oldest first')
+      for (const i of first.left) t.ok(i.realm && i.authid && !('seq' in i), 'tombstones are info dicts')
       const all = [...first.sessions]
       let cursor = first.next_cursor
       let pages = 1
@@ -153,6 +158,7 @@ kit.main('router: hook protocol', 100000, async t => {
         t.eq(page.seq, seqAtSnapshot, 'every page carries the seq of the frozen view')
         t.ok(page.sessions.length <= 3 && page.sessions.length > 0, 'page size')
         all.push(...page.sessions)
+        t.ok(!('left' in page), 'left only on the first page')
         if (page.next_cursor !== undefined) t.ok(typeof page.next_cursor === 'string', 'cursor is a string')
         else t.ok(!('next_cursor' in page), 'next_cursor absent on the last page')
         // the same cursor can be read again while the view is alive, except after the last page

@@ -38,7 +38,7 @@ inline core::hook_event left(const std::string& realm, std::uint64_t id, std::ui
 
 inline core::snapshot snap(std::vector<core::session_record> sessions, std::uint64_t seq,
                            const std::string& epoch = "e1") {
-  return core::snapshot{core::hook_position{epoch, seq}, std::move(sessions)};
+  return core::snapshot{core::hook_position{epoch, seq}, std::move(sessions), {}};
 }
 
 // "+12" for a join of session 12, "-12" for a leave: compact event traces for assertions.

@@ -244,6 +244,12 @@ BOOST_AUTO_TEST_CASE(snapshot_pages) {
   BOOST_TEST(*p.value().next_cursor == "c1");
   BOOST_TEST(p.value().position->seq == 3u);  // seq 0 is valid for a snapshot: nothing published yet
 
+  BOOST_TEST(p.value().recently_left.empty());
+  auto with_left = protocol::decode_snapshot_page(from_value(array{with(page, "left", array{good_info()})}).get());
+  BOOST_REQUIRE(with_left.ok());
+  BOOST_TEST(with_left.value().recently_left.size() == 1u);
+  BOOST_TEST(with_left.value().recently_left[0].authid == "alice");
+
   auto last = protocol::decode_snapshot_page(from_value(array{without(page, "next_cursor")}).get());
   BOOST_REQUIRE(last.ok());
   BOOST_TEST(!last.value().next_cursor);
@@ -262,6 +268,8 @@ BOOST_AUTO_TEST_CASE(snapshot_pages) {
       {value(array{with(page, "sessions", array{good_info(), without(good_info(), "realm")})}),
        "sessions[1] has no realm"},
       {value(array{with(page, "next_cursor", 5)}), "next_cursor must be a string"},
+      {value(array{with(page, "left", "x")}), "left must be a list, got string"},
+      {value(array{with(page, "left", array{object{}})}), "left[0] has no realm"},
       {value(array{with(page, "next_cursor", "")}), "next_cursor must not be empty"},
       {value(array{with(page, "seq", "x")}), "seq must be a non-negative"},
   };

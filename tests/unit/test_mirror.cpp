@@ -117,7 +117,7 @@ BOOST_AUTO_TEST_CASE(unpaired_input_is_normal) {
 BOOST_AUTO_TEST_CASE(routers_without_positions_apply_everything) {
   mirror m;
   std::vector<change> ch;
-  m.on_snapshot(snapshot{std::nullopt, {rec("r", 1)}}, ch);
+  m.on_snapshot(snapshot{std::nullopt, {rec("r", 1)}, {}}, ch);
   hook_event ev{hook_kind::joined, rec("r", 2), std::nullopt};
   BOOST_TEST((m.on_hook(ev, ch) == verdict::applied));
   BOOST_TEST((m.on_hook(ev, ch) == verdict::applied));

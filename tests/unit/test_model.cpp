@@ -27,9 +27,10 @@ struct router_model {
   std::uint64_t seq = 0;
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, session_record> sessions;
+  std::vector<session_record> left;  // tombstones of this epoch
 
   snapshot take_snapshot() const {
-    snapshot s{hook_position{epoch, seq}, {}};
+    snapshot s{hook_position{epoch, seq}, {}, left};
     for (const auto& [id, r] : sessions)
       s.sessions.push_back(r);
     return s;
@@ -68,8 +69,22 @@ struct run {
   std::map<std::string, subscriber> subs;
   std::map<std::string, served_link> links;
   bool baselined = false;
+  bool announce;  // registry::options::announce_existing; also allows restarts of wamp-metad
+  int sidecar_restarts = 0;
 
-  explicit run(std::uint64_t seed) : rng(seed), reg(make_options()) {
+  explicit run(std::uint64_t seed) : rng(seed), reg(make_options(seed % 2 == 0)), announce(seed % 2 == 0) {
+    start_sidecar();
+  }
+
+  static registry::options make_options(bool announce) {
+    registry::options o;
+    o.hidden_authroles = {"metad"};
+    o.mirror_options.max_buffered_hooks = 40;
+    o.announce_existing = announce;
+    return o;
+  }
+
+  void start_sidecar() {
     std::vector<meta_event> out;
     for (const auto& r : realms) {
       reg.serve(r);
@@ -77,11 +92,22 @@ struct run {
     }
   }
 
-  static registry::options make_options() {
-    registry::options o;
-    o.hidden_authroles = {"metad"};
-    o.mirror_options.max_buffered_hooks = 40;
-    return o;
+  // wamp-metad dies (kill -9) and a new one starts: the subscribers stay, what it had published but not
+  // confirmed may be lost (a suffix), and the new one knows nothing of what they were told.
+  void restart_sidecar() {
+    for (const auto& r : realms) {
+      served_link& l = links[r];
+      const std::size_t kept = l.unconfirmed.empty() ? 0 : pick(l.unconfirmed.size() + 1);
+      for (std::size_t i = 0; i < kept; ++i)
+        subs[r].receive(l.unconfirmed[i]);
+      l.unconfirmed.clear();
+      l.online = true;
+    }
+    reg = registry(make_options(announce));
+    inflight.reset();
+    ++sidecar_restarts;
+    start_sidecar();
+    snapshot_step();
   }
 
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; }
@@ -116,6 +142,7 @@ struct run {
       if (router.sessions.empty()) return;
       auto it = std::next(router.sessions.begin(), static_cast<long>(pick(router.sessions.size())));
       router_hook(hook_kind::left, it->second);
+      router.left.push_back(it->second);
       router.sessions.erase(it);
     } else if (what < 75) {  // the channel delivers a hook
       if (channel.empty()) return;
@@ -127,13 +154,20 @@ struct run {
       feed(std::move(ev));
     } else if (what < 85) {  // the sidecar asks for a snapshot / the answer arrives
       snapshot_step();
-    } else if (what < 88 && faults) {  // the router restarts: its old stream is gone
+    } else if (what < 88 && faults) {  // the router restarts: its old stream is gone, and every client with it
       router.epoch = "e" + std::to_string(++router.epochs);
       router.seq = 0;
       router.sessions.clear();
+      router.left.clear();
       channel.clear();
       inflight.reset();
       reg.begin_resync();
+      for (const auto& r : realms) {  // subscribers reconnect: they start over, knowing nothing
+        links[r].unconfirmed.clear();
+        subs[r] = subscriber{};
+      }
+    } else if (what < 89 && faults && announce) {
+      restart_sidecar();
     } else if (what < 93 && faults) {  // a served link goes down, losing a suffix of its unconfirmed events
       const std::string& r = realms[pick(realms.size())];
       served_link& l = links[r];
@@ -180,7 +214,7 @@ struct run {
     const bool first = !baselined;
     reg.on_snapshot(std::move(s), out);
     publish(out);
-    if (first) {
+    if (first && !announce) {
       // The first snapshot is every realm's silent baseline: subscribers start from what it holds.
       baselined = true;
       for (const auto& realm : realms)
@@ -225,6 +259,7 @@ BOOST_AUTO_TEST_SUITE(model)
 BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
   const int runs = 3000;
   int faults_seen = 0;
+  int sidecar_restarts_seen = 0;
   for (int seed = 1; seed <= runs; ++seed) {
     run r(static_cast<std::uint64_t>(seed));
     // A start-up snapshot, as the adapter fetches after subscribing.
@@ -233,6 +268,7 @@ BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
     for (int i = 0; i < steps; ++i)
       r.step(true);
     faults_seen += r.router.epochs;
+    sidecar_restarts_seen += r.sidecar_restarts;
     r.settle();
 
     const mirror& m = r.reg.truth();
@@ -264,7 +300,8 @@ BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
                                                          << sub.view.size() << ", truth " << visible.size());
     }
   }
-  BOOST_TEST(faults_seen > 100);  // the runs did exercise restarts
+  BOOST_TEST(faults_seen > 100);  // the runs did exercise router restarts
+  BOOST_TEST(sidecar_restarts_seen > 100);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

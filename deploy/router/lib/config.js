@@ -8,7 +8,7 @@ class ConfigError extends Error {}
 
 const USAGE = `usage: node router.js [--ws HOST:PORT] [--rawsocket HOST:PORT] --realms R1,R2 --principals FILE
                       [--internal-realm NAME] [--meta-role ROLE] [--native-meta] [--snapshot-page N]
-                      [--test-switches] [--log-level error|warn|info|debug] [--help]
+                      [--left-retention SECONDS] [--test-switches] [--log-level error|warn|info|debug] [--help]
 
 Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v1).
 
@@ -24,6 +24,8 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
                           (default metad)
   --native-meta           keep fox-wamp's own (partial) wamp.session.* API in every realm
   --snapshot-page N       sessions per router.session.snapshot page (default 1000)
+  --left-retention S      how long a session that left stays in the snapshot's "left" list (default 300;
+                          0 keeps none; at most the last 10000)
   --test-switches         register router.test.* procedures on the internal realm (tests only)
   --log-level LEVEL       error, warn, info (default) or debug; logs go to stderr
 
@@ -52,12 +54,13 @@ function parseArgs (argv) {
     metaRole: 'metad',
     nativeMeta: false,
     snapshotPage: 1000,
+    leftRetention: 300,
     testSwitches: false,
     logLevel: 'info',
     help: false
   }
   const withValue = new Set(['--ws', '--rawsocket', '--realms', '--principals', '--internal-realm', '--meta-role',
-    '--snapshot-page', '--log-level'])
+    '--snapshot-page', '--left-retention', '--log-level'])
   const seen = new Set()
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]
@@ -92,6 +95,12 @@ function parseArgs (argv) {
           throw new ConfigError(`--snapshot-page: expected an integer 1..100000, got '${value}'`)
         }
         opts.snapshotPage = Number(value)
+        break
+      case '--left-retention':
+        if (!/^\d+$/.test(value) || Number(value) > 86400) {
+          throw new ConfigError(`--left-retention: expected seconds 0..86400, got '${value}'`)
+        }
+        opts.leftRetention = Number(value)
         break
       case '--log-level':
         if (!['error', 'warn', 'info', 'debug'].includes(value)) {

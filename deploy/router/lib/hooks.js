@@ -16,6 +16,7 @@ const log = require('./log')
 
 const CURSOR_TTL_MS = 60000
 const MAX_VIEWS = 64
+const MAX_LEFT = 10000 // tombstones kept at most, whatever the retention (keeps the first page small)
 
 // The router's own session on the internal realm. fox-wamp's realm engine talks to it through this context.
 class InternalContext extends Context {
@@ -80,7 +81,7 @@ function invalid (message) {
 }
 
 class HookHub {
-  constructor ({ router, realms, epoch, pageSize, testSwitches }) {
+  constructor ({ router, realms, epoch, pageSize, leftRetentionMs = 300000, testSwitches }) {
     this.router = router
     this.realms = new Set(realms) // configured (hooked) realm names
     this.epoch = epoch
@@ -89,7 +90,9 @@ class HookHub {
     this.seq = 0
     this.pendingSkip = 0
     this.registry = new Map() // session id -> {info, conn?, fabricated?}
-    this.views = new Map() // view id -> {sessions, seq, expires}
+    this.views = new Map() // view id -> {sessions, left, seq, expires}
+    this.leftRetentionMs = leftRetentionMs
+    this.left = [] // tombstones, oldest first: {info, at}
     this.fabricatedCount = 0
     this.stopped = false
     this.sweeper = setInterval(() => this.sweepViews(), 10000)
@@ -121,6 +124,18 @@ class HookHub {
     this.pendingSkip = 0
     const hook = Object.assign({}, info, { epoch: this.epoch, seq: this.seq })
     this.internal.publish(topic, [hook])
+    if (topic === 'router.session.left' && this.leftRetentionMs > 0) {
+      this.left.push({ info, at: Date.now() })
+      if (this.left.length > MAX_LEFT) this.left.splice(0, this.left.length - MAX_LEFT)
+    }
+  }
+
+  // The tombstones still within the retention window, oldest first.
+  recentlyLeft (now) {
+    let first = 0
+    while (first < this.left.length && now - this.left[first].at > this.leftRetentionMs) first++
+    if (first > 0) this.left.splice(0, first)
+    return this.left.map(e => e.info)
   }
 
   // Called by the realm right after a session joined (before WELCOME is sent).
@@ -143,9 +158,11 @@ class HookHub {
   snapshot (args) {
     const now = Date.now()
     let viewId, view, offset
+    let firstPage = false
     if (args.length === 0 || args[0] === null || args[0] === undefined) {
       viewId = crypto.randomBytes(9).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
       view = { sessions: Array.from(this.registry.values(), e => e.info), seq: this.seq, expires: now + CURSOR_TTL_MS }
+      firstPage = true
       offset = 0
       if (this.views.size >= MAX_VIEWS) this.views.delete(this.views.keys().next().value) // oldest
       this.views.set(viewId, view)
@@ -162,6 +179,7 @@ class HookHub {
     }
     const end = offset + this.pageSize
     const page = { epoch: this.epoch, seq: view.seq, sessions: view.sessions.slice(offset, end) }
+    if (firstPage) page.left = this.recentlyLeft(now)
     if (end < view.sessions.length) {
       page.next_cursor = `${viewId}:${end}`
       view.expires = now + CURSOR_TTL_MS
@@ -174,6 +192,7 @@ class HookHub {
   sweepViews () {
     const now = Date.now()
     for (const [id, v] of this.views) if (v.expires < now) this.views.delete(id)
+    this.recentlyLeft(now)
   }
 
   kill (args, kwargs) {

@@ -72,7 +72,7 @@ async function startRouter (opts, principals) {
   const epoch = crypto.randomBytes(8).toString('hex')
   const router = new MetadRouter({ nativeMeta: opts.nativeMeta })
   const hub = new HookHub({ router, realms: opts.realms, epoch, pageSize: opts.snapshotPage,
-    testSwitches: opts.testSwitches })
+    leftRetentionMs: opts.leftRetention * 1000, testSwitches: opts.testSwitches })
   router.isIdTaken = id => hub.registry.has(id)
   // Realms are created up front (fox-wamp would create any well-formed name on demand, and rejects names
   // with dots); unknown realms are refused by the gate.

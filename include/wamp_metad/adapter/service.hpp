@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct service_options {
   std::string internal_realm = "router.internal";
   std::vector<std::string> realms;  // served realms, unless all_realms
   bool all_realms = false;
+  // On start, announce the sessions already there and the router's recently left ones (see core::registry).
+  bool announce_on_start = true;
   std::vector<std::string> hidden_authroles;
   std::chrono::milliseconds get_wait{1000};
   std::chrono::milliseconds heartbeat_interval{1000};
@@ -32,6 +35,9 @@ struct service_options {
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
   std::chrono::milliseconds call_timeout{10000};  // snapshot pages
+  // While the internal link is down, the realms answer from the last mirror for this long, then with
+  // wamp.error.unavailable until the mirror is synced again.
+  std::chrono::milliseconds stale_after{30000};
 };
 
 struct service_status {
@@ -95,6 +101,8 @@ class service {
   std::unique_ptr<link> internal_;
   std::uint64_t internal_generation_ = 0;
   bool internal_up_ = false;
+  // Since when the mirror may be missing changes (the internal link went down); empty while in sync.
+  std::optional<std::chrono::steady_clock::time_point> out_of_touch_since_;
   int internal_attempts_ = 0;
   bool fetching_ = false;
   std::uint64_t fetch_id_ = 0;

@@ -34,13 +34,17 @@ struct hook_event {
 struct snapshot_page {
   std::optional<hook_position> position;  // seq = the last hook published before the view was frozen
   std::vector<session_record> sessions;
-  std::optional<std::string> next_cursor;  // absent on the last page
+  std::vector<session_record> recently_left;  // first page only, when the router keeps them
+  std::optional<std::string> next_cursor;     // absent on the last page
 };
 
 // A whole snapshot, all pages joined.
 struct snapshot {
   std::optional<hook_position> position;
   std::vector<session_record> sessions;
+  // Sessions that left shortly before the view was frozen (the router's tombstones): lets a freshly started
+  // wamp-metad tell subscribers about leaves it did not see.
+  std::vector<session_record> recently_left;
 };
 
 }  // namespace wamp_metad::core

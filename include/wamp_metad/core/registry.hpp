@@ -35,6 +35,10 @@ class registry {
     bool serve_all_realms = false;
     // Realms never served even with serve_all_realms (the router's internal realm).
     std::vector<std::string> never_serve;
+    // At the first snapshot, announce every session already there (on_join) and the snapshot's recently
+    // left ones (on_leave), so that subscribers who watched through a restart of wamp-metad converge.
+    // Off: the first snapshot is a silent baseline.
+    bool announce_existing = false;
     mirror::options mirror_options;
   };
 
@@ -53,8 +57,10 @@ class registry {
 
   // --- served realms
   // Starts serving `realm` (offline until set_online). Before the first snapshot, the first snapshot becomes
-  // the realm's silent baseline; later, the realm starts from what the mirror holds now: existing sessions
-  // are not announced, sessions that come after are.
+  // the realm's baseline (announced with announce_existing, silent otherwise); later, the realm starts from
+  // what the mirror holds now: existing sessions are not announced, sessions that come after are.
+  // A snapshot of a new epoch (the router restarted, and every subscriber with it) starts every realm's
+  // "told" afresh: the new epoch's sessions are announced, the old ones get no on_leave.
   void serve(const std::string& realm);
   void unserve(const std::string& realm);
   bool serves(const std::string& realm) const { return views_.count(realm) != 0; }
@@ -62,7 +68,8 @@ class registry {
   // With serve_all_realms: realms seen for the first time since the last call (already served, offline).
   std::vector<std::string> take_new_realms();
 
-  // A served realm's link is up (events flow) or down (changes accumulate and are told when it is back).
+  // A served realm's link is up (events flow) or down (changes accumulate and are told when it is back;
+  // likewise while the mirror resyncs).
   // Going online publishes what the realm missed. Going offline also re-tells, once back, every event
   // published since the last confirm(): they may not have reached the router.
   void set_online(const std::string& realm, bool online, std::vector<meta_event>& out);
@@ -109,6 +116,11 @@ class registry {
   void converge(const std::string& realm, view& v, session_id id, record_ptr truth, std::vector<meta_event>& out);
   void announce(const std::string& realm, view& v, meta_event::kind what, record_ptr rec, std::vector<meta_event>& out);
   void baseline(const std::string& realm, view& v);
+  // Whether events go out for `v` now: its link is up, and the mirror is live (a mirror being resynced may
+  // hold sessions of a router that is gone: nothing is told from it).
+  bool tells(const view& v) const { return v.online && v.baselined && mirror_.state() == mirror::status::live; }
+  // Tells what waited: the uncertain and the changed sessions, if tells(v).
+  void flush(const std::string& realm, view& v, std::vector<meta_event>& out);
   void index(view& v, session_id id, bool shown);
   void reindex(const std::string& realm, view& v);
   record_ptr visible_record(const std::string& realm, session_id id) const;
