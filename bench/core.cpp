@@ -133,7 +133,7 @@ class hook_stream {
 
   // The initial population, as a snapshot at seq 0.
   core::snapshot initial(std::size_t n) {
-    core::snapshot snap{core::hook_position{"e1", 0}, {}};
+    core::snapshot snap{core::hook_position{"e1", 0}, {}, {}};
     snap.sessions.reserve(n);
     for (std::size_t i = 0; i < n; ++i)
       snap.sessions.push_back(next_session());
