@@ -35,7 +35,6 @@ mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
 
 mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& out) {
   const bool first = !synced_once_;
-  const std::optional<hook_position> before = mirror_.position();
   // A freshly started wamp-metad does not know what the subscribers were told: with announce_existing, every
   // session it hears of at its first snapshot (there, recently left, or gone while the snapshot was
   // fetched) is told as an uncertain one: its final state goes out.
@@ -49,14 +48,6 @@ mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& ou
   }
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap), changes);
-  const auto& now = mirror_.position();
-  if (!first && before && now && before->epoch != now->epoch) {
-    for (auto& [realm, v] : views_) {
-      v.told.clear();
-      v.uncertain.clear();
-      v.unconfirmed.clear();
-    }
-  }
   if (first && opts_.serve_all_realms) {
     for (const auto& [realm, sessions] : mirror_.realms())
       maybe_auto_serve(realm);
@@ -207,6 +198,16 @@ void registry::flush(const std::string& realm, view& v, std::vector<meta_event>&
   v.dirty.clear();
   for (session_id id : ids)
     converge(realm, v, id, out);
+}
+
+void registry::answered(const std::string& realm) {
+  auto it = views_.find(realm);
+  if (it == views_.end() || tells(it->second)) return;
+  view& v = it->second;
+  if (const realm_sessions* sessions = mirror_.sessions(realm)) {
+    for (const auto& [id, rec] : *sessions)
+      if (visible(*rec) && v.told.count(id) == 0) v.uncertain.emplace(id, rec);
+  }
 }
 
 std::uint64_t registry::published(const std::string& realm) const {

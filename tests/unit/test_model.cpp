@@ -39,6 +39,9 @@ struct router_model {
 
 struct subscriber {
   std::set<std::uint64_t> view;
+  // Waits to call wamp.session.list: wamp-metad registers it on a reconnected link only once its mirror is
+  // live again (so a new router's clients never list a gone router's sessions).
+  bool relist = false;
   std::set<std::uint64_t> left_ids;
   std::string violation;
 
@@ -162,9 +165,10 @@ struct run {
       channel.clear();
       inflight.reset();
       reg.begin_resync();
-      for (const auto& r : realms) {  // subscribers reconnect: they start over, knowing nothing
+      for (const auto& r : realms) {  // subscribers reconnect and subscribe; they list once they can
         links[r].unconfirmed.clear();
         subs[r] = subscriber{};
+        subs[r].relist = true;
       }
     } else if (what < 89 && faults && announce) {
       restart_sidecar();
@@ -214,6 +218,16 @@ struct run {
     const bool first = !baselined;
     reg.on_snapshot(std::move(s), out);
     publish(out);
+    if (reg.truth().state() == mirror::status::live) {
+      for (const auto& realm : realms) {
+        subscriber& sub = subs[realm];
+        if (!sub.relist) continue;
+        sub.relist = false;
+        for (session_id id : list_sessions(reg, realm, std::nullopt))
+          sub.view.insert(id.value);
+        reg.answered(realm);
+      }
+    }
     if (first && !announce) {
       // The first snapshot is every realm's silent baseline: subscribers start from what it holds.
       baselined = true;

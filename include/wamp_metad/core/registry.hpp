@@ -59,8 +59,9 @@ class registry {
   // Starts serving `realm` (offline until set_online). Before the first snapshot, the first snapshot becomes
   // the realm's baseline (announced with announce_existing, silent otherwise); later, the realm starts from
   // what the mirror holds now: existing sessions are not announced, sessions that come after are.
-  // A snapshot of a new epoch (the router restarted, and every subscriber with it) starts every realm's
-  // "told" afresh: the new epoch's sessions are announced, the old ones get no on_leave.
+  // A snapshot of a new epoch (the router restarted) is diffed like any other: the old sessions get their
+  // on_leave even though their subscribers went with the old router, since a new subscriber may have listed
+  // them from the stale mirror while it was being resynced.
   void serve(const std::string& realm);
   void unserve(const std::string& realm);
   bool serves(const std::string& realm) const { return views_.count(realm) != 0; }
@@ -77,6 +78,10 @@ class registry {
   std::uint64_t published(const std::string& realm) const;
   // The events announced to `realm` up to mark `upto` are known to have reached the router.
   void confirm(const std::string& realm, std::uint64_t upto);
+
+  // A query on `realm` was answered from the mirror. If events are held back (the mirror resyncs), the
+  // answer may have shown sessions the realm was never told about: their final state will be told.
+  void answered(const std::string& realm);
 
   // --- queries (visible sessions of one realm only)
   const mirror& truth() const { return mirror_; }
