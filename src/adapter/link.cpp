@@ -6,9 +6,10 @@
 // with Boost 1.74 even with boost::launch::sync), so a continuation only posts: to the owner's io_context
 // ("owner thread"), where everything that touches wamp-metad's state runs, or to the link thread. The
 // library's API (call, publish, subscribe, provide) is called from the owner thread only: it builds the
-// message there and dispatches the send to the link thread itself. While connecting, a work guard keeps the
-// link thread's io_service running until the join's continuation has run; after that the socket's pending
-// read keeps it running, and run() returning means the connection is gone.
+// message there and dispatches the send to the link thread itself. Until the connection is made, a work
+// guard keeps the link thread's io_service running (the connect continuation must still say why it failed);
+// after that the socket's pending read keeps it running, and run() returning means the connection is gone,
+// also in the middle of the join.
 #include "wamp_metad/adapter/link.hpp"
 
 #include <sys/socket.h>
@@ -184,6 +185,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
   std::future<void> exited_future = exited.get_future();
   std::shared_ptr<autobahn::wamp_transport> transport;
   std::shared_ptr<authenticating_session> session;
+  boost::asio::steady_timer join_timer{owner};  // owner thread
   std::atomic<int> fd{-1};
   std::vector<boost::future<void>> steps;  // continuations of connect, start and join
   std::optional<boost::asio::executor_work_guard<boost::asio::io_service::executor_type>> connecting;
@@ -224,7 +226,19 @@ struct link::impl : std::enable_shared_from_this<impl> {
     } catch (...) {
       why = "unknown error in the WAMP client";
     }
-    report_lost(why.empty() ? "connection closed by the router" : why);
+    if (why.empty()) {
+      // The connection closed. A continuation with a better reason (an ABORT, say) may still be on its way
+      // from another thread: give it a moment to be first.
+      std::weak_ptr<impl> weak = weak_from_this();
+      post_owner([weak](impl& self) {
+        auto timer = std::make_shared<boost::asio::steady_timer>(self.owner, std::chrono::milliseconds(100));
+        timer->async_wait([weak, timer](const boost::system::error_code&) {
+          if (auto s = weak.lock()) s->report_lost("connection closed by the router");
+        });
+      });
+    } else {
+      report_lost(why);
+    }
     exited.set_value();
   }
 
@@ -265,6 +279,9 @@ struct link::impl : std::enable_shared_from_this<impl> {
         return self->fail("cannot connect to " + self->address.text + ": " + e.what());
       }
       self->fd = descriptor();
+      boost::asio::post(self->io, [weak] {
+        if (auto s = weak.lock()) s->connecting.reset();
+      });
       self->start_session();
     }));
   }
@@ -300,14 +317,12 @@ struct link::impl : std::enable_shared_from_this<impl> {
                             s.joined = true;
                             if (s.h.joined) s.h.joined(id);
                           });
-                          boost::asio::post(self->io, [weak] {
-                            if (auto s = weak.lock()) s->connecting.reset();
-                          });
                         }));
   }
 
   void tear_down() {
     stopping = true;
+    join_timer.cancel();
     const int f = fd.load();
     if (f >= 0) ::shutdown(f, SHUT_RDWR);  // unblocks a write stuck on a router that stopped reading
     io.stop();
@@ -328,8 +343,15 @@ const std::string& link::realm() const {
   return impl_->realm;
 }
 
-void link::start() {
+void link::start(std::chrono::milliseconds join_timeout) {
   impl* self = impl_.get();
+  self->join_timer.expires_after(join_timeout);
+  std::weak_ptr<impl> weak = impl_;
+  self->join_timer.async_wait([weak, join_timeout](const boost::system::error_code& ec) {
+    auto s = weak.lock();
+    if (ec || !s || s->joined) return;
+    s->report_lost("no WELCOME from the router within " + std::to_string(join_timeout.count()) + " ms");
+  });
   self->connecting.emplace(self->io.get_executor());
   boost::asio::post(self->io, [self] { self->connect(); });
   self->thread = std::thread([self] { self->thread_main(); });

@@ -23,6 +23,9 @@ struct service::served {
   int registered = 0;
   bool ready = false;
   bool heartbeat_pending = false;
+  bool conflict = false;     // another instance holds the procedures: retry slowly
+  bool joined = false;       // the link's session is up
+  bool registering = false;  // the procedures were asked for
   boost::asio::steady_timer retry;
   boost::asio::steady_timer heartbeat;
 };
@@ -88,6 +91,14 @@ std::chrono::milliseconds service::backoff(int attempt) const {
                                    std::uniform_int_distribution<long long>(0, std::max<long long>(half, 0))(rng));
 }
 
+// A refusal by the router (bad credentials, unknown realm, not authorized) will not clear up by itself
+// within milliseconds: such retries wait at least 10 s, so that the log says it a few times a minute only.
+std::chrono::milliseconds service::retry_delay(const std::string& why, int attempt) const {
+  const auto delay = backoff(attempt);
+  if (why.rfind("router refused", 0) == 0) return std::max(delay, std::chrono::milliseconds(10000));
+  return delay;
+}
+
 void service::start() {
   if (!opts_.all_realms)
     for (const auto& realm : opts_.realms)
@@ -137,14 +148,15 @@ void service::connect_internal() {
   link::handlers h;
   h.joined = [this, generation](std::uint64_t id) {
     if (generation != internal_generation_) return;
-    spdlog::info("joined internal realm '{}' at {} as session {}", opts_.internal_realm, opts_.router.text, id);
+    spdlog::info("joined internal realm '{}' at {} as session {}", opts_.internal_realm, opts_.internal_router.text,
+                 id);
     internal_joined();
   };
   h.lost = [this, generation](const std::string& why) {
     if (generation == internal_generation_) internal_lost(why);
   };
-  internal_ = std::make_unique<link>(io_, opts_.router, opts_.internal_realm, opts_.creds, std::move(h));
-  internal_->start();
+  internal_ = std::make_unique<link>(io_, opts_.internal_router, opts_.internal_realm, opts_.creds, std::move(h));
+  internal_->start(opts_.heartbeat_timeout * 2);
 }
 
 void service::internal_joined() {
@@ -194,7 +206,7 @@ void service::internal_lost(const std::string& why) {
   heartbeat_pending_ = false;
   if (internal_) internal_->abort();
   ++internal_generation_;  // whatever the old link still delivers is ignored
-  const auto delay = backoff(internal_attempts_++);
+  const auto delay = retry_delay(why, internal_attempts_++);
   if (was_up)
     spdlog::warn("internal link lost: {}; served realms answer from the last mirror; reconnecting in {} ms", why,
                  delay.count());
@@ -278,8 +290,10 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                     after_mirror_change(out);
                     if (verdict != core::mirror::verdict::applied) return start_resync(verdict_name(verdict));
                     const auto& pos = reg_.truth().position();
+                    out_of_touch_since_.reset();
                     spdlog::info("mirror synced: {} sessions (epoch {}, seq {})", count, pos ? pos->epoch : "-",
                                  pos ? pos->seq : 0);
+                    register_pending();
                     check_ready();
                   });
 }
@@ -333,6 +347,8 @@ void service::connect_served(served& s) {
   if (stopping_) return;
   const std::uint64_t generation = ++s.generation;
   s.registered = 0;
+  s.registering = false;
+  s.joined = false;
   s.ready = false;
   link::handlers h;
   const std::string realm = s.realm;
@@ -345,13 +361,31 @@ void service::connect_served(served& s) {
     if (it != served_.end() && it->second->generation == generation) served_lost(*it->second, why);
   };
   s.l = std::make_unique<link>(io_, opts_.router, s.realm, opts_.creds, std::move(h));
-  s.l->start();
+  s.l->start(opts_.heartbeat_timeout * 2);
 }
 
 void service::served_joined(served& s, std::uint64_t session_id) {
   std::vector<core::meta_event> out;
   reg_.hide_session(core::session_id{session_id}, out);
   publish(out);
+  // A link that (re)joins while the mirror is not current (say the router restarted and the internal link
+  // has not resynced yet) registers only once it is: otherwise the new router's clients could list sessions
+  // of a router that is gone. A link that stayed up keeps answering from the last mirror meanwhile.
+  s.joined = true;
+  if (mirror_current()) register_procedures(s);
+}
+
+bool service::mirror_current() const {
+  return internal_up_ && !fetching_ && reg_.truth().state() == core::mirror::status::live;
+}
+
+void service::register_pending() {
+  for (auto& [realm, s] : served_)
+    if (s->joined && !s->registering) register_procedures(*s);
+}
+
+void service::register_procedures(served& s) {
+  s.registering = true;
   const std::uint64_t generation = s.generation;
   const std::string realm = s.realm;
   const std::vector<const char*> procedures{uri::count, uri::list, uri::get};
@@ -372,7 +406,7 @@ void service::served_joined(served& s, std::uint64_t session_id) {
                           error.find("procedure_already_exists") != std::string::npos
                               ? " (another wamp-metad instance already serves this realm?)"
                               : "");
-            s.attempts = std::max(s.attempts, 6);  // a conflict does not clear up in milliseconds
+            s.conflict = error.find("procedure_already_exists") != std::string::npos;
             return served_lost(s, "registration failed");
           }
           if (++s.registered < static_cast<int>(n)) return;
@@ -393,11 +427,15 @@ void service::served_lost(served& s, const std::string& why) {
   std::vector<core::meta_event> out;
   reg_.set_online(s.realm, false, out);
   s.ready = false;
+  s.joined = false;
+  s.registering = false;
   s.heartbeat_pending = false;
   s.heartbeat.cancel();
   if (s.l) s.l->abort();
   ++s.generation;
-  const auto delay = backoff(s.attempts++);
+  // A conflict with another instance does not clear up in milliseconds: no point in retrying fast.
+  const auto delay = s.conflict ? std::chrono::milliseconds(30000) : retry_delay(why, s.attempts++);
+  s.conflict = false;
   spdlog::warn("realm '{}': {}; reconnecting in {} ms", s.realm, why, delay.count());
   s.retry.expires_after(delay);
   const std::string realm = s.realm;
@@ -463,10 +501,12 @@ void service::handle_call(served& s, const std::string& procedure, std::shared_p
       result = core::call_list(reg_, realm, args, kwargs);
     else if (procedure == uri::get)
       result = core::call_get(reg_, realm, args, kwargs);
-    if (result.ok())
+    if (result.ok()) {
       inv->reply(result.value());
-    else
+      reg_.answered(realm);
+    } else {
       inv->fail(result.error());
+    }
   };
 
   // The caller is in this realm, so a mirror that does not have it yet is behind the router: a session that

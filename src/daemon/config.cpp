@@ -52,6 +52,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   auto& s = c.service;
 
   std::string router;
+  std::string internal_router;
   std::string authmethod;
   std::vector<std::string> realms;
   std::vector<std::string> hide;
@@ -67,7 +68,9 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "flags win over the file)");
   po::options_description settings("Settings (as flags, or as KEY = VALUE in the config file)");
   settings.add_options()("router", po::value<std::string>(&router),
-                         "the router: rs://HOST:PORT, tcp://HOST:PORT or unix:///PATH")(
+                         "the router: rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH")(
+      "internal-router", po::value<std::string>(&internal_router),
+      "where to reach the internal realm, if not at --router (another listener of the same router)")(
       "internal-realm", po::value<std::string>(&s.internal_realm)->default_value("router.internal"),
       "the router's internal realm, where the session hooks are")(
       "authid", po::value<std::string>(&s.creds.authid)->default_value("metad"), "our principal's authid")(
@@ -87,7 +90,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "heartbeat-timeout-ms", po::value<long long>(&heartbeat_timeout_ms)->default_value(2000),
       "a link whose heartbeat gets no answer in this time is reconnected")(
       "reconnect-min-ms", po::value<long long>(&reconnect_min_ms)->default_value(100), "first reconnect delay")(
-      "reconnect-max-ms", po::value<long long>(&reconnect_max_ms)->default_value(5000), "largest reconnect delay")(
+      "reconnect-max-ms", po::value<long long>(&reconnect_max_ms)->default_value(1500), "largest reconnect delay")(
       "stale-after-ms", po::value<long long>(&stale_after_ms)->default_value(30000),
       "while the router is out of reach, answer from the last mirror for this long, then with "
       "wamp.error.unavailable")("log-level", po::value<std::string>(&c.log_level)->default_value("info"),
@@ -135,6 +138,12 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   } else {
     std::string error;
     if (!adapter::parse_router_url(router, s.router, error)) r.problems.push_back(error);
+  }
+  s.internal_router = s.router;
+  if (!internal_router.empty()) {
+    std::string error;
+    if (!adapter::parse_router_url(internal_router, s.internal_router, error))
+      r.problems.push_back("--internal-router: " + error);
   }
   if (authmethod != "ticket" && authmethod != "wampcra")
     r.problems.push_back("--authmethod must be ticket or wampcra, not '" + authmethod + "'");

@@ -74,8 +74,9 @@ class link {
   link(const link&) = delete;
   link& operator=(const link&) = delete;
 
-  // Connects and joins; handlers.joined or handlers.lost follows.
-  void start();
+  // Connects and joins; handlers.joined or handlers.lost follows, the latter at the latest after
+  // `join_timeout` (a router that closes or stalls during the handshake gives the client library no signal).
+  void start(std::chrono::milliseconds join_timeout);
   // Leaves the realm (GOODBYE) and closes by `deadline`, then tears the connection down, whatever state it
   // is in. begin_stop() only sends the GOODBYE, so that many links can leave in parallel; finish_stop()
   // blocks the caller until the link is closed or the deadline passes.

@@ -21,7 +21,8 @@
 namespace wamp_metad::adapter {
 
 struct service_options {
-  router_address router;
+  router_address router;           // the served realms' links
+  router_address internal_router;  // the internal realm's link (the same router, perhaps another listener)
   credentials creds;
   std::string internal_realm = "router.internal";
   std::vector<std::string> realms;  // served realms, unless all_realms
@@ -33,7 +34,7 @@ struct service_options {
   std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds heartbeat_timeout{2000};
   std::chrono::milliseconds reconnect_min{100};
-  std::chrono::milliseconds reconnect_max{5000};
+  std::chrono::milliseconds reconnect_max{1500};
   std::chrono::milliseconds call_timeout{10000};  // snapshot pages
   // While the internal link is down, the realms answer from the last mirror for this long, then with
   // wamp.error.unavailable until the mirror is synced again.
@@ -83,6 +84,9 @@ class service {
   void connect_served(served& s);
   void served_joined(served& s, std::uint64_t session_id);
   void served_lost(served& s, const std::string& why);
+  void register_procedures(served& s);
+  void register_pending();
+  bool mirror_current() const;
   void served_heartbeat(served& s);
   void handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv);
   void after_sync(std::function<void()> then, std::function<bool()> early);
@@ -92,6 +96,7 @@ class service {
   void check_ready();
 
   std::chrono::milliseconds backoff(int attempt) const;
+  std::chrono::milliseconds retry_delay(const std::string& why, int attempt) const;
 
   boost::asio::io_context& io_;
   service_options opts_;
