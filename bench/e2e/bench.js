@@ -1,0 +1,646 @@
+'use strict'
+// The end-to-end benchmark (run it through bench/run). Starts, on 127.0.0.1 with ports chosen at run time:
+//   router A: the reference router with hooks and test switches, wamp-metad serving its realm1,
+//             and a plain client callee (echo.js) registering bench.echo / bench.ids
+//   router B: the reference router with fox-wamp's own (native, partial) meta API in realm1
+// and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad
+// and via the native API, meta calls against the echo callee, churn with a checker, memory and sync times at
+// scale, and callgrind's instruction count of the core's apply path. Prints a table, writes
+// bench/results/latest.json. Fails (exit 1) when an outcome is wrong (lost, duplicated or misordered meta
+// events, wrong counts); it never asserts on timings.
+//
+//   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN (set by bench/run), WAMP_METAD_APPLY_COUNT_BIN
+
+const fs = require('fs')
+const os = require('os')
+const path = require('path')
+const readline = require('readline')
+const routerctl = require('../../tests/lib/routerctl')
+const metadctl = require('../../tests/lib/metadctl')
+const kit = require('../../tests/lib/jskit')
+
+const QUICK = process.argv.includes('--quick')
+const ROOT = routerctl.ROOT
+const T_START = Date.now()
+
+// Every count is bounded; full mode stays under 5 minutes on a 2-core machine.
+const CFG = QUICK
+  ? {
+      rounds: 1, hops: 50, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3,
+      nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, scale: [10000], oneMillion: false,
+      callgrind: [2000, 1000], watchdogMs: 150000
+    }
+  : {
+      rounds: 5, hops: 400, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10,
+      nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, scale: [100000],
+      oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
+    }
+// The list sizes of phase 3 (quick mode proves the mechanism with small ones).
+const LIST_SIZES = QUICK ? [100, 1000, 10000] : [100, 10000, 100000]
+
+routerctl.withTimeout(CFG.watchdogMs, 'bench/run')
+
+// ------------------------------------------------------------------------------------------------ helpers
+
+class Failure extends Error {}
+const now = () => process.hrtime.bigint()
+const us = (a, b) => Number(b - a) / 1000 // ns interval -> microseconds
+
+function quantile (sorted, q) {
+  if (!sorted.length) return null
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))
+  return sorted[i]
+}
+// Samples pooled over every round: median and p99; plus each round's median, to show the spread.
+function summarize (rounds) {
+  const all = rounds.flat().slice().sort((a, b) => a - b)
+  const med = rounds.filter(r => r.length).map(r => quantile(r.slice().sort((a, b) => a - b), 0.5))
+  return {
+    n: all.length,
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+    round_p50_min: med.length ? Math.min(...med) : null,
+    round_p50_max: med.length ? Math.max(...med) : null
+  }
+}
+const fmtUs = v => (v === null || v === undefined ? '-' : v >= 10000 ? `${(v / 1000).toFixed(1)} ms` : `${v.toFixed(0)} µs`)
+const fmtX = v => (v === null || v === undefined || !isFinite(v) ? '-' : `${v.toFixed(2)}`)
+
+function procStat (pid) {
+  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
+  return { cpuTicks: Number(f[11]) + Number(f[12]) } // utime + stime (fields 14, 15)
+}
+const CLK_TCK = 100 // Linux USER_HZ
+function procStatus (pid) {
+  const s = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = k => Number((new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s) || [])[1]) * 1024
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') }
+}
+function resetPeak (pid) {
+  try {
+    fs.writeFileSync(`/proc/${pid}/clear_refs`, '5') // resets VmHWM to the current RSS
+    return true
+  } catch (e) {
+    return false
+  }
+}
+function memAvailable () {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))
+  return m ? Number(m[1]) * 1024 : 0
+}
+
+async function until (fn, ms, what) {
+  const deadline = Date.now() + ms
+  let last = null
+  for (;;) {
+    // A failed call only means "not yet" here (for example a call that a reconnecting link canceled).
+    const v = await Promise.resolve().then(fn).catch(e => { last = e; return false })
+    if (v) return v
+    if (Date.now() > deadline) {
+      throw new Failure(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${last.error || last.message})` : ''}`)
+    }
+    await kit.sleep(20)
+  }
+}
+
+// Waits until the log (a growing string) shows `re` after character `from`; resolves with the hrtime of the
+// first poll that saw it (polled every 2 ms: the figures derived from it are tens of ms and more).
+async function logMark (getLog, from, re, ms, what) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const m = re.exec(getLog().slice(from))
+    if (m) return { t: now(), match: m }
+    if (Date.now() > deadline) throw new Failure(`timed out after ${ms} ms waiting for ${what}`)
+    await kit.sleep(2)
+  }
+}
+
+// Runs a child node script (tracked: killed by pid if this process exits), collecting its stdout lines.
+function runChild (script, args, onLine, maxMs) {
+  const child = routerctl.spawnTracked(process.execPath, [path.join(__dirname, script), ...args])
+  let stderr = ''
+  child.stderr.on('data', d => { stderr += d })
+  const rl = readline.createInterface({ input: child.stdout })
+  rl.on('line', onLine)
+  const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL') } catch (e) {} }, maxMs)
+  const done = exited.then(r => {
+    clearTimeout(timer)
+    if (r.code !== 0) throw new Failure(`${script} exited with ${r.code ?? r.signal}: ${stderr}`)
+    return r
+  })
+  return { child, done, stderr: () => stderr }
+}
+
+// A joiner run (see joiner.js): resolves with [{id, t}] of the sessions that joined and the ids that left.
+async function joiner (cfg) {
+  const joined = []
+  const left = []
+  const failed = []
+  const maxMs = cfg.maxMs || 60000
+  const c = runChild('joiner.js', [JSON.stringify({ ...cfg, maxMs })], line => {
+    const p = line.split(' ')
+    if (p[0] === 'J') joined.push({ id: Number(p[1]), t: BigInt(p[2]) })
+    else if (p[0] === 'L') left.push(Number(p[1]))
+    else if (p[0] === 'F') failed.push(line.slice(2))
+  }, maxMs + 10000)
+  await c.done
+  return { joined, left, failed }
+}
+
+// ------------------------------------------------------------------------------------------------ main
+
+async function main () {
+  const results = {
+    mode: QUICK ? 'quick' : 'full',
+    date: new Date().toISOString(),
+    machine: {
+      nproc: os.cpus().length,
+      cpu: (os.cpus()[0] || {}).model,
+      mem_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
+      node: process.version,
+      loadavg_at_start: os.loadavg().map(v => +v.toFixed(2))
+    },
+    wamp_metad_bin: metadctl.BIN,
+    units: 'microseconds unless named otherwise',
+    notes: []
+  }
+  const checks = [] // outcome failures (exit 1)
+  const log = m => process.stderr.write(`[bench ${((Date.now() - T_START) / 1000).toFixed(1)}s] ${m}\n`)
+  const stoppers = []
+  const metadLogs = []
+  try {
+    // ---------------------------------------------------------------- set up
+    // Router A gets room for a million fabricated sessions; B is the native peer.
+    const saved = process.env.NODE_OPTIONS
+    process.env.NODE_OPTIONS = `${saved || ''} --max-old-space-size=6144`.trim()
+    const A = await routerctl.start({ realms: ['realm1'], args: ['--test-switches'] })
+    if (saved === undefined) delete process.env.NODE_OPTIONS
+    else process.env.NODE_OPTIONS = saved
+    stoppers.push(() => A.stop())
+    const B = await routerctl.start({ realms: ['realm1'], rawsocket: false, args: ['--native-meta'] })
+    stoppers.push(() => B.stop())
+    let metad = await metadctl.start(A, { realms: ['realm1'] })
+    metadLogs.push(metad.stderr)
+    stoppers.push(() => metad.stop()) // the current instance (a cold start replaces it)
+    const metadFresh = procStatus(metad.pid)
+    log(`router A ${A.url} (pid ${A.pid}), router B ${B.url} native meta (pid ${B.pid}), wamp-metad pid ${metad.pid}`)
+
+    const join = (url, realm = 'realm1', o = {}) => kit.join({ url, realm, serializer: 'msgpack', ...o })
+    const internal = await join(A.url, 'router.internal', { authid: 'metad', ticket: routerctl.SECRETS.metad })
+    const fabricate = async n => (await internal.session.call('router.test.fabricate', ['realm1', n])).length
+    const unfabricate = () => internal.session.call('router.test.unfabricate', ['realm1'])
+
+    let echoReady
+    const echoSeen = new Promise(resolve => { echoReady = resolve })
+    const echo = runChild('echo.js', [A.url, 'realm1'], line => { if (line.startsWith('ready')) echoReady() }, 3600e3)
+    stoppers.push(() => { try { process.kill(echo.child.pid, 'SIGTERM') } catch (e) {} })
+    await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('echo.js did not start') })])
+
+    const cA = await join(A.url) // caller and publisher on A
+    const sA = await join(A.url) // subscriber on A
+    const cB = await join(B.url)
+    const sB = await join(B.url)
+    // The sessions of realm1 on A that are not fabricated: ours, the echo callee (wamp-metad's are hidden).
+    const baseA = await until(async () => {
+      const n = await cA.session.call('wamp.session.count')
+      return n === 3 ? n : 0
+    }, 5000, 'wamp.session.count = 3 on router A')
+
+    // ---------------------------------------------------------------- 1 + 2: hop and on_join delivery
+    const hop = { A: [], B: [] }
+    let hopWaiter = null
+    for (const s of [sA, sB]) await s.session.subscribe('bench.hop', () => { if (hopWaiter) hopWaiter(now()) })
+    async function hops (pub, n) {
+      const out = []
+      for (let i = 0; i < n; i++) {
+        const got = new Promise((resolve, reject) => {
+          hopWaiter = resolve
+          setTimeout(() => reject(new Failure('a bench.hop event did not arrive within 5 s')), 5000).unref()
+        })
+        const t0 = now()
+        pub.session.publish('bench.hop', [i])
+        out.push(us(t0, await got))
+      }
+      hopWaiter = null
+      return out
+    }
+
+    const seenA = new Map() // session id -> hrtime of its on_join at the subscriber (wamp-metad)
+    const seenB = new Map() // same, native
+    let watchJoins = false
+    await sA.session.subscribe('wamp.session.on_join', ([d]) => { if (watchJoins && d) seenA.set(d.session, now()) })
+    await sB.session.subscribe('wamp.session.on_join', (args, kw) => {
+      // fox-wamp's native on_join: no positional argument, {session, authmethod, transport} as keywords.
+      const id = kw && kw.session !== undefined ? kw.session : args && args[0] && args[0].session
+      if (watchJoins && id !== undefined) seenB.set(id, now())
+    })
+    // Latency is taken from a probe process that joins at most 100 sessions/s, so that its WELCOME timestamps
+    // are not delayed by its own load; above 100/s, two more processes add background joins up to the rate.
+    async function onJoin (router, seen, rate, count) {
+      const probeRate = Math.min(rate, 100)
+      const ms = (count / probeRate) * 1000
+      const maxMs = Math.ceil(ms * 3) + 10000
+      const bgRate = (rate - probeRate) / 2
+      seen.clear()
+      watchJoins = true
+      const common = { url: router.url, realm: 'realm1', mode: 'rate', holdMs: CFG.holdMs, maxInFlight: 200, maxMs }
+      const bg = bgRate > 0 ? [0, 1].map(() => joiner({ ...common, rate: bgRate, count: Math.ceil((bgRate * ms) / 1000) })) : []
+      const r = await joiner({ ...common, rate: probeRate, count })
+      const bgr = await Promise.all(bg)
+      const all = [r, ...bgr].flatMap(x => x.joined)
+      await until(() => all.every(j => seen.has(j.id)), 3000, 'every on_join').catch(() => {})
+      watchJoins = false
+      const lat = r.joined.filter(j => seen.has(j.id)).map(j => us(j.t, seen.get(j.id)))
+      // The rate the subscriber saw while the probe ran.
+      let rateSeen = null
+      if (r.joined.length > 1) {
+        const a = r.joined[0].t
+        const b = r.joined[r.joined.length - 1].t
+        let n = 0
+        for (const t of seen.values()) if (t >= a && t <= b) n++
+        rateSeen = n / (us(a, b) / 1e6)
+      }
+      return { lat, joined: all.length, failed: [r, ...bgr].reduce((s, x) => s + x.failed.length, 0),
+        lost: all.filter(j => !seen.has(j.id)).length, rate: rateSeen }
+    }
+
+    const joinRes = {}
+    for (const [rate] of CFG.joinRates) {
+      for (const who of ['metad', 'native']) joinRes[`${who}@${rate}`] = { rounds: [], joined: 0, failed: 0, lost: 0, rates: [] }
+    }
+    for (let round = 0; round < CFG.rounds; round++) {
+      log(`round ${round + 1}/${CFG.rounds}: hops, on_join`)
+      hop.A.push(await hops(cA, CFG.hops))
+      hop.B.push(await hops(cB, CFG.hops))
+      for (const [rate, count] of CFG.joinRates) {
+        for (const [who, router, seen] of [['metad', A, seenA], ['native', B, seenB]]) {
+          const r = await onJoin(router, seen, rate, count)
+          const acc = joinRes[`${who}@${rate}`]
+          acc.rounds.push(r.lat)
+          acc.joined += r.joined
+          acc.failed += r.failed
+          acc.lost += r.lost
+          if (r.rate) acc.rates.push(r.rate)
+        }
+      }
+    }
+    results.hop = { via_router_A: summarize(hop.A), via_router_B: summarize(hop.B) }
+    const hopUnit = results.hop.via_router_A.p50
+    results.on_join = {}
+    for (const [rate] of CFG.joinRates) {
+      const m = joinRes[`metad@${rate}`]
+      const n = joinRes[`native@${rate}`]
+      const sm = summarize(m.rounds)
+      const sn = summarize(n.rounds)
+      const rateOf = acc => acc.rates.length ? +(acc.rates.reduce((a, b) => a + b, 0) / acc.rates.length).toFixed(0) : null
+      results.on_join[`${rate}_per_s`] = {
+        wamp_metad: { ...sm, joined: m.joined, failed_joins: m.failed, lost: m.lost, achieved_joins_per_s: rateOf(m) },
+        native: { ...sn, joined: n.joined, failed_joins: n.failed, lost: n.lost, achieved_joins_per_s: rateOf(n) },
+        extra_over_native_hops: {
+          p50: (sm.p50 - sn.p50) / hopUnit,
+          p99: (sm.p99 - sn.p99) / hopUnit
+        }
+      }
+      if (m.lost) checks.push(`on_join at ${rate}/s: ${m.lost} of ${m.joined} sessions got no on_join from wamp-metad`)
+      if (m.failed || n.failed) checks.push(`on_join at ${rate}/s: ${m.failed + n.failed} joins failed`)
+    }
+
+    // ---------------------------------------------------------------- 3: calls
+    log('calls at ~100 sessions')
+    // ~100 sessions in realm1 of each router: fabricated ones on A, real connections on B (fox-wamp's
+    // native API does not see fabricated sessions).
+    const small = LIST_SIZES[0]
+    await fabricate(small - baseA)
+    await until(async () => (await cA.session.call('wamp.session.count')) === small, 10000, `count = ${small} on A`)
+    const peersB = []
+    for (let i = 0; i < CFG.nativePeers; i += 10) {
+      peersB.push(...await Promise.all(Array.from({ length: Math.min(10, CFG.nativePeers - i) }, () => join(B.url))))
+    }
+    const nativeCount = await cB.session.call('wamp.session.count')
+    const getId = sA.session.id
+    const getIdB = sB.session.id
+    // Side by side: each iteration calls every procedure once, in turn.
+    async function calls (ops, n, rounds) {
+      const res = Object.fromEntries(ops.map(([name]) => [name, []]))
+      for (let r = 0; r < rounds; r++) {
+        const cur = Object.fromEntries(ops.map(([name]) => [name, []]))
+        for (let i = 0; i < n; i++) {
+          for (const [name, fn, check] of ops) {
+            const t0 = now()
+            const v = await fn()
+            cur[name].push(us(t0, now()))
+            if (check && i === 0 && r === 0 && !check(v)) checks.push(`call ${name}: unexpected result ${JSON.stringify(v).slice(0, 200)}`)
+          }
+        }
+        for (const [name] of ops) res[name].push(cur[name])
+      }
+      return Object.fromEntries(ops.map(([name]) => [name, summarize(res[name])]))
+    }
+    const isList = n => v => Array.isArray(v) && v.length === n
+    const smallCalls = await calls([
+      ['echo', () => cA.session.call('bench.echo', [])],
+      ['echo [id]', () => cA.session.call('bench.echo', [getId])],
+      ['wamp-metad count', () => cA.session.call('wamp.session.count'), v => v === small],
+      ['wamp-metad list', () => cA.session.call('wamp.session.list'), isList(small)],
+      ['wamp-metad get', () => cA.session.call('wamp.session.get', [getId]), v => v && v.session === getId],
+      [`echo ids(${small})`, () => cA.session.call('bench.ids', [small]), isList(small)],
+      ['native count', () => cB.session.call('wamp.session.count')],
+      ['native list', () => cB.session.call('wamp.session.list')],
+      ['native get', () => cB.session.call('wamp.session.get', [getIdB])]
+    ], CFG.calls, CFG.rounds)
+    for (const p of peersB) p.connection.close()
+
+    // ---------------------------------------------------------------- 4: churn
+    log('churn')
+    const churn = { probe: [] }
+    async function churnRun (workers, ms) {
+      const ev = new Map() // id -> list of 'j' / 'l'
+      const unexpectedOrder = []
+      const subs = []
+      const w = await join(A.url)
+      subs.push(await w.session.subscribe('wamp.session.on_join', ([d]) => {
+        const l = ev.get(d.session) || []
+        if (l.includes('l')) unexpectedOrder.push(d.session)
+        l.push('j')
+        ev.set(d.session, l)
+      }))
+      subs.push(await w.session.subscribe('wamp.session.on_leave', ([id]) => {
+        const l = ev.get(id) || []
+        l.push('l')
+        ev.set(id, l)
+      }))
+      const before = new Set(await w.session.call('wamp.session.list'))
+      const cpu0 = procStat(metad.pid).cpuTicks
+      const rcpu0 = procStat(A.pid).cpuTicks
+      const t0 = now()
+      // Two client processes: one alone cannot load the pair (it saturates its own core first).
+      const parts = await Promise.all([0, 1].map(() =>
+        joiner({ url: A.url, realm: 'realm1', mode: 'churn', workers: Math.ceil(workers / 2), durationMs: ms, maxMs: ms + 20000 })))
+      const r = { joined: parts.flatMap(x => x.joined), left: parts.flatMap(x => x.left), failed: parts.flatMap(x => x.failed) }
+      const tEnd = now()
+      const leftSet = new Set(r.left)
+      await until(() => r.joined.every(j => (ev.get(j.id) || []).length >= (leftSet.has(j.id) ? 2 : 1)), 10000,
+        'every churn event').catch(() => {})
+      await kit.sleep(200) // late duplicates would show up here
+      const cpu1 = procStat(metad.pid).cpuTicks
+      const rcpu1 = procStat(A.pid).cpuTicks
+      const ids = new Set(r.joined.map(j => j.id))
+      let lost = 0; let dup = 0; let misordered = unexpectedOrder.length; let unknown = 0; let events = 0
+      for (const j of r.joined) {
+        const l = ev.get(j.id) || []
+        const want = leftSet.has(j.id) ? ['j', 'l'] : ['j']
+        if (l.join() === want.join()) continue
+        if (l.filter(x => x === 'j').length > 1 || l.filter(x => x === 'l').length > 1) dup++
+        else if (l.length < want.length) lost++
+        else misordered++
+      }
+      // Events of other sessions are expected only for sessions listed at the start, whose events may still
+      // have been on their way: the checker's own on_join, the previous checker's on_leave.
+      const unknownSample = []
+      for (const [id, l] of ev) {
+        events += l.length
+        if (ids.has(id) || (before.has(id) && ['j', 'l', 'j,l'].includes(l.join()))) continue
+        unknown++
+        if (unknownSample.length < 5) unknownSample.push([id, l.join(''), before.has(id)])
+      }
+      // The checker's view (list at start, plus joins, minus leaves) must equal wamp.session.list at the end.
+      const view = new Set(before)
+      for (const [id, l] of ev) for (const x of l) x === 'j' ? view.add(id) : view.delete(id)
+      const list = new Set(await w.session.call('wamp.session.list'))
+      const viewOk = view.size === list.size && [...view].every(id => list.has(id))
+      w.connection.close()
+      const secs = us(t0, tEnd) / 1e6
+      const cpuMs = ((cpu1 - cpu0) * 1000) / CLK_TCK
+      return {
+        workers, seconds: +secs.toFixed(2), sessions: r.joined.length, failed_joins: r.failed.length,
+        joins_leaves_per_s: +((r.joined.length + r.left.length) / secs).toFixed(0),
+        meta_events: events, lost, duplicated: dup, misordered, unknown_sessions: unknown, unknown_sample: unknownSample, final_view_equals_list: viewOk,
+        sidecar_cpu_ms: cpuMs, sidecar_cpu_ms_per_1000_events: events ? +((cpuMs * 1000) / events).toFixed(1) : null,
+        sidecar_cpu_percent: +((cpuMs / 10) / secs).toFixed(1),
+        router_cpu_percent: +((((rcpu1 - rcpu0) * 1000) / CLK_TCK / 10) / secs).toFixed(1)
+      }
+    }
+    const clean = r => r.lost === 0 && r.duplicated === 0 && r.misordered === 0 && r.unknown_sessions === 0 &&
+      r.final_view_equals_list && r.failed_joins === 0
+    let best = CFG.churnWorkers
+    let bestRate = -1
+    for (const w of CFG.churnProbe) {
+      const r = await churnRun(w, CFG.churnProbeMs)
+      churn.probe.push(r)
+      log(`churn probe: ${w} workers: ${JSON.stringify(r)}`)
+      if (!clean(r)) checks.push(`churn probe with ${w} workers: ${JSON.stringify(r)}`)
+      else if (r.joins_leaves_per_s > bestRate) { best = w; bestRate = r.joins_leaves_per_s }
+    }
+    churn.sustained = await churnRun(best, CFG.churnMs)
+    if (!clean(churn.sustained)) checks.push(`churn: ${JSON.stringify(churn.sustained)}`)
+    results.churn = churn
+
+    // ---------------------------------------------------------------- 3 (big lists) + 5: scale
+    await unfabricate()
+    await until(async () => (await cA.session.call('wamp.session.count')) === baseA, 20000, 'unfabricate')
+    await kit.sleep(300)
+    const bigCalls = {}
+    const scale = []
+    const metadLog = () => metad.stderr()
+    async function grow (target) {
+      // In chunks of at most 100,000 (the router writes each chunk's hooks at once), each one applied before
+      // the next is asked for.
+      for (;;) {
+        const have = (await cA.session.call('wamp.session.count')) - baseA
+        if (have >= target) return
+        const n = Math.min(100000, target - have)
+        await fabricate(n)
+        await until(async () => (await cA.session.call('wamp.session.count')) === baseA + have + n, 120000,
+          `wamp.session.count = ${baseA + have + n}`)
+      }
+    }
+    for (const size of LIST_SIZES.slice(1)) {
+      log(`calls at ${size} sessions`)
+      await grow(size - baseA)
+      Object.assign(bigCalls, await calls([
+        [`wamp-metad list(${size})`, () => cA.session.call('wamp.session.list'), isList(size)],
+        [`echo ids(${size})`, () => cA.session.call('bench.ids', [size]), isList(size)],
+        ...(size === LIST_SIZES[LIST_SIZES.length - 1]
+          ? [[`wamp-metad count(${size})`, () => cA.session.call('wamp.session.count'), v => v === size],
+              [`wamp-metad get(${size})`, () => cA.session.call('wamp.session.get', [getId]), v => v && v.session === getId]]
+          : [])
+      ], CFG.bigCalls, CFG.rounds))
+    }
+    results.calls = { ...smallCalls, ...bigCalls, native_sessions_counted: nativeCount }
+
+    async function scaleAt (n) {
+      log(`scale: ${n} fabricated sessions`)
+      await unfabricate()
+      await until(async () => (await cA.session.call('wamp.session.count')) === baseA, 120000, 'unfabricate')
+      await kit.sleep(300)
+      const r0 = procStatus(metad.pid).rss
+      const t0 = now()
+      await grow(n)
+      const growSecs = us(t0, now()) / 1e6
+      await kit.sleep(300)
+      const r1 = procStatus(metad.pid).rss
+      const res = { sessions: n, hooks_applied_s: +growSecs.toFixed(2), rss_before_mib: +(r0 / 2 ** 20).toFixed(1),
+        rss_after_mib: +(r1 / 2 ** 20).toFixed(1), rss_bytes_per_session_hooks: Math.round((r1 - r0) / n) }
+      // Cold start: a new wamp-metad takes the whole state from the snapshot.
+      await metad.stop()
+      const tc = now()
+      metad = await metadctl.start(A, { realms: ['realm1'], readyTimeoutMs: 180000 })
+      metadLogs.push(metad.stderr)
+      const tReady = now()
+      const synced = /mirror synced: (\d+) sessions/.exec(metad.stderr())
+      const tSynced = await logMark(metadLog, 0, /mirror synced/, 1000, 'mirror synced')
+      res.cold_start_to_ready_ms = +(us(tc, tReady) / 1000).toFixed(0)
+      res.cold_start_to_synced_ms_upper_bound = +(us(tc, tSynced.t) / 1000).toFixed(0)
+      res.cold_start_mirror_sessions = synced ? Number(synced[1]) : null
+      await kit.sleep(300)
+      const rc = procStatus(metad.pid).rss
+      res.rss_after_cold_start_mib = +(rc / 2 ** 20).toFixed(1)
+      res.rss_bytes_per_session_cold = Math.round((rc - metadFresh.rss) / n)
+      const count = await cA.session.call('wamp.session.count')
+      if (count !== baseA + n) checks.push(`cold start at ${n}: count ${count}, expected ${baseA + n}`)
+      // Resync: a lost hook (skip_seq, then one hook) makes wamp-metad take a new snapshot and diff it.
+      const peakOk = resetPeak(metad.pid)
+      const rr0 = procStatus(metad.pid).rss
+      const from = metad.stderr().length
+      await internal.session.call('router.test.skip_seq', [1])
+      const tr = now()
+      await fabricate(1)
+      const m1 = await logMark(metadLog, from, /resync: /, 30000, 'resync: in the log')
+      const m2 = await logMark(metadLog, from, /resync: [^]*mirror synced/, 180000, 'mirror synced after the resync')
+      const st = procStatus(metad.pid)
+      res.resync_ms = +(us(tr, m2.t) / 1000).toFixed(0)
+      res.resync_detected_ms = +(us(tr, m1.t) / 1000).toFixed(0)
+      res.resync_peak_extra_mib = peakOk ? +((st.hwm - rr0) / 2 ** 20).toFixed(1) : null
+      res.rss_after_resync_mib = +(st.rss / 2 ** 20).toFixed(1)
+      await until(async () => (await cA.session.call('wamp.session.count')) === baseA + n + 1, 20000, 'count after resync')
+      return res
+    }
+    let scaleSecs = 0
+    for (const n of CFG.scale) {
+      const t = Date.now()
+      scale.push(await scaleAt(n))
+      scaleSecs = (Date.now() - t) / 1000
+    }
+    if (CFG.oneMillion) {
+      // Everything at scale is linear in the sessions: 1,000,000 takes ten times the 100,000 run.
+      const elapsed = (Date.now() - T_START) / 1000
+      const projected = 10 * scaleSecs + 20
+      const avail = memAvailable()
+      if (elapsed + projected < (CFG.watchdogMs / 1000) - 40 && avail > 8 * 2 ** 30) {
+        scale.push(await scaleAt(1000000))
+      } else {
+        results.notes.push(`1,000,000 sessions not run: projected ${projected.toFixed(0)} s (ten times the ` +
+          `100,000 run) after ${elapsed.toFixed(0)} s does not fit in the 5-minute run` +
+          `${avail > 8 * 2 ** 30 ? '' : `; ${(avail / 2 ** 30).toFixed(1)} GiB available (need 8)`}`)
+      }
+    }
+    results.scale = scale
+    await unfabricate()
+
+    // ---------------------------------------------------------------- 6: callgrind
+    results.callgrind = await callgrind(log)
+
+    // ---------------------------------------------------------------- report
+    const warnings = metadLogs.map(f => f()).join('').split('\n').filter(l => / (warning|error|critical) /.test(l))
+    results.wamp_metad_log_warnings = { count: warnings.length, first: warnings.slice(0, 10) }
+    results.seconds = +((Date.now() - T_START) / 1000).toFixed(1)
+    results.checks_failed = checks
+    report(results)
+    const dir = path.join(ROOT, 'bench', 'results')
+    fs.mkdirSync(dir, { recursive: true })
+    fs.writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(results, null, 2) + '\n')
+    process.stdout.write(`\nwrote ${path.relative(process.cwd(), path.join(dir, 'latest.json'))} (${results.seconds} s)\n`)
+  } finally {
+    try {
+      const dir = path.join(ROOT, 'bench', 'results')
+      fs.mkdirSync(dir, { recursive: true })
+      fs.writeFileSync(path.join(dir, 'latest-wamp-metad.log'), metadLogs.map(f => f()).join('--- restart ---\n'))
+    } catch (e) { /* best effort */ }
+    for (const stop of stoppers.reverse()) {
+      try { await stop() } catch (e) { /* already gone */ }
+    }
+  }
+  if (checks.length) throw new Failure(`outcome checks failed:\n  ${checks.join('\n  ')}`)
+}
+
+async function callgrind (log) {
+  const [hooks, population] = CFG.callgrind
+  const bin = process.env.WAMP_METAD_APPLY_COUNT_BIN ||
+    path.join(path.dirname(metadctl.BIN), '..', '..', 'bench', 'bench_apply_count')
+  if (!fs.existsSync(bin)) {
+    return { skipped: `no ${bin}: cmake --build build/test --target bench_apply_count (or set WAMP_METAD_APPLY_COUNT_BIN)` }
+  }
+  const which = require('child_process').spawnSync('sh', ['-c', 'command -v valgrind'], { encoding: 'utf8' })
+  if (which.status !== 0) return { skipped: 'valgrind is not installed' }
+  log(`callgrind: ${hooks} hooks over ${population} sessions`)
+  const out = path.join(os.tmpdir(), `bench-callgrind-${process.pid}.out`)
+  let stdout = ''
+  const c = routerctl.spawnTracked('valgrind', ['--tool=callgrind', '--toggle-collect=wamp_metad_apply_hooks',
+    `--callgrind-out-file=${out}`, bin, String(hooks), String(population)])
+  c.stdout.on('data', d => { stdout += d })
+  let stderr = ''
+  c.stderr.on('data', d => { stderr += d })
+  const code = await new Promise(resolve => {
+    const timer = setTimeout(() => { try { process.kill(c.pid, 'SIGKILL') } catch (e) {} }, 120000)
+    c.on('exit', code => { clearTimeout(timer); resolve(code) })
+  })
+  if (code !== 0) throw new Failure(`callgrind run failed (${code}): ${stdout}${stderr.slice(-2000)}`)
+  const text = fs.readFileSync(out, 'utf8')
+  fs.rmSync(out, { force: true })
+  const m = /^summary:\s+(\d+)/m.exec(text) || /^totals:\s+(\d+)/m.exec(text)
+  if (!m) throw new Failure('no instruction total in callgrind output')
+  return { hooks, population, instructions: Number(m[1]), instructions_per_hook: Math.round(Number(m[1]) / hooks),
+    driver: stdout.trim() }
+}
+
+function report (r) {
+  const w = s => process.stdout.write(s + '\n')
+  const row = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')
+  const W = [44, 10, 10, 8, 30]
+  w(`\nwamp-metad end to end (${r.mode}): ${r.machine.nproc} cores, ${r.machine.cpu}, node ${r.machine.node}`)
+  w(`hop unit = median publish -> event through router A = ${fmtUs(r.hop.via_router_A.p50)}\n`)
+  w(row(['measure', 'p50', 'p99', 'n', 'notes'], W))
+  w(row(['1. hop, router A (wamp-metad\'s)', fmtUs(r.hop.via_router_A.p50), fmtUs(r.hop.via_router_A.p99), r.hop.via_router_A.n, ''], W))
+  w(row(['1. hop, router B (native meta)', fmtUs(r.hop.via_router_B.p50), fmtUs(r.hop.via_router_B.p99), r.hop.via_router_B.n, ''], W))
+  for (const [k, v] of Object.entries(r.on_join)) {
+    const x = v.extra_over_native_hops
+    w(row([`2. on_join @${k.replace('_per_s', '/s')} wamp-metad`, fmtUs(v.wamp_metad.p50), fmtUs(v.wamp_metad.p99), v.wamp_metad.n,
+      `${v.wamp_metad.achieved_joins_per_s}/s achieved, lost ${v.wamp_metad.lost}`], W))
+    w(row([`2. on_join @${k.replace('_per_s', '/s')} native`, fmtUs(v.native.p50), fmtUs(v.native.p99), v.native.n,
+      `${v.native.achieved_joins_per_s}/s achieved, lost ${v.native.lost}`], W))
+    w(row([`   extra over native, hops`, fmtX(x.p50), fmtX(x.p99), '', 'target <= 2.5 p50, <= 4 p99'], W))
+  }
+  const echo = r.calls.echo.p50
+  for (const [k, v] of Object.entries(r.calls)) {
+    if (typeof v !== 'object') continue
+    const ref = k.startsWith('wamp-metad') && !k.includes('(') ? ` = ${fmtX(v.p50 / echo)}x echo` : ''
+    const m = /^wamp-metad list\((\d+)\)$/.exec(k)
+    const big = m && r.calls[`echo ids(${m[1]})`] ? ` = ${fmtX(v.p50 / r.calls[`echo ids(${m[1]})`].p50)}x echo ids(${m[1]})` : ''
+    w(row([`3. ${k}`, fmtUs(v.p50), fmtUs(v.p99), v.n, ref + big], W))
+  }
+  const c = r.churn.sustained
+  w(row([`4. churn ${c.seconds} s, ${c.workers} workers`, '', '', c.sessions,
+    `${c.joins_leaves_per_s} joins+leaves/s, lost ${c.lost}, dup ${c.duplicated}, misordered ${c.misordered}, view=list ${c.final_view_equals_list}`], W))
+  w(row(['   sidecar CPU per 1,000 meta events', `${c.sidecar_cpu_ms_per_1000_events} ms`, '', c.meta_events,
+    `sidecar ${c.sidecar_cpu_percent}% CPU, router ${c.router_cpu_percent}%`], W))
+  for (const s of r.scale) {
+    w(row([`5. ${s.sessions} sessions: RSS per session`, `${s.rss_bytes_per_session_hooks} B`, `${s.rss_bytes_per_session_cold} B`, '',
+      'grown by hooks / after a cold start'], W))
+    w(row([`   cold start to ready`, `${s.cold_start_to_ready_ms} ms`, '', '', `RSS ${s.rss_after_cold_start_mib} MiB`], W))
+    w(row([`   resync`, `${s.resync_ms} ms`, '', '', `peak +${s.resync_peak_extra_mib} MiB`], W))
+  }
+  for (const n of r.notes) w(`   note: ${n}`)
+  if (r.wamp_metad_log_warnings.count) w(`   wamp-metad logged ${r.wamp_metad_log_warnings.count} warning(s)/error(s): see bench/results/latest.json`)
+  const g = r.callgrind
+  if (g.skipped) w(`6. callgrind: skipped (${g.skipped})`)
+  else w(row([`6. callgrind: instructions per applied hook`, g.instructions_per_hook, '', g.hooks, `${g.population} sessions live`], W))
+  if (r.checks_failed.length) w(`\nOUTCOME CHECKS FAILED:\n  ${r.checks_failed.join('\n  ')}`)
+}
+
+main().then(() => process.exit(0), e => {
+  const what = e instanceof Error ? e.stack : e && e.error ? `WAMP error ${e.error} ${JSON.stringify(e.args)}` : JSON.stringify(e)
+  process.stderr.write(`bench/run: FAIL: ${what}\n`)
+  process.exit(1)
+})
