@@ -54,6 +54,10 @@ class authenticating_session : public autobahn::wamp_session {
     return answer.get_future();
   }
 
+  // The library's version asserts that the session was stopped first, which a link torn down in any state
+  // cannot promise. Detaching is only how the link breaks the session <-> transport ownership cycle.
+  void on_detach(bool, const std::string&) override {}
+
  private:
   credentials creds_;
 };
@@ -327,6 +331,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
     if (f >= 0) ::shutdown(f, SHUT_RDWR);  // unblocks a write stuck on a router that stopped reading
     io.stop();
     if (thread.joinable()) thread.join();
+    // The transport and the session own each other: detach to let both go.
+    if (transport && transport->has_handler()) transport->detach();
     session.reset();
     transport.reset();
   }
