@@ -205,6 +205,22 @@ struct link::impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  // A continuation that hands the outcome of a subscribe or register request to `done` on the owner thread:
+  // an empty string, or the error the router answered.
+  template <class Result>
+  static auto outcome_to_owner(std::weak_ptr<impl> weak, std::function<void(const std::string&)> done) {
+    return [weak, done = std::move(done)](boost::future<Result> f) {
+      std::string error;
+      try {
+        f.get();
+      } catch (const std::exception& e) {
+        error = e.what();
+        if (error.empty()) error = "refused by the router";
+      }
+      if (auto self = weak.lock()) self->post_owner([done, error](impl&) { done(error); });
+    };
+  }
+
   // Link thread or owner thread: tells the owner once that the link is gone, unless it is being stopped.
   void report_lost(std::string why) {
     post_owner([why = std::move(why)](impl& self) {
@@ -404,16 +420,7 @@ void link::subscribe(const std::string& topic,
   };
   std::weak_ptr<impl> weak = impl_;
   self.session->subscribe(topic, handler)
-      .then(boost::launch::sync, [weak, done = std::move(done)](boost::future<autobahn::wamp_subscription> f) {
-        std::string error;
-        try {
-          f.get();
-        } catch (const std::exception& e) {
-          error = e.what();
-          if (error.empty()) error = "subscribe failed";
-        }
-        if (auto self = weak.lock()) self->post_owner([done, error](impl&) { done(error); });
-      });
+      .then(boost::launch::sync, impl::outcome_to_owner<autobahn::wamp_subscription>(weak, std::move(done)));
 }
 
 void link::provide(const std::string& uri, bool disclose_caller,
@@ -431,16 +438,7 @@ void link::provide(const std::string& uri, bool disclose_caller,
   autobahn::provide_options options;
   if (disclose_caller) options["disclose_caller"] = msgpack::object(true);
   self.session->provide(uri, procedure, options)
-      .then(boost::launch::sync, [weak, done = std::move(done)](boost::future<autobahn::wamp_registration> f) {
-        std::string error;
-        try {
-          f.get();
-        } catch (const std::exception& e) {
-          error = e.what();
-          if (error.empty()) error = "register failed";
-        }
-        if (auto self = weak.lock()) self->post_owner([done, error](impl&) { done(error); });
-      });
+      .then(boost::launch::sync, impl::outcome_to_owner<autobahn::wamp_registration>(weak, std::move(done)));
 }
 
 void link::publish(const std::string& topic, const core::array& args) {

@@ -19,7 +19,7 @@
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const { ROOT, SECRETS, spawnTracked } = require('./routerctl')
+const { ROOT, SECRETS, spawnTracked, stopChild } = require('./routerctl')
 
 const BIN = process.env.WAMP_METAD_BIN || path.join(ROOT, 'build', 'test', 'src', 'daemon', 'wamp-metad')
 
@@ -72,15 +72,7 @@ function start (router, options = {}) {
       if (!handle._stopped) {
         handle._stopped = (async () => {
           const t0 = Date.now()
-          if (child.exitCode === null && child.signalCode === null) {
-            try { process.kill(child.pid, 'SIGTERM') } catch (e) { /* gone */ }
-            const timer = setTimeout(() => {
-              try { process.kill(child.pid, 'SIGKILL') } catch (e) { /* gone */ }
-            }, timeoutMs)
-            await exited
-            clearTimeout(timer)
-          }
-          const res = await exited
+          const res = await stopChild(child, exited, timeoutMs)
           fs.rmSync(dir, { recursive: true, force: true })
           return { code: res.code, signal: res.signal, stderr, ms: Date.now() - t0 }
         })()

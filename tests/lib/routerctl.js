@@ -64,6 +64,19 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   })
 }
 
+// SIGTERM to a child started here, SIGKILL if it is still there after timeoutMs; resolves {code, signal}.
+async function stopChild (child, exited, timeoutMs = 5000) {
+  if (child.exitCode === null && child.signalCode === null) {
+    try { process.kill(child.pid, 'SIGTERM') } catch (e) { /* gone */ }
+    const timer = setTimeout(() => {
+      try { process.kill(child.pid, 'SIGKILL') } catch (e) { /* gone */ }
+    }, timeoutMs)
+    await exited
+    clearTimeout(timer)
+  }
+  return exited
+}
+
 // Spawns any process that must not outlive the test (killed by pid at exit, like the routers).
 function spawnTracked (command, argv, options = {}) {
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options })
@@ -107,15 +120,7 @@ function start (options = {}) {
     stop: async (timeoutMs = 5000) => {
       if (!handle._stopped) {
         handle._stopped = (async () => {
-          if (child.exitCode === null && child.signalCode === null) {
-            try { process.kill(child.pid, 'SIGTERM') } catch (e) { /* gone */ }
-            const timer = setTimeout(() => {
-              try { process.kill(child.pid, 'SIGKILL') } catch (e) { /* gone */ }
-            }, timeoutMs)
-            await exited
-            clearTimeout(timer)
-          }
-          const res = await exited
+          const res = await stopChild(child, exited, timeoutMs)
           fs.rmSync(dir, { recursive: true, force: true })
           return { code: res.code, signal: res.signal, stderr }
         })()
@@ -178,4 +183,4 @@ function withTimeout (ms, name) {
   return t
 }
 
-module.exports = { start, spawnRouter, spawnTracked, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }
+module.exports = { start, spawnRouter, spawnTracked, stopChild, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }

@@ -1,7 +1,9 @@
 // Builders shared by the unit tests.
 #pragma once
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/registry.hpp"
@@ -48,6 +50,15 @@ inline std::string trace(const std::vector<core::meta_event>& events) {
     if (!out.empty()) out += ' ';
     out += (e.what == core::meta_event::kind::join ? "+" : "-") + std::to_string(e.session->id.value);
   }
+  return out;
+}
+
+// The same events, one string each, sorted: for assertions where the order between sessions is free.
+inline std::vector<std::string> sorted_trace(const std::vector<core::meta_event>& events) {
+  std::vector<std::string> out;
+  for (const auto& e : events)
+    out.push_back(trace({e}));
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -8,6 +8,7 @@ using test_support::joined;
 using test_support::left;
 using test_support::rec;
 using test_support::snap;
+using test_support::sorted_trace;
 using test_support::trace;
 
 namespace {
@@ -112,10 +113,7 @@ BOOST_AUTO_TEST_CASE(a_resync_announces_the_difference_only) {
   BOOST_TEST(out.empty());
   reg.on_snapshot(snap({rec("r", 2), rec("r", 3), rec("r", 9)}, 9), out);
   // 1 left meanwhile; 3 and 9 joined; 2 unchanged.
-  std::vector<std::string> events;
-  for (const auto& e : out)
-    events.push_back(trace({e}));
-  std::sort(events.begin(), events.end());
+  const auto events = sorted_trace(out);
   const std::vector<std::string> want{"+3", "+9", "-1"};
   BOOST_TEST(events == want, boost::test_tools::per_element());
 }
@@ -133,10 +131,7 @@ BOOST_AUTO_TEST_CASE(an_offline_realm_catches_up_with_the_net_difference) {
   BOOST_TEST(trace(out) == "+1");
   out.clear();
   reg.set_online("r", true, out);
-  std::vector<std::string> events;
-  for (const auto& e : out)
-    events.push_back(trace({e}));
-  std::sort(events.begin(), events.end());
+  const auto events = sorted_trace(out);
   const std::vector<std::string> want{"+5", "-1"};
   BOOST_TEST(events == want, boost::test_tools::per_element());
 }
@@ -154,10 +149,7 @@ BOOST_AUTO_TEST_CASE(unconfirmed_events_are_told_again_after_a_link_loss) {
   out.clear();
   reg.set_online("r", true, out);
   // 3: its leave may be lost, so it is told again; 2 likewise. 1 was confirmed: nothing.
-  std::vector<std::string> events;
-  for (const auto& e : out)
-    events.push_back(trace({e}));
-  std::sort(events.begin(), events.end());
+  const auto events = sorted_trace(out);
   const std::vector<std::string> want{"-2", "-3"};
   BOOST_TEST(events == want, boost::test_tools::per_element());
 }
@@ -249,10 +241,7 @@ BOOST_AUTO_TEST_CASE(a_new_epoch_is_diffed_like_any_resync) {
   BOOST_TEST(out.empty());
   reg.on_snapshot(snap({rec("r", 7), rec("r", 8)}, 1, "e2"), out);
   // A subscriber of the new router may have listed 1 and 2 from the mirror while it resynced: they leave.
-  std::vector<std::string> events;
-  for (const auto& e : out)
-    events.push_back(trace({e}));
-  std::sort(events.begin(), events.end());
+  const auto events = sorted_trace(out);
   BOOST_TEST(events == (std::vector<std::string>{"+7", "+8", "-1", "-2"}), boost::test_tools::per_element());
 }
 
@@ -282,10 +271,7 @@ BOOST_AUTO_TEST_CASE(announce_existing_tells_the_first_snapshot_and_its_recently
   snapshot s = snap({rec("r", 1), rec("r", 2), rec("r", 3, "metad")}, 10);
   s.recently_left = {rec("r", 4), rec("r", 6, "metad")};
   reg.on_snapshot(std::move(s), out);
-  std::vector<std::string> events;
-  for (const auto& e : out)
-    events.push_back(trace({e}));
-  std::sort(events.begin(), events.end());
+  const auto events = sorted_trace(out);
   // 1 is there; 2 left meanwhile and 4 shortly before: subscribers that watched through a restart may
   // still hold them. Nothing about the hidden role.
   BOOST_TEST(events == (std::vector<std::string>{"+1", "-2", "-4"}), boost::test_tools::per_element());
