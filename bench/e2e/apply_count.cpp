@@ -58,8 +58,8 @@ struct counts {
 }  // namespace
 
 // Not inlined and with C linkage, so that callgrind's --toggle-collect can name it.
-extern "C" __attribute__((noinline)) void wamp_metad_apply_hooks(core::registry* reg, std::vector<core::hook_event>* hooks,
-                                                                 counts* c) {
+extern "C" __attribute__((noinline)) void wamp_metad_apply_hooks(core::registry* reg,
+                                                                 std::vector<core::hook_event>* hooks, counts* c) {
   std::vector<core::meta_event> out;
   std::uint64_t n = 0;
   for (auto& h : *hooks) {
@@ -120,7 +120,6 @@ int main(int argc, char** argv) {
 
   counts c;
   wamp_metad_apply_hooks(&reg, &hooks, &c);
-  std::printf("hooks=%zu applied=%zu meta_events=%zu sessions=%zu\n", hooks_n, c.applied, c.events,
-              reg.truth().size());
+  std::printf("hooks=%zu applied=%zu meta_events=%zu sessions=%zu\n", hooks_n, c.applied, c.events, reg.truth().size());
   return c.applied == hooks_n && c.events == hooks_n ? 0 : 1;
 }
