@@ -466,8 +466,14 @@ void service::served_heartbeat(served& s) {
       if (it == served_.end() || it->second->generation != generation) return;
       served& s = *it->second;
       s.heartbeat_pending = false;
-      if (reply.ok) return reg_.confirm(realm, mark);
-      served_lost(s, "heartbeat: " + reply.error_uri + " " + reply.error_text);
+      // Any answer from our own handler went through the router both ways (an error too: it refuses while
+      // out of touch, say). Silence, a dead connection, or a router that no longer routes the call to us
+      // means the link has to be rebuilt.
+      const std::string& e = reply.error_uri;
+      if (reply.ok || (e != "wamp.error.timeout" && e != "wamp.error.not_connected" &&
+                       e != "wamp.error.no_such_procedure" && e != "wamp.error.canceled"))
+        return reg_.confirm(realm, mark);
+      served_lost(s, "heartbeat: " + reply.error_text);
     });
   });
 }
