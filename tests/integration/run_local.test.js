@@ -59,7 +59,9 @@ kit.main('integration: deploy/run-local', 120000, async t => {
   const url = `ws://127.0.0.1:${wsPort}/ws`
   try {
     await t.step('starts both and prints a live wamp.session.list', async () => {
-      await kit.until(() => /session\(s\) in realm1/.test(out) || child.exitCode !== null, 60000, 'the live list')
+      // The live check prints the count first, then one line per session as their details come in.
+      await kit.until(() => /\n {2}\d+ {2}authid=/.test(out) || /live check failed/.test(err) || child.exitCode !== null,
+        60000, 'the live list')
       t.ok(/session\(s\) in realm1/.test(out), `live list printed; stdout:\n${out}\nstderr:\n${err}`)
       t.ok(out.includes(url), 'prints how to connect')
       t.ok(/\n {2}\d+ {2}authid=/.test(out), 'lists at least the checking session itself')
