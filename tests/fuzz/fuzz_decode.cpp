@@ -346,7 +346,7 @@ void exercise_page(const core::snapshot_page& page, const std::vector<call_args>
 
   core::registry reg(registry_options(true));
   std::vector<core::meta_event> out;
-  const core::snapshot snap{page.position, page.sessions};
+  const core::snapshot snap{page.position, page.sessions, page.recently_left};
   check(reg.on_snapshot(snap, out) == core::mirror::verdict::applied, "snapshot not applied");
   check(out.empty(), "events for the first snapshot");
   for (const auto& realm : reg.take_new_realms())
