@@ -206,9 +206,15 @@ kit.main('integration: meta API with Autobahn|JS', 110000, async t => {
       const seen = []
       await watcher.session.subscribe('wamp.session.on_join', ([d]) => seen.push(['join', d.session, d.authrole]))
       await watcher.session.subscribe('wamp.session.on_leave', ([id, , role]) => seen.push(['leave', id, role]))
+      const others = await kit.join({ url: router.url, realm: 'realm1', ...alice })  // someone to leave about
+      await kit.until(() => seen.some(e => e[1] === others.session.id), 3000, 'its on_join')
+      const before = seen.length
       const res = await metad.stop()
       t.eq(res.code, 0, 'exit code')
       t.ok(res.ms < 5000, `stopped in ${res.ms} ms`)
+      await kit.sleep(300)
+      t.eq(seen.slice(before), [], 'nothing published on shutdown (no on_leave storm)')
+      others.connection.close()
       t.ok(!/critical|BUG/.test(res.stderr), 'no critical error logged')
       metad = await metadctl.start(router, { realms: ['realm1', 'realm2'], args: ['--log-level', 'debug'] })
       const probe = await join({ realm: 'realm1', ...alice })
