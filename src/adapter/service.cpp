@@ -128,6 +128,33 @@ void service::stop(std::chrono::steady_clock::time_point deadline) {
   spdlog::info("left every realm");
 }
 
+void service::set_realms(const std::vector<std::string>& realms) {
+  if (opts_.all_realms || stopping_) return;
+  std::vector<std::string> gone;
+  for (const auto& [realm, s] : served_)
+    if (std::find(realms.begin(), realms.end(), realm) == realms.end()) gone.push_back(realm);
+  for (const auto& realm : gone) {
+    auto it = served_.find(realm);
+    served& s = *it->second;
+    s.retry.cancel();
+    s.heartbeat.cancel();
+    ++s.generation;  // whatever the link still reports is ignored
+    if (s.l) {
+      s.l->begin_stop();
+      s.l->finish_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    }
+    reg_.unserve(realm);
+    served_.erase(it);
+    spdlog::info("realm '{}' no longer served", realm);
+  }
+  for (const auto& realm : realms) {
+    if (served_.count(realm)) continue;
+    spdlog::info("realm '{}' served from now on", realm);
+    serve(realm);
+  }
+  opts_.realms = realms;
+}
+
 service_status service::status() const {
   service_status st;
   st.synced = reg_.truth().state() == core::mirror::status::live;

@@ -2,8 +2,11 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 #include <thread>
 
@@ -11,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "wamp_metad/adapter/service.hpp"
 #include "wamp_metad/daemon/config.hpp"
@@ -22,8 +26,47 @@
 namespace {
 
 constexpr auto shutdown_deadline = std::chrono::milliseconds(4500);  // systemd's default stop timeout is far
+constexpr auto status_interval = std::chrono::seconds(5);
 
-int run(const wamp_metad::daemon::config& cfg) {
+// Runs `f` now and then every `period` on the timer's io_context, until the timer is cancelled.
+void every(boost::asio::steady_timer& timer, std::chrono::microseconds period, std::function<void()> f) {
+  f();
+  timer.expires_after(period);
+  timer.async_wait([&timer, period, f = std::move(f)](const boost::system::error_code& ec) mutable {
+    if (!ec) every(timer, period, std::move(f));
+  });
+}
+
+void notify_status(const wamp_metad::adapter::service& service, const char* prefix) {
+  const auto st = service.status();
+  const std::string of = st.realms_ready < st.realms_served ? std::to_string(st.realms_ready) + " of " : "";
+  sd_notifyf(0, "%sSTATUS=%sserving %s%zu realm(s), %zu session(s) mirrored, %llu resync(s)", prefix,
+             st.synced ? "" : "mirror not synced; ", of.c_str(), st.realms_served, st.sessions,
+             static_cast<unsigned long long>(st.resyncs));
+}
+
+// SIGHUP: the configuration is read again (the same flags, the config file as it is now); the realm set is
+// applied at once, without touching the realms that stay. A configuration with problems changes nothing.
+void on_reload(boost::asio::signal_set& hup, wamp_metad::adapter::service& service, int argc, const char* const* argv) {
+  hup.async_wait([&hup, &service, argc, argv](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+    auto parsed = wamp_metad::daemon::parse(argc, argv, creds ? creds : "");
+    if (!parsed.problems.empty()) {
+      for (const auto& p : parsed.problems)
+        spdlog::error("reload: {}", p);
+      spdlog::error("reload: {} problem(s); the running configuration stays", parsed.problems.size());
+    } else {
+      spdlog::info(
+          "reload: serving {} realm(s); settings other than the realms apply at the next start",
+          parsed.cfg.service.all_realms ? std::string("every") : std::to_string(parsed.cfg.service.realms.size()));
+      service.set_realms(parsed.cfg.service.realms);
+    }
+    on_reload(hup, service, argc, argv);
+  });
+}
+
+int run(const wamp_metad::daemon::config& cfg, int argc, const char* const* argv) {
   auto logger = spdlog::stderr_logger_mt("wamp-metad");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(cfg.log_level));
@@ -31,16 +74,28 @@ int run(const wamp_metad::daemon::config& cfg) {
 
   boost::asio::io_context io;
   wamp_metad::adapter::service service(io, cfg.service);
-  service.on_ready = [&service] {
-    const auto st = service.status();
-    sd_notifyf(0, "READY=1\nSTATUS=serving %zu realm(s), %zu session(s) mirrored", st.realms_served, st.sessions);
-  };
+  service.on_ready = [&service] { notify_status(service, "READY=1\n"); };
+
+  // systemd's watchdog is petted from the service's own io_context: a stalled loop stops petting. STATUS= goes
+  // out every few seconds. Without $NOTIFY_SOCKET neither timer runs.
+  boost::asio::steady_timer watchdog(io), status(io);
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
+    every(watchdog, std::chrono::microseconds(std::max<std::uint64_t>(watchdog_usec / 3, 1000)),
+          [] { sd_notify(0, "WATCHDOG=1"); });
+  if (std::getenv("NOTIFY_SOCKET")) every(status, status_interval, [&service] { notify_status(service, ""); });
+
+  boost::asio::signal_set hup(io, SIGHUP);
+  on_reload(hup, service, argc, argv);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {
     if (ec) return;
     spdlog::info("signal {}: leaving every realm", signo);
     sd_notify(0, "STOPPING=1");
+    watchdog.cancel();
+    status.cancel();
+    hup.cancel();
     // A hard deadline: whatever hangs, the process is gone within 5 s.
     std::thread([] {
       std::this_thread::sleep_for(shutdown_deadline + std::chrono::milliseconds(500));
@@ -93,7 +148,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return run(cfg);
+    return run(cfg, argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "wamp-metad: fatal: " << e.what() << "\n";
     return 1;

@@ -60,6 +60,10 @@ class service {
   // Leaves every realm and the internal realm, by `deadline` at the latest. Publishes nothing.
   void stop(std::chrono::steady_clock::time_point deadline);
 
+  // Serves exactly these realms from now on (a reload): leaves the realms no longer listed, joins the new
+  // ones, leaves the others alone. Ignored with all_realms.
+  void set_realms(const std::vector<std::string>& realms);
+
   // Called once, when the mirror is synced and every served realm has its procedures registered.
   std::function<void()> on_ready;
   service_status status() const;
