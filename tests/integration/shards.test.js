@@ -42,7 +42,7 @@ kit.main('integration: realms sharded over several wamp-metad instances', 90000,
 
     await t.step('an instance configured for an already served realm fails that realm, loudly', async () => {
       // Not ready (one of its realms cannot be served): started without waiting for "ready".
-      const c = metadctl.start(router, { realms: ['realm1', 'realm3'], readyTimeoutMs: 3000 })
+      const c = metadctl.start(router, { realms: ['realm1', 'realm3'], readyTimeoutMs: 8000 })
       const outcome = await c.then(m => ({ m }), e => ({ e }))
       t.ok(outcome.e && /procedure_already_exists/.test(outcome.e.message), 'never ready; says why')
       t.ok(/realm 'realm1': cannot register wamp\.session\.count: wamp\.error\.procedure_already_exists \(another wamp-metad instance already serves this realm\?\)/.test(outcome.e.message),
