@@ -120,7 +120,12 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       r.problems.push_back("cannot read the config file '" + file + "'");
     } else {
       try {
-        po::store(po::parse_config_file(in, settings), vm);  // values already given as flags stay
+        // Unknown keys are reported one by one; the file's other values still count (and are checked).
+        auto parsed = po::parse_config_file(in, settings, /*allow_unregistered=*/true);
+        for (const auto& option : parsed.options)
+          if (option.unregistered)
+            r.problems.push_back("config file '" + file + "': unknown key '" + option.string_key + "'");
+        po::store(parsed, vm);  // values already given as flags stay
       } catch (const po::error& e) {
         r.problems.push_back("config file '" + file + "': " + e.what());
       }
