@@ -47,7 +47,8 @@ class Pair {
     this.metad = await metadctl.start(this.router, {
       realms: REALMS,
       url: `rs://127.0.0.1:${this.pServed.port}`,
-      args: ['--internal-router', `rs://127.0.0.1:${this.pInternal.port}`, '--log-level', 'info']
+      // debug: every on_join / on_leave it publishes is in the log a failure prints
+      args: ['--internal-router', `rs://127.0.0.1:${this.pInternal.port}`, '--log-level', 'debug']
     })
     this.metadLogs = (this.metadLogs || '')
   }
@@ -212,7 +213,7 @@ async function waitConverged (pair, watchers, truth) {
     if (!why) return now() - t0
     await kit.sleep(50)
   }
-  throw new kit.Failure(`no convergence within ${CONVERGE_MS} ms: ${why}\nwamp-metad log:\n${pair.metad.stderr().slice(-4000)}`)
+  throw new kit.Failure(`no convergence within ${CONVERGE_MS} ms: ${why}\nwamp-metad log:\n${pair.metad.stderr().slice(-30000)}`)
 }
 
 async function callProc (session, proc, args, kwargs) {
