@@ -22,6 +22,7 @@
 #include "wamp_metad/core/meta.hpp"
 #include "wamp_metad/core/mirror.hpp"
 #include "wamp_metad/core/registry.hpp"
+#include "workload.hpp"
 
 namespace {
 
@@ -86,32 +87,8 @@ const std::string served_realm = "realm1";
 
 // --- realistic sessions: random 53-bit ids, a mix of short and heap-allocated strings
 
-struct id_source {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);  // splitmix64
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
-    return 1 + z % core::max_wamp_id;
-  }
-};
-
-core::session_record make_session(const std::string& realm, std::uint64_t id, std::uint64_t n) {
-  core::session_record s;
-  s.realm = realm;
-  s.id = core::session_id{id};
-  s.authid = "client-" + std::to_string(n % 10'000'000);  // at most 14 characters: short string
-  s.authrole = n % 10 == 0 ? "admin" : "user";
-  s.authmethod = "ticket";
-  s.authprovider = "static";
-  s.transport.type = "websocket";
-  s.transport.serializer = "msgpack";
-  // "tcp4:10.A.B.C:PORT", 19 to 25 characters: heap-allocated with libstdc++ (short strings hold 15)
-  s.transport.peer = "tcp4:10." + std::to_string((n >> 16) & 0xff) + "." + std::to_string((n >> 8) & 0xff) + "." +
-                     std::to_string(n & 0xff) + ":" + std::to_string(10'000 + n % 50'000);
-  return s;
-}
+using wamp_metad::bench::id_source;
+using wamp_metad::bench::make_session;
 
 core::hook_event joined(core::session_record s, std::uint64_t seq) {
   return core::hook_event{core::hook_kind::joined, std::move(s), core::hook_position{"e1", seq}};

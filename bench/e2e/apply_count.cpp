@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "../workload.hpp"
 #include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/registry.hpp"
 
@@ -25,30 +26,6 @@ namespace core = wamp_metad::core;
 namespace {
 
 const std::string realm = "realm1";
-
-std::uint64_t next_id(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);  // splitmix64
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  z ^= z >> 31;
-  return 1 + z % core::max_wamp_id;
-}
-
-// The same shape of session as bench/core.cpp: short authid, authrole user/admin, a heap-allocated peer.
-core::session_record make_session(std::uint64_t id, std::uint64_t n) {
-  core::session_record s;
-  s.realm = realm;
-  s.id = core::session_id{id};
-  s.authid = "client-" + std::to_string(n % 10'000'000);
-  s.authrole = n % 10 == 0 ? "admin" : "user";
-  s.authmethod = "ticket";
-  s.authprovider = "static";
-  s.transport.type = "websocket";
-  s.transport.serializer = "msgpack";
-  s.transport.peer = "tcp4:10." + std::to_string((n >> 16) & 0xff) + "." + std::to_string((n >> 8) & 0xff) + "." +
-                     std::to_string(n & 0xff) + ":" + std::to_string(10'000 + n % 50'000);
-  return s;
-}
 
 struct counts {
   std::size_t applied = 0;
@@ -87,15 +64,15 @@ int main(int argc, char** argv) {
   core::registry reg{opts};
   reg.serve(realm);
 
-  std::uint64_t state = 7;
+  wamp_metad::bench::id_source ids{7};
   std::uint64_t n = 0;
   std::deque<std::uint64_t> live;
   core::snapshot snap{core::hook_position{"e1", 0}, {}, {}};
   snap.sessions.reserve(population);
   for (std::size_t i = 0; i < population; ++i) {
-    const std::uint64_t id = next_id(state);
+    const std::uint64_t id = ids.next();
     live.push_back(id);
-    snap.sessions.push_back(make_session(id, n++));
+    snap.sessions.push_back(wamp_metad::bench::make_session(realm, id, n++));
   }
   std::vector<core::meta_event> out;
   reg.on_snapshot(std::move(snap), out);
@@ -106,9 +83,10 @@ int main(int argc, char** argv) {
   hooks.reserve(hooks_n);
   for (std::uint64_t seq = 1; seq <= hooks_n; ++seq) {
     if (seq % 2 == 1) {
-      const std::uint64_t id = next_id(state);
+      const std::uint64_t id = ids.next();
       live.push_back(id);
-      hooks.push_back(core::hook_event{core::hook_kind::joined, make_session(id, n++), core::hook_position{"e1", seq}});
+      hooks.push_back(core::hook_event{core::hook_kind::joined, wamp_metad::bench::make_session(realm, id, n++),
+                                       core::hook_position{"e1", seq}});
     } else {
       core::session_record s;
       s.realm = realm;
