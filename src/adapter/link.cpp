@@ -451,6 +451,18 @@ void link::publish(const std::string& topic, const core::array& args) {
   }
 }
 
+void link::publish(const std::string& topic, const core::array& args, const core::object& kwargs) {
+  impl& self = *impl_;
+  if (!self.session) return;
+  try {
+    if (kwargs.empty())
+      self.session->publish(topic, args);
+    else
+      self.session->publish(topic, args, core::value(kwargs));
+  } catch (const std::exception&) {
+  }
+}
+
 void link::call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
                 std::function<void(const call_reply&)> done) {
   impl& self = *impl_;

@@ -23,9 +23,10 @@ struct service::served {
   int registered = 0;
   bool ready = false;
   bool heartbeat_pending = false;
-  bool conflict = false;     // another instance holds the procedures: retry slowly
-  bool joined = false;       // the link's session is up
-  bool registering = false;  // the procedures were asked for
+  bool conflict = false;                    // another instance holds the procedures: retry slowly
+  bool joined = false;                      // the link's session is up
+  bool registering = false;                 // the procedures were asked for
+  std::vector<core::testament> testaments;  // of sessions gone, waiting for the link to be ready
   boost::asio::steady_timer retry;
   boost::asio::steady_timer heartbeat;
 };
@@ -40,7 +41,21 @@ struct service::waiter {
   bool done = false;
 };
 
+// One call of the kill family, carried out with router.session.kill per target (a bounded number in flight).
+struct service::kill_job {
+  std::string realm;
+  core::kill_plan plan;
+  std::shared_ptr<invocation> inv;
+  std::size_t next = 0;
+  std::size_t in_flight = 0;
+  std::vector<core::session_id> killed;
+  std::optional<core::call_error> error;       // the last refusal
+  std::optional<core::call_error> hard_error;  // the last refusal other than "no such session"
+};
+
 namespace {
+
+constexpr std::size_t kills_in_flight = 32;
 
 core::registry::options registry_options(const service_options& o) {
   core::registry::options r;
@@ -72,7 +87,12 @@ const char* verdict_name(core::mirror::verdict v) {
 }  // namespace
 
 service::service(boost::asio::io_context& io, service_options opts)
-    : io_(io), opts_(std::move(opts)), reg_(registry_options(opts_)), internal_timer_(io), heartbeat_timer_(io) {}
+    : io_(io),
+      opts_(std::move(opts)),
+      reg_(registry_options(opts_)),
+      testaments_(opts_.testaments),
+      internal_timer_(io),
+      heartbeat_timer_(io) {}
 
 service::~service() {
   *alive_ = false;
@@ -128,8 +148,10 @@ void service::stop(std::chrono::steady_clock::time_point deadline) {
   spdlog::info("left every realm");
 }
 
-void service::set_realms(const std::vector<std::string>& realms) {
-  if (opts_.all_realms || stopping_) return;
+void service::set_realms(const std::vector<std::string>& realms, const std::vector<std::string>& kill_realms) {
+  if (stopping_) return;
+  opts_.kill_realms = kill_realms;
+  if (opts_.all_realms) return;
   std::vector<std::string> gone;
   for (const auto& [realm, s] : served_)
     if (std::find(realms.begin(), realms.end(), realm) == realms.end()) gone.push_back(realm);
@@ -144,6 +166,7 @@ void service::set_realms(const std::vector<std::string>& realms) {
       s.l->finish_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
     }
     reg_.unserve(realm);
+    testaments_.discard_realm(realm);
     served_.erase(it);
     spdlog::info("realm '{}' no longer served", realm);
   }
@@ -247,7 +270,11 @@ void service::internal_lost(const std::string& why) {
 
 void service::on_hook(std::uint64_t, core::hook_event ev) {
   std::vector<core::meta_event> out;
+  const bool left = ev.kind == core::hook_kind::left;
+  const std::string realm = left ? ev.session.realm : std::string();
+  const core::session_id id = ev.session.id;
   const auto verdict = reg_.on_hook(std::move(ev), out);
+  if (left && !testaments_.empty() && !in_mirror(realm, id.value)) release_testaments(realm, id);
   after_mirror_change(out);
   if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||
       verdict == core::mirror::verdict::overflow) {
@@ -314,6 +341,7 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                     const std::size_t count = acc.sessions.size();
                     std::vector<core::meta_event> out;
                     const auto verdict = reg_.on_snapshot(std::move(acc), out);
+                    release_gone_testaments();
                     after_mirror_change(out);
                     if (verdict != core::mirror::verdict::applied) return start_resync(verdict_name(verdict));
                     const auto& pos = reg_.truth().position();
@@ -392,6 +420,7 @@ void service::connect_served(served& s) {
 }
 
 void service::served_joined(served& s, std::uint64_t session_id) {
+  spdlog::info("realm '{}': joined as session {}", s.realm, session_id);
   std::vector<core::meta_event> out;
   reg_.hide_session(core::session_id{session_id}, out);
   publish(out);
@@ -415,7 +444,7 @@ void service::register_procedures(served& s) {
   s.registering = true;
   const std::uint64_t generation = s.generation;
   const std::string realm = s.realm;
-  const std::vector<const char*> procedures{uri::count, uri::list, uri::get};
+  const std::vector<const char*> procedures = procedures_for(realm);
   for (const char* procedure : procedures) {
     s.l->provide(
         procedure, true,
@@ -424,7 +453,9 @@ void service::register_procedures(served& s) {
           if (it == served_.end()) return inv->fail({uri::unavailable, "realm no longer served"});
           handle_call(*it->second, procedure, std::move(inv));
         },
-        [this, realm, generation, procedure, n = procedures.size()](const std::string& error) {
+        [this, realm, generation, procedure, n = procedures.size(),
+         kill =
+             std::find(procedures.begin(), procedures.end(), uri::kill) != procedures.end()](const std::string& error) {
           auto it = served_.find(realm);
           if (it == served_.end() || it->second->generation != generation) return;
           served& s = *it->second;
@@ -439,7 +470,9 @@ void service::register_procedures(served& s) {
           if (++s.registered < static_cast<int>(n)) return;
           s.ready = true;
           s.attempts = 0;
-          spdlog::info("serving the session meta API on realm '{}'", realm);
+          spdlog::info("serving the session meta API on realm '{}' ({} procedures{})", realm, n,
+                       kill ? ", kill included" : "");
+          send_testaments(s);
           std::vector<core::meta_event> out;
           reg_.set_online(realm, true, out);
           publish(out);
@@ -526,14 +559,35 @@ void service::handle_call(served& s, const std::string& procedure, std::shared_p
   if (!kwargs.ok()) return inv->fail(kwargs.error());
 
   const std::string realm = s.realm;
-  auto answer = [this, realm, procedure, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value())] {
+  const std::uint64_t caller = inv->caller();
+  const auto kill = core::kill_kind_of(procedure);
+  const bool testament = procedure == uri::add_testament || procedure == uri::flush_testaments;
+  // These act for (or spare) the calling session: without knowing it, nothing is done.
+  if ((kill || testament) && caller == 0)
+    return inv->fail({uri::runtime_error, "the router did not disclose the caller's session, which " + procedure +
+                                              " needs (registered with disclose_caller)"});
+  auto answer = [this, realm, procedure, inv, caller, kill, args = std::move(args.value()),
+                 kwargs = std::move(kwargs.value())] {
     core::outcome<core::call_result> result = core::call_error{uri::runtime_error, "unknown procedure"};
-    if (procedure == uri::count)
+    if (procedure == uri::count) {
       result = core::call_count(reg_, realm, args, kwargs);
-    else if (procedure == uri::list)
+    } else if (procedure == uri::list) {
       result = core::call_list(reg_, realm, args, kwargs);
-    else if (procedure == uri::get)
+    } else if (procedure == uri::get) {
       result = core::call_get(reg_, realm, args, kwargs);
+    } else if (kill) {
+      auto plan = core::plan_kill(reg_, realm, *kill, core::session_id{caller}, args, kwargs);
+      if (!plan.ok()) return inv->fail(plan.error());
+      return execute_kill(realm, std::move(plan.value()), inv);
+    } else if (!in_mirror(realm, caller)) {
+      // Testaments are published when the mirror sees the session go: one it does not hold would never be.
+      result = core::call_error{uri::unavailable, "session " + std::to_string(caller) +
+                                                      " is not in wamp-metad's mirror of the router yet; try again"};
+    } else if (procedure == uri::add_testament) {
+      result = testaments_.add(realm, core::session_id{caller}, args, kwargs);
+    } else if (procedure == uri::flush_testaments) {
+      result = testaments_.flush(realm, core::session_id{caller}, args, kwargs);
+    }
     if (result.ok()) {
       inv->reply(result.value());
       reg_.answered(realm);
@@ -544,15 +598,14 @@ void service::handle_call(served& s, const std::string& procedure, std::shared_p
 
   // The caller is in this realm, so a mirror that does not have it yet is behind the router: a session that
   // calls right after its WELCOME can be ahead of its own joined hook (they travel on different links).
-  const std::uint64_t caller = inv->caller();
   spdlog::trace("realm '{}': {} called by {}", realm, procedure, caller);
   if (caller != 0 && !in_mirror(realm, caller)) {
     spdlog::debug("realm '{}': caller {} not in the mirror yet; {} waits for the router's position", realm, caller,
                   procedure);
     return after_sync(std::move(answer), [this, realm, caller] { return in_mirror(realm, caller); });
   }
-  // Likewise a get for an id the mirror does not have yet.
-  if (procedure == uri::get) {
+  // Likewise a get or kill of an id the mirror does not have yet.
+  if (procedure == uri::get || kill == core::kill_kind::one) {
     auto id = core::parse_session_arg(args.value(), kwargs.value());
     if (id.ok() && !in_mirror(realm, id.value().value)) {
       const std::uint64_t wanted = id.value().value;
@@ -618,6 +671,94 @@ void service::publish(const std::vector<core::meta_event>& events) {
     else
       it->second->l->publish(uri::on_leave, core::on_leave_arguments(*e.session));
   }
+}
+
+std::vector<const char*> service::procedures_for(const std::string& realm) const {
+  std::vector<const char*> procedures{uri::count, uri::list, uri::get};
+  if (opts_.testaments.per_session > 0) {
+    procedures.push_back(uri::add_testament);
+    procedures.push_back(uri::flush_testaments);
+  }
+  const auto& k = opts_.kill_realms;
+  if (std::find(k.begin(), k.end(), "*") != k.end() || std::find(k.begin(), k.end(), realm) != k.end()) {
+    for (auto kind :
+         {core::kill_kind::one, core::kill_kind::by_authid, core::kill_kind::by_authrole, core::kill_kind::all})
+      procedures.push_back(core::kill_procedure(kind));
+  }
+  return procedures;
+}
+
+// The router kills (router.session.kill); its left hook, published before the kill's RESULT on the same
+// link, then flows as for any other leave: on_leave and testaments, except after kill_all.
+void service::execute_kill(const std::string& realm, core::kill_plan plan, std::shared_ptr<invocation> inv) {
+  if (!internal_up_) return inv->fail({uri::unavailable, "the router's internal realm is out of reach: cannot kill"});
+  auto job = std::make_shared<kill_job>();
+  job->realm = realm;
+  job->inv = std::move(inv);
+  job->plan = std::move(plan);
+  if (job->plan.kind == core::kill_kind::all) {
+    for (core::session_id id : job->plan.targets) {
+      reg_.leave_quietly(realm, id);
+      testaments_.discard(realm, id);
+    }
+  }
+  spdlog::info("realm '{}': {} by session {}: {} session(s) to kill, reason {}", realm,
+               core::kill_procedure(job->plan.kind), job->inv->caller(), job->plan.targets.size(), job->plan.reason);
+  kill_next(job);
+}
+
+void service::kill_next(const std::shared_ptr<kill_job>& job) {
+  const auto& targets = job->plan.targets;
+  while (job->in_flight < kills_in_flight && job->next < targets.size()) {
+    const core::session_id id = targets[job->next++];
+    ++job->in_flight;
+    core::array args{id.value, job->plan.reason, job->plan.message ? core::value(*job->plan.message) : core::value()};
+    internal_->call(uri::hook_kill, args, opts_.call_timeout, [this, job, id](const call_reply& r) {
+      --job->in_flight;
+      if (r.ok) {
+        job->killed.push_back(id);
+      } else {
+        if (job->plan.kind == core::kill_kind::all) reg_.quiet_cancelled(job->realm, id);
+        job->error = core::call_error{r.error_uri, r.error_text};
+        if (r.error_uri != uri::no_such_session) {
+          spdlog::warn("realm '{}': router.session.kill of {} failed: {} {}", job->realm, id.value, r.error_uri,
+                       r.error_text);
+          job->hard_error = job->error;
+        }
+      }
+      kill_next(job);
+    });
+  }
+  if (job->in_flight > 0 || job->next < targets.size()) return;
+  if (job->killed.empty() && job->error && (job->plan.kind == core::kill_kind::one || job->hard_error))
+    return job->inv->fail(job->hard_error ? *job->hard_error : *job->error);
+  job->inv->reply(core::kill_result(job->plan.kind, job->killed));
+}
+
+void service::release_testaments(const std::string& realm, core::session_id id) {
+  auto gone = testaments_.take(realm, id);
+  auto it = served_.find(realm);
+  if (gone.empty() || it == served_.end()) return;
+  served& s = *it->second;
+  spdlog::debug("realm '{}': session {} left {} testament(s)", realm, id.value, gone.size());
+  for (auto& t : gone)
+    s.testaments.push_back(std::move(t));
+  send_testaments(s);
+}
+
+// After a resync: the sessions that are gone without a left hook seen (a lost link, a router restart).
+void service::release_gone_testaments() {
+  if (testaments_.empty()) return;
+  for (const auto& [realm, id] : testaments_.holders())
+    if (!in_mirror(realm, id.value)) release_testaments(realm, id);
+}
+
+// Published at most once: a testament sent on a link that breaks before it reaches the router is lost.
+void service::send_testaments(served& s) {
+  if (!s.ready || !s.l) return;  // the realm's link is down: sent when it is ready again
+  for (const auto& t : s.testaments)
+    s.l->publish(t.topic, t.args, t.kwargs);
+  s.testaments.clear();
 }
 
 void service::check_ready() {

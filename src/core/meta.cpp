@@ -1,15 +1,14 @@
 #include "wamp_metad/core/meta.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 
 #include "wamp_metad/core/uris.hpp"
 
 namespace wamp_metad::core {
-namespace {
-
-call_error invalid(std::string message) {
+call_error invalid_argument(std::string message) {
   return call_error{uri::invalid_argument, std::move(message)};
 }
 
@@ -27,20 +26,38 @@ std::string describe(const value& v) {
   return out;
 }
 
-const value* only_known_kwarg(const object& kwargs, const char* known, call_error& err) {
-  const value* found = nullptr;
-  for (const auto& [key, v] : kwargs) {
-    if (known && key == known) {
-      found = &v;
-      continue;
-    }
-    err = invalid("unknown keyword argument '" + key.substr(0, 64) + "'");
-    return nullptr;
-  }
-  err = {};
-  return found;
+std::optional<call_error> unknown_kwarg(const object& kwargs, std::initializer_list<std::string_view> known) {
+  for (const auto& [key, v] : kwargs)
+    if (std::find(known.begin(), known.end(), key) == known.end())
+      return invalid_argument("unknown keyword argument '" + key.substr(0, 64) + "'");
+  return std::nullopt;
 }
 
+const value* kwarg(const object& kwargs, std::string_view key) {
+  for (const auto& [k, v] : kwargs)
+    if (k == key) return &v;
+  return nullptr;
+}
+
+bool valid_uri(std::string_view uri) {
+  if (uri.empty() || uri.size() > max_uri_length) return false;
+  bool component_empty = true;
+  for (char c : uri) {
+    if (c == '.') {
+      if (component_empty) return false;
+      component_empty = true;
+      continue;
+    }
+    if (c == '#' || std::isspace(static_cast<unsigned char>(c)) || c == '\0') return false;
+    component_empty = false;
+  }
+  return !component_empty;
+}
+
+namespace {
+call_error invalid(std::string message) {
+  return invalid_argument(std::move(message));
+}
 }  // namespace
 
 call_error no_such_session(session_id id) {
@@ -50,9 +67,8 @@ call_error no_such_session(session_id id) {
 outcome<authrole_filter> parse_filter(const array& args, const object& kwargs) {
   if (args.size() > 1)
     return invalid("expected at most one positional argument (filter_authroles), got " + std::to_string(args.size()));
-  call_error err;
-  const value* kw = only_known_kwarg(kwargs, "filter_authroles", err);
-  if (!err.uri.empty()) return err;
+  if (auto err = unknown_kwarg(kwargs, {"filter_authroles"})) return *err;
+  const value* kw = kwarg(kwargs, "filter_authroles");
   if (kw && !args.empty()) return invalid("filter_authroles given both as positional and as keyword argument");
   const value* filter = kw ? kw : (args.empty() ? nullptr : &args[0]);
   if (!filter || filter->is_null()) return authrole_filter{};
@@ -76,9 +92,7 @@ outcome<authrole_filter> parse_filter(const array& args, const object& kwargs) {
 }
 
 outcome<session_id> parse_session_arg(const array& args, const object& kwargs) {
-  call_error err;
-  only_known_kwarg(kwargs, nullptr, err);
-  if (!err.uri.empty()) return err;
+  if (auto err = unknown_kwarg(kwargs, {})) return *err;
   if (args.size() != 1)
     return invalid("expected exactly one positional argument, the session id; got " + std::to_string(args.size()));
   const value& v = args[0];

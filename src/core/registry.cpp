@@ -243,6 +243,16 @@ void registry::hide_session(session_id id, std::vector<meta_event>& out) {
   }
 }
 
+void registry::leave_quietly(const std::string& realm, session_id id) {
+  auto it = views_.find(realm);
+  if (it != views_.end()) it->second.quiet.insert(id);
+}
+
+void registry::quiet_cancelled(const std::string& realm, session_id id) {
+  auto it = views_.find(realm);
+  if (it != views_.end()) it->second.quiet.erase(id);
+}
+
 std::size_t registry::told_count(const std::string& realm) const {
   auto it = views_.find(realm);
   return it == views_.end() ? 0 : it->second.told.size();
@@ -267,6 +277,13 @@ void registry::converge(const std::string& realm, view& v, session_id id, std::v
 
 void registry::converge(const std::string& realm, view& v, session_id id, record_ptr truth,
                         std::vector<meta_event>& out) {
+  if (!truth && !v.quiet.empty() && v.quiet.erase(id) != 0) {
+    // Killed by kill_all: gone without a word (what the subscribers were told of it is dropped).
+    v.told.erase(id);
+    v.uncertain.erase(id);
+    v.unconfirmed.erase(id);
+    return;
+  }
   auto told_it = v.told.find(id);
   record_ptr told = told_it == v.told.end() ? nullptr : told_it->second;
 

@@ -56,6 +56,8 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   std::string authmethod;
   std::vector<std::string> realms;
   std::vector<std::string> hide;
+  std::vector<std::string> kill_realms;
+  long long testament_count = 0, testament_bytes = 0, testament_total = 0;
   bool start_quietly = false;
   long long get_wait_ms = 0, heartbeat_ms = 0, heartbeat_timeout_ms = 0, reconnect_min_ms = 0, reconnect_max_ms = 0,
             stale_after_ms = 0;
@@ -84,6 +86,15 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "that watched through a restart then need wamp.session.list to catch up)")(
       "hide-authrole", po::value<std::vector<std::string>>(&hide),
       "never count, list, get or announce sessions of this authrole (repeatable; default: metad)")(
+      "enable-kill", po::value<std::vector<std::string>>(&kill_realms),
+      "register wamp.session.kill, kill_by_authid, kill_by_authrole and kill_all on this realm (repeatable; * = "
+      "every served realm); off by default")(
+      "testament-max-count", po::value<long long>(&testament_count)->default_value(32),
+      "testaments kept per session (0: wamp.session.add_testament and flush_testaments are not registered)")(
+      "testament-max-bytes", po::value<long long>(&testament_bytes)->default_value(65536),
+      "bytes of testaments (msgpack size) kept per session")(
+      "testament-total-bytes", po::value<long long>(&testament_total)->default_value(64LL << 20),
+      "bytes of testaments kept for all sessions together")(
       "get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
       "how long wamp.session.get of an unknown id waits for the mirror to catch up")(
       "heartbeat-ms", po::value<long long>(&heartbeat_ms)->default_value(1000), "heartbeat interval on every link")(
@@ -167,6 +178,27 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
     else if (std::find(s.realms.begin(), s.realms.end(), realm) == s.realms.end())
       s.realms.push_back(realm);
   }
+  for (const auto& realm : kill_realms) {
+    if (realm == "*") {
+      s.kill_realms.push_back(realm);
+    } else if (!valid_realm(realm)) {
+      r.problems.push_back("--enable-kill '" + realm + "' is not a realm name (or *)");
+    } else if (!s.all_realms && std::find(realms.begin(), realms.end(), realm) == realms.end()) {
+      r.problems.push_back("--enable-kill '" + realm + "' names a realm that is not served (no --realm " + realm + ")");
+    } else {
+      s.kill_realms.push_back(realm);
+    }
+  }
+  auto limit = [&](const char* name, long long value, long long min, long long max, std::size_t& out) {
+    if (value < min || value > max)
+      r.problems.push_back(std::string("--") + name + " must be from " + std::to_string(min) + " to " +
+                           std::to_string(max) + ", not " + std::to_string(value));
+    else
+      out = static_cast<std::size_t>(value);
+  };
+  limit("testament-max-count", testament_count, 0, 100000, s.testaments.per_session);
+  limit("testament-max-bytes", testament_bytes, 1, 64LL << 20, s.testaments.bytes_per_session);
+  limit("testament-total-bytes", testament_total, 1, 64LL << 30, s.testaments.total_bytes);
   s.announce_on_start = !start_quietly;
   s.hidden_authroles = hide.empty() ? std::vector<std::string>{"metad"} : hide;
 

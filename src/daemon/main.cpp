@@ -58,9 +58,10 @@ void on_reload(boost::asio::signal_set& hup, wamp_metad::adapter::service& servi
       spdlog::error("reload: {} problem(s); the running configuration stays", parsed.problems.size());
     } else {
       spdlog::info(
-          "reload: serving {} realm(s); settings other than the realms apply at the next start",
+          "reload: serving {} realm(s); --enable-kill applies to realms joined from now on, other settings at "
+          "the next start",
           parsed.cfg.service.all_realms ? std::string("every") : std::to_string(parsed.cfg.service.realms.size()));
-      service.set_realms(parsed.cfg.service.realms);
+      service.set_realms(parsed.cfg.service.realms, parsed.cfg.service.kill_realms);
     }
     on_reload(hup, service, argc, argv);
   });

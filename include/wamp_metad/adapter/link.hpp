@@ -94,6 +94,7 @@ class link {
   void provide(const std::string& uri, bool disclose_caller, std::function<void(std::shared_ptr<invocation>)> handler,
                std::function<void(const std::string& error)> done);
   void publish(const std::string& topic, const core::array& args);
+  void publish(const std::string& topic, const core::array& args, const core::object& kwargs);
   // Calls `uri`; `done` runs on the owner thread with the result, an error, or a timeout.
   void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
             std::function<void(const call_reply&)> done);

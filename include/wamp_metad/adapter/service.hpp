@@ -16,7 +16,9 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "wamp_metad/adapter/link.hpp"
+#include "wamp_metad/core/kill.hpp"
 #include "wamp_metad/core/registry.hpp"
+#include "wamp_metad/core/testaments.hpp"
 
 namespace wamp_metad::adapter {
 
@@ -30,6 +32,10 @@ struct service_options {
   // On start, announce the sessions already there and the router's recently left ones (see core::registry).
   bool announce_on_start = true;
   std::vector<std::string> hidden_authroles;
+  // Realms that get wamp.session.kill, kill_by_authid, kill_by_authrole and kill_all ("*": every served realm).
+  std::vector<std::string> kill_realms;
+  // Testaments kept per session and in all; per_session 0 leaves add_testament / flush_testaments unregistered.
+  core::testament_limits testaments;
   std::chrono::milliseconds get_wait{1000};
   std::chrono::milliseconds heartbeat_interval{1000};
   std::chrono::milliseconds heartbeat_timeout{2000};
@@ -62,7 +68,8 @@ class service {
 
   // Serves exactly these realms from now on (a reload): leaves the realms no longer listed, joins the new
   // ones, leaves the others alone. Ignored with all_realms.
-  void set_realms(const std::vector<std::string>& realms);
+  // `kill_realms` replaces service_options::kill_realms for the realms joined from now on.
+  void set_realms(const std::vector<std::string>& realms, const std::vector<std::string>& kill_realms);
 
   // Called once, when the mirror is synced and every served realm has its procedures registered.
   std::function<void()> on_ready;
@@ -71,6 +78,7 @@ class service {
  private:
   struct served;
   struct waiter;
+  struct kill_job;
 
   // internal link
   void connect_internal();
@@ -96,6 +104,13 @@ class service {
   void after_sync(std::function<void()> then, std::function<bool()> early);
   bool in_mirror(const std::string& realm, std::uint64_t id) const;
   void publish(const std::vector<core::meta_event>& events);
+  std::vector<const char*> procedures_for(const std::string& realm) const;
+  void execute_kill(const std::string& realm, core::kill_plan plan, std::shared_ptr<invocation> inv);
+  void kill_next(const std::shared_ptr<kill_job>& job);
+  // Testaments of sessions that left: queued on their realm and published (before its on_leave events).
+  void release_testaments(const std::string& realm, core::session_id id);
+  void release_gone_testaments();
+  void send_testaments(served& s);
   void check_waiters();
   void check_ready();
 
@@ -105,6 +120,7 @@ class service {
   boost::asio::io_context& io_;
   service_options opts_;
   core::registry reg_;
+  core::testament_store testaments_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posts from link threads
 
   std::unique_ptr<link> internal_;

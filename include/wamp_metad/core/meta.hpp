@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -39,6 +41,18 @@ struct call_result {
   array args;
   object kwargs;
 };
+
+// Argument checking shared by every procedure.
+call_error invalid_argument(std::string message);
+// A short description of a value for an error message: its type and, for scalars, a prefix of it.
+std::string describe(const value& v);
+// The first keyword argument not named in `known`, as an error; nullopt when there is none.
+std::optional<call_error> unknown_kwarg(const object& kwargs, std::initializer_list<std::string_view> known);
+const value* kwarg(const object& kwargs, std::string_view key);
+
+// A WAMP URI by the spec's loose rule: dot-separated non-empty components without whitespace or '#'.
+inline constexpr std::size_t max_uri_length = 1024;
+bool valid_uri(std::string_view uri);
 
 // filter_authroles: nullopt = no filter (absent or null); a sorted list without duplicates (as parse_filter
 // makes it) = sessions whose authrole is in it. An empty list matches nothing (as Crossbar does; nexus

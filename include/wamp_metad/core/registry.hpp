@@ -79,6 +79,11 @@ class registry {
   // The events announced to `realm` up to mark `upto` are known to have reached the router.
   void confirm(const std::string& realm, std::uint64_t upto);
 
+  // wamp.session.kill_all: when `id` leaves `realm`, the realm is told nothing (no on_leave), as the spec has
+  // it. quiet_cancelled() undoes the mark for a session the router did not kill.
+  void leave_quietly(const std::string& realm, session_id id);
+  void quiet_cancelled(const std::string& realm, session_id id);
+
   // A query on `realm` was answered from the mirror. If events are held back (the mirror resyncs), the
   // answer may have shown sessions the realm was never told about: their final state will be told.
   void answered(const std::string& realm);
@@ -113,6 +118,8 @@ class registry {
     // The realm's visible sessions in the mirror (not what was told): ids, and each one's place in `ids`.
     std::vector<session_id> ids;
     std::unordered_map<session_id, std::size_t> id_pos;
+    // Sessions that leave without an on_leave (see leave_quietly).
+    std::unordered_set<session_id> quiet;
   };
 
   void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out);
