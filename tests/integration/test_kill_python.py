@@ -1,0 +1,128 @@
+#!/usr/bin/python3
+"""The kill family and testaments served by wamp-metad, seen by python3-autobahn 22.7 over the four transport
+and serializer pairs: kill with a message (the victim's GOODBYE carries wamp.close.killed and it), the
+caller's own id refused, kill_by_authid -> list of ids, kill_by_authrole -> n, kill_all with no on_leave,
+testaments of a client whose socket is cut (detached bucket, then destroyed, then on_leave), bad arguments.
+
+Run with Debian's /usr/bin/python3. Exits 0 on success, 1 with a message on failure.
+"""
+
+import asyncio
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import metadctl  # noqa: E402
+import routerctl  # noqa: E402
+from pywamp import PAIRS, check, eq, join, until  # noqa: E402
+from autobahn.wamp.exception import ApplicationError  # noqa: E402
+
+ALICE = dict(authid="alice", ticket=routerctl.SECRETS["alice"])
+BOB = dict(authid="bob", wampcra=routerctl.SECRETS["bob"])
+
+
+async def error_of(coro):
+    try:
+        r = await coro
+    except ApplicationError as e:
+        return e
+    raise AssertionError("expected an error, got %r" % (r,))
+
+
+async def left(session):
+    return await asyncio.wait_for(session.left, 5)
+
+
+async def pair_checks(router, kind, ser):
+    caller, dc = await join(router, kind, ser, **BOB)
+    events = []
+    await caller.subscribe(lambda *a, **kw: events.append(("leave", a, kw)), "wamp.session.on_leave")
+    await caller.subscribe(lambda *a, **kw: events.append(("will", a, kw)), "com.example.will")
+
+    # kill: the victim's GOODBYE has the reason and the message; a watcher gets on_leave.
+    victim, dv = await join(router, kind, ser, **ALICE)
+    eq(await caller.call("wamp.session.kill", dv.session, message="py bye"), None, "kill returns nothing")
+    gone = await left(victim)
+    eq((gone.reason, gone.message), ("wamp.close.killed", "py bye"), "the victim's GOODBYE")
+    await until(lambda: ("leave", (dv.session, "alice", "user"), {}) in events, 5, "the victim's on_leave")
+
+    e = await error_of(caller.call("wamp.session.kill", dc.session))
+    eq(e.error, "wamp.error.no_such_session", "own id")
+    e = await error_of(caller.call("wamp.session.kill", 1, reason="not a uri"))
+    eq(e.error, "wamp.error.invalid_uri", "bad reason")
+    check(e.args and isinstance(e.args[0], str), "the error has a message")
+
+    # kill_by_authid: [[ids]]; kill_by_authrole: [n]; the caller is spared by both.
+    alices = [await join(router, kind, ser, **ALICE) for _ in range(2)]
+    ids = await caller.call("wamp.session.kill_by_authid", "alice", reason="com.example.out")
+    eq(sorted(ids), sorted(d.session for _, d in alices), "kill_by_authid")
+    for s, _ in alices:
+        eq((await left(s)).reason, "com.example.out", "custom reason")
+    other_admin, _ = await join(router, kind, ser, **BOB)
+    eq(await caller.call("wamp.session.kill_by_authrole", "admin"), 1, "kill_by_authrole spares the caller")
+    await left(other_admin)
+
+    # Testaments of a client whose socket is cut without GOODBYE.
+    will, dw = await join(router, kind, ser, **ALICE)
+    await will.call("wamp.session.add_testament", "com.example.will", ["destroyed"], {"k": 1})
+    await will.call("wamp.session.add_testament", "com.example.will", ["detached"], {}, scope="detached")
+    e = await error_of(will.call("wamp.session.add_testament", "com.example.will", [], {}, scope="forever"))
+    eq(e.error, "wamp.error.invalid_argument", "bad scope")
+    del events[:]
+    will._transport.transport.abort()
+    await until(lambda: len(events) == 3, 5, "two testaments and the on_leave")
+    eq(events, [("will", ("detached",), {}), ("will", ("destroyed",), {"k": 1}),
+                ("leave", (dw.session, "alice", "user"), {})], "testaments in order, then on_leave")
+
+    # kill_all: [n], no on_leave, no testaments.
+    crowd = [await join(router, kind, ser) for _ in range(5)]
+    await crowd[0][0].call("wamp.session.add_testament", "com.example.will", ["never"], {})
+    del events[:]
+    eq(await caller.call("wamp.session.kill_all"), 5, "kill_all")
+    for s, _ in crowd:
+        await left(s)
+    late, dl = await join(router, kind, ser)
+    late.leave()
+    await until(lambda: len(events) > 0, 5, "the late session's on_leave")
+    await asyncio.sleep(0.2)
+    eq([(ev[0], ev[1][0]) for ev in events], [("leave", dl.session)], "nothing for the killed")
+    caller.leave()
+    await left(caller)
+
+
+async def main():
+    r = routerctl.start(realms=["realm1"])
+    m = None
+    try:
+        m = metadctl.start(r, realms=["realm1"], args=["--enable-kill", "*", "--log-level", "debug"])
+        for kind, ser in PAIRS:
+            t0 = time.monotonic()
+            try:
+                await pair_checks(r, kind, ser)
+            except AssertionError as e:
+                raise AssertionError("%s/%s: %s\nwamp-metad log:\n%s" % (kind, ser, e, m.stderr()[-20000:]))
+            print("  ok %s/%s (%d ms)" % (kind, ser, (time.monotonic() - t0) * 1000))
+        code, err = m.stop()
+        if code != 0:
+            raise AssertionError("wamp-metad exited %s; the end of its log:\n%s" % (code, err[-3000:]))
+    finally:
+        if m:
+            m.stop()
+        code, err = r.stop()
+        if "BUG:" in err:
+            raise AssertionError("router logged a bug:\n" + err)
+
+
+if __name__ == "__main__":
+    routerctl.arm_timeout(90)
+    t0 = time.monotonic()
+    print("integration: kill family and testaments with python3-autobahn")
+    try:
+        asyncio.run(main())
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        sys.stderr.write("FAIL integration: kill family and testaments with python3-autobahn: %s\n" % e)
+        sys.exit(1)
+    print("PASS integration: kill family and testaments with python3-autobahn (%d ms)" % ((time.monotonic() - t0) * 1000))
