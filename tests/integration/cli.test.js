@@ -38,6 +38,13 @@ kit.main('integration: wamp-metad command line and configuration', 90000, async 
         'give either --realm or --all-realms', "--realm 'bad realm' is not a realm name", '--heartbeat-ms must be from',
         '--log-level must be one of', 'no secret']) t.ok(r.err.includes(p), `names the problem "${p}": ${r.err}`)
       t.ok(/7 problem\(s\)/.test(r.err), 'counts them')
+      const kill = run(['--router', 'rs://127.0.0.1:1', '--realm', 'r', '--enable-kill', 'q', '--enable-kill', 'a b',
+        '--testament-max-count', '-1', '--testament-max-bytes', '0', '--check-config'])
+      t.eq(kill.code, 2, 'bad kill and testament settings: exit code 2')
+      for (const p of ["--enable-kill 'q' names a realm that is not served", "--enable-kill 'a b' is not a realm name",
+        '--testament-max-count must be from 0', '--testament-max-bytes must be from 1']) {
+        t.ok(kill.err.includes(p), `names the problem "${p}": ${kill.err}`)
+      }
       const unknown = run(['--bogus'])
       t.eq(unknown.code, 2, 'an unknown flag: exit code 2')
       t.ok(unknown.err.includes('bogus'), 'names the unknown flag')

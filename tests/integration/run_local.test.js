@@ -48,7 +48,7 @@ kit.main('integration: deploy/run-local', 120000, async t => {
   const rsPort = await freePort()
   // Its own process group, so that the router and wamp-metad it started can be stopped with it.
   const child = routerctl.spawnTracked('bash', [path.join(ROOT, 'deploy', 'run-local'), '--ws-port', String(wsPort),
-    '--rs-port', String(rsPort), '--no-setup'], { detached: true })
+    '--rs-port', String(rsPort), '--enable-kill', '--no-setup'], { detached: true })
   let out = ''
   let err = ''
   child.stdout.on('data', d => { out += d })
@@ -82,6 +82,13 @@ kit.main('integration: deploy/run-local', 120000, async t => {
       await kit.until(() => seen.includes(`left:   ${id}`), 5000, 'the watcher to see the leave')
       t.ok(seen.includes(`joined: ${id} authid=alice authrole=user`), `watcher output: ${seen}`)
       watcher.kill('SIGTERM')
+
+      // --enable-kill: the kill example ends a session, which sees the reason and message.
+      const victim = await kit.join({ url, realm: 'realm2' })
+      const said = await runNode('deploy/examples/kill-session.js', [url, 'realm2', String(victim.session.id), 'demo'])
+      t.ok(/killed/.test(said), `kill-session: ${said}`)
+      const closed = await victim.closed
+      t.eq([closed.details.reason, closed.details.message], ['wamp.close.killed', 'demo'], 'the victim\'s GOODBYE')
     })
 
     await t.step('SIGINT stops the router and wamp-metad', async () => {
