@@ -454,8 +454,9 @@ void service::register_procedures(served& s) {
           handle_call(*it->second, procedure, std::move(inv));
         },
         [this, realm, generation, procedure, n = procedures.size(),
-         kill =
-             std::find(procedures.begin(), procedures.end(), uri::kill) != procedures.end()](const std::string& error) {
+         kill = std::find_if(procedures.begin(), procedures.end(), [](const char* p) {
+                  return std::string(p) == uri::kill;
+                }) != procedures.end()](const std::string& error) {
           auto it = served_.find(realm);
           if (it == served_.end() || it->second->generation != generation) return;
           served& s = *it->second;
@@ -566,6 +567,12 @@ void service::handle_call(served& s, const std::string& procedure, std::shared_p
   if ((kill || testament) && caller == 0)
     return inv->fail({uri::runtime_error, "the router did not disclose the caller's session, which " + procedure +
                                               " needs (registered with disclose_caller)"});
+  // The session a get or kill names, if the arguments name one (read before they move into `answer`).
+  std::uint64_t wanted = 0;
+  if (procedure == uri::get || kill == core::kill_kind::one) {
+    auto id = core::parse_session_arg(args.value(), kill ? core::object{} : kwargs.value());
+    if (id.ok()) wanted = id.value().value;
+  }
   auto answer = [this, realm, procedure, inv, caller, kill, args = std::move(args.value()),
                  kwargs = std::move(kwargs.value())] {
     core::outcome<core::call_result> result = core::call_error{uri::runtime_error, "unknown procedure"};
@@ -598,19 +605,19 @@ void service::handle_call(served& s, const std::string& procedure, std::shared_p
 
   // The caller is in this realm, so a mirror that does not have it yet is behind the router: a session that
   // calls right after its WELCOME can be ahead of its own joined hook (they travel on different links).
+  // Likewise for the session a get or kill names. Such a call waits until the mirror has them both, or has
+  // caught up with the router's position.
   spdlog::trace("realm '{}': {} called by {}", realm, procedure, caller);
-  if (caller != 0 && !in_mirror(realm, caller)) {
-    spdlog::debug("realm '{}': caller {} not in the mirror yet; {} waits for the router's position", realm, caller,
-                  procedure);
-    return after_sync(std::move(answer), [this, realm, caller] { return in_mirror(realm, caller); });
-  }
-  // Likewise a get or kill of an id the mirror does not have yet.
-  if (procedure == uri::get || kill == core::kill_kind::one) {
-    auto id = core::parse_session_arg(args.value(), kwargs.value());
-    if (id.ok() && !in_mirror(realm, id.value().value)) {
-      const std::uint64_t wanted = id.value().value;
-      return after_sync(std::move(answer), [this, realm, wanted] { return in_mirror(realm, wanted); });
-    }
+  // A kill by authid, by authrole or of all acts on every matching session the router has: those that joined
+  // just before the call may not be in the mirror yet, so the plan always waits for the router's position.
+  if (kill && *kill != core::kill_kind::one) return after_sync(std::move(answer), [] { return false; });
+  auto known = [this, realm, caller, wanted] {
+    return (caller == 0 || in_mirror(realm, caller)) && (wanted == 0 || in_mirror(realm, wanted));
+  };
+  if (!known()) {
+    spdlog::debug("realm '{}': {} by {} waits for the router's position (session {} or {} not mirrored yet)", realm,
+                  procedure, caller, caller, wanted);
+    return after_sync(std::move(answer), std::move(known));
   }
   answer();
 }
@@ -638,7 +645,12 @@ void service::after_sync(std::function<void()> then, std::function<bool()> early
       auto pos = protocol::decode_sync(r.args->get());
       if (pos.ok()) w->target = pos.value();
     }
-    if (!w->target) w->target = core::hook_position{};  // no position to wait for: answer now
+    if (!w->target) {
+      spdlog::debug("router.session.sync for a waiting call: {} {}", r.error_uri, r.error_text);
+      w->target = core::hook_position{};  // no position to wait for: answer now
+    } else {
+      spdlog::trace("a waiting call waits for {}/{}", w->target->epoch, w->target->seq);
+    }
     check_waiters();
   });
 }

@@ -53,6 +53,14 @@ kit.main('integration: meta API with Autobahn|JS', 110000, async t => {
       const burst = await Promise.all(Array.from({ length: 20 }, () => join({ realm: 'realm1' })))
       const got = await Promise.all(burst.map(j => j.session.call('wamp.session.get', [j.session.id])))
       got.forEach((d, i) => t.eq(d.session, burst[i].session.id, 'self found'))
+      // Another session's id, asked for as soon as that session has its WELCOME (its joined hook may still be
+      // on its way to wamp-metad): found too.
+      for (let i = 0; i < 10; i++) {
+        const fresh = await join({ realm: 'realm1' })
+        const d = await burst[i].session.call('wamp.session.get', [fresh.session.id])
+        t.eq(d.session, fresh.session.id, 'a fresh session found by another')
+        fresh.connection.close()
+      }
       for (const j of burst) j.connection.close()
     })
 

@@ -30,11 +30,12 @@ kit.main('integration: SIGHUP reloads the realm set', 90000, async t => {
 
     await t.step('adding a realm leaves the other one alone', async () => {
       fs.writeFileSync(conf, 'realm = realm1\nrealm = realm2\n')
+      const before = m.stderr().length
       process.kill(m.pid, 'SIGHUP')
       await kit.until(async () => {
         try { return (await two.session.call('wamp.session.count')) === 1 } catch (e) { return false }
       }, 10000, 'realm2 to be served')
-      t.ok(!/realm 'realm1': /.test(m.stderr()), 'no reconnect or loss on realm1 in the log')
+      t.ok(!/realm 'realm1': /.test(m.stderr().slice(before)), 'no reconnect or loss on realm1 in the log')
       const extra = await kit.join({ url: router.url, realm: 'realm1' })
       await kit.until(() => joins.includes(extra.session.id), 3000, 'on_join on realm1 still flows')
       extra.connection.close()

@@ -100,8 +100,8 @@ async def main():
             t0 = time.monotonic()
             try:
                 await pair_checks(r, kind, ser)
-            except AssertionError as e:
-                raise AssertionError("%s/%s: %s\nwamp-metad log:\n%s" % (kind, ser, e, m.stderr()[-20000:]))
+            except Exception as e:
+                raise AssertionError("%s/%s: %r\nwamp-metad log:\n%s" % (kind, ser, e, m.stderr()[-20000:]))
             print("  ok %s/%s (%d ms)" % (kind, ser, (time.monotonic() - t0) * 1000))
         code, err = m.stop()
         if code != 0:
