@@ -499,12 +499,19 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
           r.ok = true;
           r.args = own(result.arguments<msgpack::object>());
           r.kwargs = own(result.kw_arguments<msgpack::object>());
-        } catch (const std::exception& e) {
-          // The library hands over an ERROR as its URI (and ": what" when present); arguments are lost.
+        } catch (const std::runtime_error& e) {
+          // The library hands over an ERROR as a runtime_error: its URI (and ": what" when present); the
+          // arguments are lost.
           std::string text = e.what();
           auto colon = text.find(": ");
           r.error_uri = text.substr(0, colon);
           r.error_text = colon == std::string::npos ? text : text.substr(colon + 2);
+        } catch (const std::exception& e) {
+          // Anything else is the library failing to send the call (a transport that has just closed, say;
+          // it stores such failures as a plain std::exception): the link is gone, whatever it says. Never an
+          // answer: a heartbeat that ended here must not count as one.
+          r.error_uri = "wamp.error.not_connected";
+          r.error_text = std::string("the call could not be sent: ") + e.what();
         }
         auto self = weak.lock();
         if (!self) return;

@@ -531,7 +531,7 @@ void service::served_heartbeat(served& s) {
       // out of touch, say). Silence, a dead connection, or a router that no longer routes the call to us
       // means the link has to be rebuilt.
       const std::string& e = reply.error_uri;
-      if (reply.ok || (e != "wamp.error.timeout" && e != "wamp.error.not_connected" &&
+      if (reply.ok || (e.rfind("wamp.error.", 0) == 0 && e != "wamp.error.timeout" && e != "wamp.error.not_connected" &&
                        e != "wamp.error.no_such_procedure" && e != "wamp.error.canceled"))
         return reg_.confirm(realm, mark);
       served_lost(s, "heartbeat: " + reply.error_text);
