@@ -27,6 +27,7 @@ struct service::served {
   bool joined = false;                      // the link's session is up
   bool registering = false;                 // the procedures were asked for
   std::vector<core::testament> testaments;  // of sessions gone, waiting for the link to be ready
+  std::uint64_t session_id = 0;             // the link's own session (its heartbeats call our count)
   boost::asio::steady_timer retry;
   boost::asio::steady_timer heartbeat;
 };
@@ -56,6 +57,68 @@ struct service::kill_job {
 namespace {
 
 constexpr std::size_t kills_in_flight = 32;
+
+// Reports nothing: the observer when none is given.
+class no_observer final : public service_observer {
+ public:
+  void hook(const char*) override {}
+  void malformed(const char*) override {}
+  void resync() override {}
+  void link_state(const std::string&, bool) override {}
+  void link_lost(const std::string&) override {}
+  void call(const std::string&, const std::string&, const std::string&, double) override {}
+  void published(const std::string&, const char*) override {}
+};
+
+// An invocation that tells the observer how it was answered, and how long that took.
+class observed_invocation final : public invocation {
+ public:
+  observed_invocation(std::shared_ptr<invocation> inner, service_observer& obs, std::string realm,
+                      std::string procedure)
+      : inner_(std::move(inner)), obs_(obs), realm_(std::move(realm)), procedure_(std::move(procedure)) {}
+  const msgpack::object& args() const override { return inner_->args(); }
+  const msgpack::object& kwargs() const override { return inner_->kwargs(); }
+  std::uint64_t caller() const override { return inner_->caller(); }
+  void reply(const core::call_result& result) override {
+    inner_->reply(result);
+    done("ok");
+  }
+  void fail(const core::call_error& error) override {
+    inner_->fail(error);
+    done(error.uri);
+  }
+
+ private:
+  void done(const std::string& outcome) {
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
+    obs_.call(realm_, procedure_, outcome, took.count());
+  }
+  std::shared_ptr<invocation> inner_;
+  service_observer& obs_;
+  std::string realm_;
+  std::string procedure_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+no_observer nothing_observed;
+
+const char* verdict_label(core::mirror::verdict v) {
+  switch (v) {
+    case core::mirror::verdict::applied:
+      return "applied";
+    case core::mirror::verdict::buffered:
+      return "buffered";
+    case core::mirror::verdict::duplicate:
+      return "duplicate";
+    case core::mirror::verdict::gap:
+      return "gap";
+    case core::mirror::verdict::new_epoch:
+      return "new_epoch";
+    case core::mirror::verdict::overflow:
+      return "overflow";
+  }
+  return "?";
+}
 
 core::registry::options registry_options(const service_options& o) {
   core::registry::options r;
@@ -91,6 +154,7 @@ service::service(boost::asio::io_context& io, service_options opts)
       opts_(std::move(opts)),
       reg_(registry_options(opts_)),
       testaments_(opts_.testaments),
+      obs_(opts_.observer ? opts_.observer : &nothing_observed),
       internal_timer_(io),
       heartbeat_timer_(io) {}
 
@@ -167,6 +231,7 @@ void service::set_realms(const std::vector<std::string>& realms, const std::vect
     }
     reg_.unserve(realm);
     testaments_.discard_realm(realm);
+    obs_->link_state(realm, false);
     served_.erase(it);
     spdlog::info("realm '{}' no longer served", realm);
   }
@@ -176,6 +241,15 @@ void service::set_realms(const std::vector<std::string>& realms, const std::vect
     serve(realm);
   }
   opts_.realms = realms;
+}
+
+std::vector<std::pair<std::string, std::size_t>> service::sessions_per_realm() const {
+  std::vector<std::pair<std::string, std::size_t>> out;
+  for (const auto& [realm, s] : served_) {
+    const auto* ids = reg_.visible_ids(realm);
+    out.emplace_back(realm, ids ? ids->size() : 0);
+  }
+  return out;
 }
 
 service_status service::status() const {
@@ -224,6 +298,7 @@ void service::internal_joined() {
             if (!ev.ok()) {
               // Dropped: if it carried a seq, the next hook shows the gap; if not, the heartbeat's sync does.
               spdlog::warn("malformed {} hook ignored: {}", topic, ev.error().message);
+              obs_->malformed("hook");
               return;
             }
             on_hook(generation, std::move(ev.value()));
@@ -237,6 +312,7 @@ void service::internal_joined() {
           }
           if (--*pending == 0) {
             internal_up_ = true;
+            obs_->link_state("internal", true);
             start_resync("internal link up");
           }
         });
@@ -250,6 +326,8 @@ void service::internal_lost(const std::string& why) {
   if (stopping_) return;
   const bool was_up = internal_up_;
   internal_up_ = false;
+  obs_->link_state("internal", false);
+  obs_->link_lost("internal");
   if (!out_of_touch_since_ && reg_.truth().state() != core::mirror::status::unsynced)
     out_of_touch_since_ = std::chrono::steady_clock::now();
   fetching_ = false;
@@ -274,6 +352,7 @@ void service::on_hook(std::uint64_t, core::hook_event ev) {
   const std::string realm = left ? ev.session.realm : std::string();
   const core::session_id id = ev.session.id;
   const auto verdict = reg_.on_hook(std::move(ev), out);
+  obs_->hook(verdict_label(verdict));
   if (left && !testaments_.empty() && !in_mirror(realm, id.value)) release_testaments(realm, id);
   after_mirror_change(out);
   if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||
@@ -286,7 +365,10 @@ void service::on_hook(std::uint64_t, core::hook_event ev) {
 void service::start_resync(const std::string& why) {
   if (!internal_up_) return;
   if (reg_.truth().state() == core::mirror::status::live) reg_.begin_resync();
-  if (reg_.truth().state() != core::mirror::status::unsynced || resyncs_ > 0) spdlog::info("resync: {}", why);
+  if (reg_.truth().state() != core::mirror::status::unsynced || resyncs_ > 0) {
+    spdlog::info("resync: {}", why);
+    obs_->resync();
+  }
   ++resyncs_;
   fetching_ = false;
   fetch_snapshot();
@@ -322,6 +404,7 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                     if (!page.ok()) {
                       fetching_ = false;
                       spdlog::error("malformed snapshot page: {}; retrying", page.error().message);
+                      obs_->malformed("snapshot");
                       internal_timer_.expires_after(backoff(5));
                       internal_timer_.async_wait([this](const boost::system::error_code& ec) {
                         if (!ec) fetch_snapshot();
@@ -421,6 +504,7 @@ void service::connect_served(served& s) {
 
 void service::served_joined(served& s, std::uint64_t session_id) {
   spdlog::info("realm '{}': joined as session {}", s.realm, session_id);
+  s.session_id = session_id;
   std::vector<core::meta_event> out;
   reg_.hide_session(core::session_id{session_id}, out);
   publish(out);
@@ -451,6 +535,9 @@ void service::register_procedures(served& s) {
         [this, realm, procedure](std::shared_ptr<invocation> inv) {
           auto it = served_.find(realm);
           if (it == served_.end()) return inv->fail({uri::unavailable, "realm no longer served"});
+          // Our own heartbeats are not counted as calls.
+          if (inv->caller() != it->second->session_id)
+            inv = std::make_shared<observed_invocation>(std::move(inv), *obs_, realm, procedure);
           handle_call(*it->second, procedure, std::move(inv));
         },
         [this, realm, generation, procedure, n = procedures.size(),
@@ -473,6 +560,7 @@ void service::register_procedures(served& s) {
           s.attempts = 0;
           spdlog::info("serving the session meta API on realm '{}' ({} procedures{})", realm, n,
                        kill ? ", kill included" : "");
+          obs_->link_state(realm, true);
           send_testaments(s);
           std::vector<core::meta_event> out;
           reg_.set_online(realm, true, out);
@@ -487,6 +575,8 @@ void service::served_lost(served& s, const std::string& why) {
   if (stopping_) return;
   std::vector<core::meta_event> out;
   reg_.set_online(s.realm, false, out);
+  obs_->link_state(s.realm, false);
+  obs_->link_lost(s.realm);
   s.ready = false;
   s.joined = false;
   s.registering = false;
@@ -682,6 +772,7 @@ void service::publish(const std::vector<core::meta_event>& events) {
       it->second->l->publish(uri::on_join, core::array{core::details(*e.session)});
     else
       it->second->l->publish(uri::on_leave, core::on_leave_arguments(*e.session));
+    obs_->published(e.realm, e.what == core::meta_event::kind::join ? "on_join" : "on_leave");
   }
 }
 
@@ -768,8 +859,10 @@ void service::release_gone_testaments() {
 // Published at most once: a testament sent on a link that breaks before it reaches the router is lost.
 void service::send_testaments(served& s) {
   if (!s.ready || !s.l) return;  // the realm's link is down: sent when it is ready again
-  for (const auto& t : s.testaments)
+  for (const auto& t : s.testaments) {
     s.l->publish(t.topic, t.args, t.kwargs);
+    obs_->published(s.realm, "testament");
+  }
   s.testaments.clear();
 }
 

@@ -44,6 +44,22 @@ bool valid_realm(const std::string& realm) {
   });
 }
 
+// --metrics: HOST:PORT with a port from 0 to 65535 ([v6]:PORT for IPv6). Empty when good.
+std::string check_metrics_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return "--metrics '" + address + "' must be HOST:PORT (for example 127.0.0.1:9464)";
+  const std::string host = address.substr(0, colon);
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535)
+    return "--metrics '" + address + "': the port must be a number from 0 to 65535";
+  const bool v6 = host.front() == '[';
+  if (v6 ? host.back() != ']' || host.size() < 3 : host.find_first_of(":[] \t/") != std::string::npos)
+    return "--metrics '" + address + "': '" + host + "' is not a host name or address";
+  return {};
+}
+
 }  // namespace
 
 parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir) {
@@ -95,8 +111,10 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "bytes of testaments (msgpack size) kept per session")(
       "testament-total-bytes", po::value<long long>(&testament_total)->default_value(64LL << 20),
       "bytes of testaments kept for all sessions together")(
-      "get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
-      "how long wamp.session.get of an unknown id waits for the mirror to catch up")(
+      "metrics", po::value<std::string>(&c.metrics_address),
+      "serve Prometheus metrics over HTTP at HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free port; the log "
+      "says which); off by default")("get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
+                                     "how long wamp.session.get of an unknown id waits for the mirror to catch up")(
       "heartbeat-ms", po::value<long long>(&heartbeat_ms)->default_value(1000), "heartbeat interval on every link")(
       "heartbeat-timeout-ms", po::value<long long>(&heartbeat_timeout_ms)->default_value(2000),
       "a link whose heartbeat gets no answer in this time is reconnected")(
@@ -199,6 +217,10 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   limit("testament-max-count", testament_count, 0, 100000, s.testaments.per_session);
   limit("testament-max-bytes", testament_bytes, 1, 64LL << 20, s.testaments.bytes_per_session);
   limit("testament-total-bytes", testament_total, 1, 64LL << 30, s.testaments.total_bytes);
+  if (!c.metrics_address.empty()) {
+    const std::string problem = check_metrics_address(c.metrics_address);
+    if (!problem.empty()) r.problems.push_back(problem);
+  }
   s.announce_on_start = !start_quietly;
   s.hidden_authroles = hide.empty() ? std::vector<std::string>{"metad"} : hide;
 

@@ -18,6 +18,7 @@
 
 #include "wamp_metad/adapter/service.hpp"
 #include "wamp_metad/daemon/config.hpp"
+#include "wamp_metad/daemon/metrics.hpp"
 
 #ifndef WAMP_METAD_VERSION
 #define WAMP_METAD_VERSION "unknown"
@@ -73,18 +74,35 @@ int run(const wamp_metad::daemon::config& cfg, int argc, const char* const* argv
   logger->set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_default_logger(logger);
 
+  // Metrics, when asked for: listening before the service starts, so that a bad address stops it at once.
+  std::unique_ptr<wamp_metad::daemon::metrics> metrics;
+  auto options = cfg.service;
+  if (!cfg.metrics_address.empty()) {
+    try {
+      metrics = std::make_unique<wamp_metad::daemon::metrics>(cfg.metrics_address);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+    spdlog::info("metrics at http://{}/metrics", metrics->address());
+    options.observer = metrics.get();
+  }
+
   boost::asio::io_context io;
-  wamp_metad::adapter::service service(io, cfg.service);
+  wamp_metad::adapter::service service(io, options);
   service.on_ready = [&service] { notify_status(service, "READY=1\n"); };
 
   // systemd's watchdog is petted from the service's own io_context: a stalled loop stops petting. STATUS= goes
   // out every few seconds. Without $NOTIFY_SOCKET neither timer runs.
-  boost::asio::steady_timer watchdog(io), status(io);
+  boost::asio::steady_timer watchdog(io), status(io), sessions_gauge(io);
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
     every(watchdog, std::chrono::microseconds(std::max<std::uint64_t>(watchdog_usec / 3, 1000)),
           [] { sd_notify(0, "WATCHDOG=1"); });
   if (std::getenv("NOTIFY_SOCKET")) every(status, status_interval, [&service] { notify_status(service, ""); });
+  if (metrics)
+    every(sessions_gauge, std::chrono::seconds(1),
+          [&service, &metrics] { metrics->set_sessions(service.sessions_per_realm(), service.status().sessions); });
 
   boost::asio::signal_set hup(io, SIGHUP);
   on_reload(hup, service, argc, argv);
@@ -96,6 +114,7 @@ int run(const wamp_metad::daemon::config& cfg, int argc, const char* const* argv
     sd_notify(0, "STOPPING=1");
     watchdog.cancel();
     status.cancel();
+    sessions_gauge.cancel();
     hup.cancel();
     // A hard deadline: whatever hangs, the process is gone within 5 s.
     std::thread([] {

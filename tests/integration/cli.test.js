@@ -39,10 +39,11 @@ kit.main('integration: wamp-metad command line and configuration', 90000, async 
         '--log-level must be one of', 'no secret']) t.ok(r.err.includes(p), `names the problem "${p}": ${r.err}`)
       t.ok(/7 problem\(s\)/.test(r.err), 'counts them')
       const kill = run(['--router', 'rs://127.0.0.1:1', '--realm', 'r', '--enable-kill', 'q', '--enable-kill', 'a b',
-        '--testament-max-count', '-1', '--testament-max-bytes', '0', '--check-config'])
+        '--testament-max-count', '-1', '--testament-max-bytes', '0', '--metrics', 'nonsense', '--check-config'])
       t.eq(kill.code, 2, 'bad kill and testament settings: exit code 2')
       for (const p of ["--enable-kill 'q' names a realm that is not served", "--enable-kill 'a b' is not a realm name",
-        '--testament-max-count must be from 0', '--testament-max-bytes must be from 1']) {
+        '--testament-max-count must be from 0', '--testament-max-bytes must be from 1',
+        "--metrics 'nonsense' must be HOST:PORT"]) {
         t.ok(kill.err.includes(p), `names the problem "${p}": ${kill.err}`)
       }
       const unknown = run(['--bogus'])
@@ -86,6 +87,7 @@ kit.main('integration: wamp-metad command line and configuration', 90000, async 
         t.eq(list, [later.session.id], 'realm2 lists its session')
         t.ok(!/realm 'router.internal'/.test(m.stderr().replace(/internal realm 'router.internal'/g, '')),
           'the internal realm is never served')
+        t.ok(!/metrics at/.test(m.stderr()), 'no metrics without --metrics')
         later.connection.close()
         early.connection.close()
       } finally {

@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "wamp_metad/adapter/link.hpp"
+#include "wamp_metad/adapter/observer.hpp"
 #include "wamp_metad/core/kill.hpp"
 #include "wamp_metad/core/registry.hpp"
 #include "wamp_metad/core/testaments.hpp"
@@ -45,6 +46,8 @@ struct service_options {
   // While the internal link is down, the realms answer from the last mirror for this long, then with
   // wamp.error.unavailable until the mirror is synced again.
   std::chrono::milliseconds stale_after{30000};
+  // Told what happens, for metrics (may be null; must outlive the service).
+  service_observer* observer = nullptr;
 };
 
 struct service_status {
@@ -74,6 +77,8 @@ class service {
   // Called once, when the mirror is synced and every served realm has its procedures registered.
   std::function<void()> on_ready;
   service_status status() const;
+  // Visible sessions per served realm (what count answers), and all the mirror holds.
+  std::vector<std::pair<std::string, std::size_t>> sessions_per_realm() const;
 
  private:
   struct served;
@@ -121,6 +126,7 @@ class service {
   service_options opts_;
   core::registry reg_;
   core::testament_store testaments_;
+  service_observer* obs_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posts from link threads
 
   std::unique_ptr<link> internal_;

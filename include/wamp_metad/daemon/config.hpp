@@ -14,6 +14,7 @@ struct config {
   std::string config_file;
   std::string secret_file;
   std::string log_level = "info";
+  std::string metrics_address;  // empty: no metrics
   bool check_only = false;
   bool show_help = false;
   bool show_version = false;

@@ -1,0 +1,28 @@
+// What the service reports as it runs, for metrics: a plain interface, so that the adapter knows nothing of
+// how (or whether) the numbers are exposed. Every method is called on the service's owner thread.
+#pragma once
+
+#include <string>
+
+namespace wamp_metad::adapter {
+
+class service_observer {
+ public:
+  virtual ~service_observer() = default;
+  // A hook from the router and what the mirror made of it ("applied", "duplicate", "gap", ...).
+  virtual void hook(const char* verdict) = 0;
+  // Input that could not be read: "hook" or "snapshot".
+  virtual void malformed(const char* input) = 0;
+  virtual void resync() = 0;
+  // `link` is "internal" or the served realm's name.
+  virtual void link_state(const std::string& link, bool up) = 0;
+  virtual void link_lost(const std::string& link) = 0;
+  // A meta procedure answered a client: "ok" or the error URI, and how long it took from the invocation's
+  // arrival.
+  virtual void call(const std::string& realm, const std::string& procedure, const std::string& outcome,
+                    double seconds) = 0;
+  // An event wamp-metad published on a realm: "on_join", "on_leave" or "testament".
+  virtual void published(const std::string& realm, const char* kind) = 0;
+};
+
+}  // namespace wamp_metad::adapter

@@ -1,0 +1,42 @@
+// Prometheus text exposition of what the service reports (adapter::service_observer), served over HTTP by
+// prometheus-cpp's exposer on its own thread. Off unless --metrics HOST:PORT is given.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "wamp_metad/adapter/observer.hpp"
+
+namespace wamp_metad::daemon {
+
+class metrics final : public adapter::service_observer {
+ public:
+  // Listens on `address` (HOST:PORT; port 0 picks a free one). Throws std::runtime_error when it cannot.
+  explicit metrics(const std::string& address);
+  ~metrics() override;
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  // Where it listens, with the port actually bound: "127.0.0.1:9464".
+  std::string address() const;
+
+  // Visible sessions per served realm, and all the mirror holds; realms not listed any more are dropped.
+  void set_sessions(const std::vector<std::pair<std::string, std::size_t>>& per_realm, std::size_t mirrored);
+
+  void hook(const char* verdict) override;
+  void malformed(const char* input) override;
+  void resync() override;
+  void link_state(const std::string& link, bool up) override;
+  void link_lost(const std::string& link) override;
+  void call(const std::string& realm, const std::string& procedure, const std::string& outcome,
+            double seconds) override;
+  void published(const std::string& realm, const char* kind) override;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace wamp_metad::daemon

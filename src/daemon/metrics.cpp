@@ -1,0 +1,173 @@
+#include "wamp_metad/daemon/metrics.hpp"
+
+#include <map>
+#include <stdexcept>
+#include <tuple>
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace wamp_metad::daemon {
+
+namespace pm = prometheus;
+
+// The families, and the series already made (looked up by the owner thread only; prometheus-cpp's metric
+// objects themselves are safe to read from the exposer's thread).
+struct metrics::impl {
+  explicit impl(const std::string& address) : exposer(address), registry(std::make_shared<pm::Registry>()) {}
+
+  pm::Exposer exposer;
+  std::shared_ptr<pm::Registry> registry;
+  std::string bound;
+
+  pm::Family<pm::Gauge>* sessions = nullptr;
+  pm::Gauge* mirrored = nullptr;
+  pm::Family<pm::Counter>* hooks = nullptr;
+  pm::Family<pm::Counter>* malformed = nullptr;
+  pm::Counter* resyncs = nullptr;
+  pm::Family<pm::Gauge>* link_up = nullptr;
+  pm::Family<pm::Counter>* link_failures = nullptr;
+  pm::Family<pm::Counter>* calls = nullptr;
+  pm::Family<pm::Histogram>* call_seconds = nullptr;
+  pm::Family<pm::Counter>* events = nullptr;
+
+  std::map<std::string, pm::Gauge*> realm_sessions;
+  std::map<std::string, pm::Counter*> hook_series, malformed_series;
+  std::map<std::string, pm::Gauge*> link_up_series;
+  std::map<std::string, pm::Counter*> link_failure_series;
+  std::map<std::tuple<std::string, std::string, std::string>, pm::Counter*> call_series;
+  std::map<std::string, pm::Histogram*> duration_series;
+  std::map<std::pair<std::string, std::string>, pm::Counter*> event_series;
+
+  template <class T, class Key>
+  static T& series(std::map<Key, T*>& cache, const Key& key, pm::Family<T>& family, const pm::Labels& labels) {
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, &family.Add(labels)).first;
+    return *it->second;
+  }
+};
+
+namespace {
+
+const pm::Histogram::BucketBoundaries call_buckets{50e-6, 100e-6, 250e-6, 500e-6, 1e-3,   2.5e-3, 5e-3,
+                                                   10e-3, 25e-3,  50e-3,  100e-3, 250e-3, 500e-3, 1.0};
+
+}  // namespace
+
+metrics::metrics(const std::string& address) {
+  try {
+    impl_ = std::make_unique<impl>(address);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot listen for metrics on " + address + ": " + e.what());
+  }
+  auto& r = *impl_->registry;
+  impl_->sessions = &pm::BuildGauge()
+                         .Name("wamp_metad_sessions")
+                         .Help("Sessions of a served realm, as wamp.session.count answers (hidden ones left out)")
+                         .Register(r);
+  impl_->mirrored = &pm::BuildGauge()
+                         .Name("wamp_metad_sessions_mirrored")
+                         .Help("Sessions in the mirror, every realm")
+                         .Register(r)
+                         .Add({});
+  impl_->hooks = &pm::BuildCounter()
+                      .Name("wamp_metad_hooks_total")
+                      .Help("Session hooks received from the router, by what the mirror made of them")
+                      .Register(r);
+  impl_->malformed = &pm::BuildCounter()
+                          .Name("wamp_metad_malformed_total")
+                          .Help("Input from the router that could not be read (hook, snapshot)")
+                          .Register(r);
+  impl_->resyncs = &pm::BuildCounter()
+                        .Name("wamp_metad_resyncs_total")
+                        .Help("Resyncs of the mirror from the router's snapshot (the first sync not counted)")
+                        .Register(r)
+                        .Add({});
+  impl_->link_up = &pm::BuildGauge()
+                        .Name("wamp_metad_link_up")
+                        .Help("1 while a link is up (internal: hooks subscribed; a realm: procedures registered)")
+                        .Register(r);
+  impl_->link_failures = &pm::BuildCounter()
+                              .Name("wamp_metad_link_failures_total")
+                              .Help("Links lost or failed to come up; a reconnect follows each")
+                              .Register(r);
+  impl_->calls = &pm::BuildCounter()
+                      .Name("wamp_metad_calls_total")
+                      .Help("Meta procedure calls answered, by realm, procedure and outcome (ok or the error URI)")
+                      .Register(r);
+  impl_->call_seconds = &pm::BuildHistogram()
+                             .Name("wamp_metad_call_duration_seconds")
+                             .Help("Time from a meta procedure's invocation to its answer, by procedure")
+                             .Register(r);
+  impl_->events = &pm::BuildCounter()
+                       .Name("wamp_metad_events_published_total")
+                       .Help("Events published on a realm: on_join, on_leave, testament")
+                       .Register(r);
+  impl_->exposer.RegisterCollectable(impl_->registry);
+  const auto ports = impl_->exposer.GetListeningPorts();
+  const auto colon = address.rfind(':');
+  impl_->bound =
+      address.substr(0, colon) + ":" + (ports.empty() ? address.substr(colon + 1) : std::to_string(ports[0]));
+}
+
+metrics::~metrics() = default;
+
+std::string metrics::address() const {
+  return impl_->bound;
+}
+
+void metrics::set_sessions(const std::vector<std::pair<std::string, std::size_t>>& per_realm, std::size_t mirrored) {
+  impl_->mirrored->Set(static_cast<double>(mirrored));
+  std::map<std::string, pm::Gauge*> keep;
+  for (const auto& [realm, n] : per_realm) {
+    auto& g = impl::series(impl_->realm_sessions, realm, *impl_->sessions, {{"realm", realm}});
+    g.Set(static_cast<double>(n));
+    keep.emplace(realm, &g);
+  }
+  for (const auto& [realm, g] : impl_->realm_sessions)
+    if (!keep.count(realm)) impl_->sessions->Remove(g);
+  impl_->realm_sessions.swap(keep);
+}
+
+void metrics::hook(const char* verdict) {
+  const std::string v = verdict;
+  impl::series(impl_->hook_series, v, *impl_->hooks, {{"verdict", v}}).Increment();
+}
+
+void metrics::malformed(const char* input) {
+  const std::string i = input;
+  impl::series(impl_->malformed_series, i, *impl_->malformed, {{"input", i}}).Increment();
+}
+
+void metrics::resync() {
+  impl_->resyncs->Increment();
+}
+
+void metrics::link_state(const std::string& link, bool up) {
+  impl::series(impl_->link_up_series, link, *impl_->link_up, {{"link", link}}).Set(up ? 1 : 0);
+}
+
+void metrics::link_lost(const std::string& link) {
+  impl::series(impl_->link_failure_series, link, *impl_->link_failures, {{"link", link}}).Increment();
+}
+
+void metrics::call(const std::string& realm, const std::string& procedure, const std::string& outcome, double seconds) {
+  impl::series(impl_->call_series, std::make_tuple(realm, procedure, outcome), *impl_->calls,
+               {{"realm", realm}, {"procedure", procedure}, {"outcome", outcome}})
+      .Increment();
+  auto it = impl_->duration_series.find(procedure);
+  if (it == impl_->duration_series.end())
+    it = impl_->duration_series.emplace(procedure, &impl_->call_seconds->Add({{"procedure", procedure}}, call_buckets))
+             .first;
+  it->second->Observe(seconds);
+}
+
+void metrics::published(const std::string& realm, const char* kind) {
+  auto key = std::make_pair(realm, std::string(kind));
+  impl::series(impl_->event_series, key, *impl_->events, {{"realm", realm}, {"kind", key.second}}).Increment();
+}
+
+}  // namespace wamp_metad::daemon
