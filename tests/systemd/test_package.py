@@ -92,7 +92,7 @@ def check_debs(tmp):
     c = control(daemon)
     depends = c.get("Depends", "")
     print("%s: %d bytes\n  Depends: %s" % (os.path.basename(daemon), os.path.getsize(daemon), depends))
-    for lib in ("libspdlog", "libboost-program-options", "libsystemd0"):
+    for lib in ("libspdlog", "libboost-program-options", "libsystemd0", "libprometheus-cpp-pull"):
         check(lib in depends, "%s: Depends lacks %s: %r" % (os.path.basename(daemon), lib, depends))
     rc = control(router)
     print("%s: %d bytes\n  Depends: %s" % (os.path.basename(router), os.path.getsize(router), rc.get("Depends")))
