@@ -102,24 +102,6 @@ class observed_invocation final : public invocation {
 
 no_observer nothing_observed;
 
-const char* verdict_label(core::mirror::verdict v) {
-  switch (v) {
-    case core::mirror::verdict::applied:
-      return "applied";
-    case core::mirror::verdict::buffered:
-      return "buffered";
-    case core::mirror::verdict::duplicate:
-      return "duplicate";
-    case core::mirror::verdict::gap:
-      return "gap";
-    case core::mirror::verdict::new_epoch:
-      return "new_epoch";
-    case core::mirror::verdict::overflow:
-      return "overflow";
-  }
-  return "?";
-}
-
 core::registry::options registry_options(const service_options& o) {
   core::registry::options r;
   r.hidden_authroles = o.hidden_authroles;
@@ -129,22 +111,28 @@ core::registry::options registry_options(const service_options& o) {
   return r;
 }
 
-const char* verdict_name(core::mirror::verdict v) {
+// A verdict of the mirror: its metrics label, and the reason a resync gives in the log.
+struct verdict_words {
+  const char* label;
+  const char* why;
+};
+
+verdict_words words(core::mirror::verdict v) {
   switch (v) {
     case core::mirror::verdict::applied:
-      return "applied";
+      return {"applied", "applied"};
     case core::mirror::verdict::buffered:
-      return "buffered";
+      return {"buffered", "buffered"};
     case core::mirror::verdict::duplicate:
-      return "duplicate";
+      return {"duplicate", "duplicate"};
     case core::mirror::verdict::gap:
-      return "a gap in the hook sequence";
+      return {"gap", "a gap in the hook sequence"};
     case core::mirror::verdict::new_epoch:
-      return "a new router epoch";
+      return {"new_epoch", "a new router epoch"};
     case core::mirror::verdict::overflow:
-      return "too many hooks buffered";
+      return {"overflow", "too many hooks buffered"};
   }
-  return "?";
+  return {"?", "?"};
 }
 
 }  // namespace
@@ -352,13 +340,13 @@ void service::on_hook(std::uint64_t, core::hook_event ev) {
   const std::string realm = left ? ev.session.realm : std::string();
   const core::session_id id = ev.session.id;
   const auto verdict = reg_.on_hook(std::move(ev), out);
-  obs_->hook(verdict_label(verdict));
+  obs_->hook(words(verdict).label);
   if (left && !testaments_.empty() && !in_mirror(realm, id.value)) release_testaments(realm, id);
   after_mirror_change(out);
   if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||
       verdict == core::mirror::verdict::overflow) {
     fetching_ = false;  // a snapshot under way is stale now
-    start_resync(verdict_name(verdict));
+    start_resync(words(verdict).why);
   }
 }
 
@@ -426,7 +414,7 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                     const auto verdict = reg_.on_snapshot(std::move(acc), out);
                     release_gone_testaments();
                     after_mirror_change(out);
-                    if (verdict != core::mirror::verdict::applied) return start_resync(verdict_name(verdict));
+                    if (verdict != core::mirror::verdict::applied) return start_resync(words(verdict).why);
                     const auto& pos = reg_.truth().position();
                     out_of_touch_since_.reset();
                     spdlog::info("mirror synced: {} sessions (epoch {}, seq {})", count, pos ? pos->epoch : "-",

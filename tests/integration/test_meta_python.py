@@ -9,12 +9,11 @@ Run with Debian's /usr/bin/python3. Exits 0 on success, 1 with a message on fail
 import asyncio
 import os
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import metadctl  # noqa: E402
 import routerctl  # noqa: E402
-from pywamp import PAIRS, check, eq, join, until  # noqa: E402
+from pywamp import check, each_pair, eq, join, run, until  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 
 SPEC_KEYS = sorted(["session", "authid", "authrole", "authmethod", "authprovider", "realm", "transport"])
@@ -83,16 +82,7 @@ async def main():
         # wamp-metad over WebSocket (the JavaScript test uses RawSocket), as a wampcra principal.
         m = metadctl.start(r, realms=["realm1"], authid="metacra", authmethod="wampcra",
                            secret=routerctl.SECRETS["metacra"], url=r.url, args=["--log-level", "debug"])
-        for kind, ser in PAIRS:
-            t0 = time.monotonic()
-            try:
-                await pair_checks(r, kind, ser)
-            except AssertionError as e:
-                raise AssertionError("%s/%s: %s\nwamp-metad log:\n%s\nrouter log:\n%s" % (kind, ser, e, m.stderr(), r.stderr()))
-            print("  ok %s/%s (%d ms)" % (kind, ser, (time.monotonic() - t0) * 1000))
-        code, err = m.stop()
-        if code != 0:
-            raise AssertionError("wamp-metad exited %s; the end of its log:\n%s" % (code, err[-3000:]))
+        await each_pair(pair_checks, r, m)
     finally:
         if m:
             m.stop()
@@ -102,14 +92,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    routerctl.arm_timeout(90)
-    t0 = time.monotonic()
-    print("integration: meta API with python3-autobahn")
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        sys.stderr.write("FAIL integration: meta API with python3-autobahn: %s\n" % e)
-        sys.exit(1)
-    print("PASS integration: meta API with python3-autobahn (%d ms)" % ((time.monotonic() - t0) * 1000))
+    run("integration: meta API with python3-autobahn", main)

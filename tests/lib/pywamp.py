@@ -114,3 +114,36 @@ async def until(fn, seconds, what):
         await asyncio.sleep(0.01)
 
 
+
+
+async def each_pair(checks, router, metad):
+    """Runs `await checks(router, kind, ser)` for every transport/serializer pair; a failure names the pair and
+    carries the end of wamp-metad's and the router's logs. Then stops wamp-metad and requires exit code 0."""
+    for kind, ser in PAIRS:
+        t0 = time.monotonic()
+        try:
+            await checks(router, kind, ser)
+        except Exception as e:
+            raise AssertionError("%s/%s: %r\nwamp-metad log:\n%s\nrouter log:\n%s"
+                                 % (kind, ser, e, metad.stderr()[-20000:], router.stderr()[-5000:]))
+        print("  ok %s/%s (%d ms)" % (kind, ser, (time.monotonic() - t0) * 1000))
+    code, err = metad.stop()
+    if code != 0:
+        raise AssertionError("wamp-metad exited %s; the end of its log:\n%s" % (code, err[-3000:]))
+
+
+def run(name, main, seconds=90):
+    """The test `name`: runs the coroutine function `main` under a global timeout, prints PASS, or FAIL with
+    the traceback and exits 1."""
+    import routerctl  # beside this file
+    routerctl.arm_timeout(seconds)
+    t0 = time.monotonic()
+    print(name)
+    try:
+        asyncio.run(main())
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        sys.stderr.write("FAIL %s: %s\n" % (name, e))
+        sys.exit(1)
+    print("PASS %s (%d ms)" % (name, (time.monotonic() - t0) * 1000))

@@ -15,7 +15,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import routerctl  # noqa: E402
 
-from pywamp import PAIRS, check, eq, join, refused, until  # noqa: E402
+from pywamp import PAIRS, check, eq, join, refused, run, until  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import CallResult, PublishOptions  # noqa: E402
 
@@ -144,14 +144,4 @@ async def main():
 
 
 if __name__ == "__main__":
-    routerctl.arm_timeout(90)
-    t0 = time.monotonic()
-    print("router: python3-autobahn clients")
-    try:
-        asyncio.run(main())
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        sys.stderr.write("FAIL router: python3-autobahn clients: %s\n" % e)
-        sys.exit(1)
-    print("PASS router: python3-autobahn clients (%d ms)" % ((time.monotonic() - t0) * 1000))
+    run("router: python3-autobahn clients", main)
