@@ -124,6 +124,11 @@ def check_debs(tmp):
     for t in targets:
         if not os.path.exists(os.path.join(unitdir, os.path.basename(t))):
             shutil.copy(t, unitdir)
+    # ExecReload runs /bin/kill, which the package depends on (procps): the root gets the host's.
+    check("procps" in depends, "the daemon package does not depend on procps (/bin/kill): %r" % depends)
+    os.makedirs(os.path.join(root, "bin"), exist_ok=True)
+    if not os.path.exists(os.path.join(root, "bin", "kill")):
+        shutil.copy("/bin/kill", os.path.join(root, "bin", "kill"))
     verify(analyze, ["wamp-metad@shard1.service"], root=root)
     score, word, _ = exposure(analyze, "wamp-metad@shard1.service", root=root)
     print("packaged wamp-metad@.service: systemd-analyze verify --root: clean; exposure %.1f %s" % (score, word))
