@@ -113,9 +113,11 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "bytes of testaments kept for all sessions together")(
       "metrics", po::value<std::string>(&c.metrics_address),
       "serve Prometheus metrics over HTTP at HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free port; the log "
-      "says which); off by default")("get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
-                                     "how long wamp.session.get of an unknown id waits for the mirror to catch up")(
-      "heartbeat-ms", po::value<long long>(&heartbeat_ms)->default_value(1000), "heartbeat interval on every link")(
+      "says which); off by default")(
+      "get-wait-ms", po::value<long long>(&get_wait_ms)->default_value(1000),
+      "how long a call naming a session the mirror lacks yet (its caller, or the id of a get or kill) waits "
+      "for the mirror to catch up")("heartbeat-ms", po::value<long long>(&heartbeat_ms)->default_value(1000),
+                                    "heartbeat interval on every link")(
       "heartbeat-timeout-ms", po::value<long long>(&heartbeat_timeout_ms)->default_value(2000),
       "a link whose heartbeat gets no answer in this time is reconnected")(
       "reconnect-min-ms", po::value<long long>(&reconnect_min_ms)->default_value(100), "first reconnect delay")(
