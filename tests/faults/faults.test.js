@@ -341,6 +341,13 @@ kit.main(soakMinutes ? `faults: soak for ${soakMinutes} min` : 'faults: fault in
     t.eq(res.code, 0, 'wamp-metad exits 0 at the end')
     t.ok(!/critical/.test(res.stderr), 'no critical error in its log')
     process.stdout.write('convergence after repair (ms): ' + results.map(r => `${r.name}=${r.ms}`).join(', ') + '\n')
+  } catch (e) {
+    // Whatever failed, the end of wamp-metad's log goes with it (a convergence failure has it already).
+    if (pair.metad && !/wamp-metad log/.test(e.message)) {
+      e.message += `\nscenarios passed: ${results.map(r => r.name).join(', ') || 'none'}` +
+        `\nwamp-metad log:\n${pair.metad.stderr().slice(-30000)}`
+    }
+    throw e
   } finally {
     churn.running = false
     churn.close()
