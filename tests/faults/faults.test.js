@@ -69,7 +69,9 @@ class Pair {
   }
 }
 
-// One realm's subscriber, with the usual client pattern on (re)connect: subscribe, then list.
+// One realm's subscriber, with the usual client pattern on (re)connect: subscribe, then list, then the events
+// that came while the list was under way, in order. (Replacing the view by the list alone is not enough: an
+// event published after the list was computed may reach the subscriber before the list's RESULT does.)
 class Watcher {
   constructor (pair, realm) {
     this.pair = pair
@@ -78,6 +80,13 @@ class Watcher {
     this.leftIds = new Set()
     this.violations = []
     this.stopped = false
+    this.trail = new Map()  // session id -> what this watcher saw of it, for a failure's message
+  }
+
+  note (id, what) {
+    const t = this.trail.get(id) || []
+    t.push(`${what}@${now() % 100000}`)
+    this.trail.set(id, t)
   }
 
   async connect () {
@@ -85,17 +94,25 @@ class Watcher {
     for (;;) {
       try {
         const j = await kit.join({ url: this.pair.clientUrl, realm: this.realm, serializer: 'msgpack' })
+        this.ready = false
         this.j = j
         this.leftIds = new Set()  // a new subscription: a new subscriber
+        const early = []  // events that came before the list did
+        const apply = ([what, id]) => what === 'join' ? this.view.add(id) : this.view.delete(id)
         await j.session.subscribe('wamp.session.on_join', ([d]) => {
           if (this.leftIds.has(d.session)) this.violations.push(`on_join after on_leave of ${d.session}`)
-          this.view.add(d.session)
+          this.note(d.session, this.ready ? 'join' : 'early-join')
+          this.ready ? apply(['join', d.session]) : early.push(['join', d.session])
         })
         await j.session.subscribe('wamp.session.on_leave', ([id]) => {
           this.leftIds.add(id)
-          this.view.delete(id)
+          this.note(id, this.ready ? 'leave' : 'early-leave')
+          this.ready ? apply(['leave', id]) : early.push(['leave', id])
         })
         this.view = new Set(await this.listWithRetry(deadline))
+        for (const id of this.view) this.note(id, 'listed')
+        for (const ev of early) apply(ev)
+        this.ready = true
         j.closed.then(() => { if (!this.stopped) this.connect().catch(e => { this.error = e }) })
         return
       } catch (e) {
@@ -186,7 +203,7 @@ async function converged (pair, watchers, truth) {
   const t = await truth.sessions()
   for (const w of watchers) {
     if (w.error) throw w.error
-    if (!w.j) return `watcher ${w.realm} not connected`
+    if (!w.j || !w.ready) return `watcher ${w.realm} not connected (or not listed yet)`
     let list
     try {
       list = new Set(await w.j.session.call('wamp.session.list'))
@@ -196,7 +213,14 @@ async function converged (pair, watchers, truth) {
     const real = new Set(t.filter(s => s.realm === w.realm).map(s => s.session))
     const eq = (a, b) => a.size === b.size && [...a].every(x => b.has(x))
     if (!eq(list, real)) return `${w.realm}: list has ${list.size}, the router ${real.size}`
-    if (!eq(w.view, real)) return `${w.realm}: the events describe ${w.view.size}, the router ${real.size}`
+    if (!eq(w.view, real)) {
+      const missing = [...real].filter(id => !w.view.has(id))
+      const extra = [...w.view].filter(id => !real.has(id))
+      const trail = id => `${id} [${(w.trail.get(id) || []).join(' ')}]`
+      return `${w.realm}: the events describe ${w.view.size}, the router ${real.size}; ` +
+        `missing from the events: ${missing.map(trail).join(', ') || 'none'}; ` +
+        `extra: ${extra.map(trail).join(', ') || 'none'}`
+    }
   }
   return null
 }
