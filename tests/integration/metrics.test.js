@@ -133,6 +133,19 @@ kit.main('integration: Prometheus metrics', 110000, async t => {
       t.eq(value(after, 'wamp_metad_malformed_total', { input: 'hook' }), 2, 'two malformed hooks')
       t.eq(value(after, 'wamp_metad_link_failures_total', { link: 'internal' }), 0, 'the internal link never failed')
     })
+
+    await t.step('an address already in use: no start, a log line, exit code 1', async () => {
+      let second
+      try {
+        second = await metadctl.start(router, { realms: ['realm1'], args: ['--metrics', `127.0.0.1:${port}`] })
+      } catch (e) {
+        t.ok(/exited \(1\) before it was ready/.test(e.message), `exit code 1: ${e.message.slice(0, 200)}`)
+        t.ok(/cannot listen for metrics on 127\.0\.0\.1:\d+/.test(e.message), 'says why')
+        return
+      }
+      await second.stop()
+      throw new kit.Failure('a second wamp-metad started on a metrics port already in use')
+    })
   } catch (e) {
     if (metad) e.message += `\nwamp-metad log (end):\n${metad.stderr().slice(-10000)}`
     throw e
