@@ -250,9 +250,16 @@ kit.main('router: hook protocol', 100000, async t => {
       t.eq(s.seq, hooks[hooks.length - 1].info.seq, 'publish_raw does not consume seq')
 
       const t0 = Date.now()
-      const [ids] = await callArgs('router.test.fabricate', ['realm2', 5000])
+      // The router keeps serving while it fabricates: a sync sent right after the fabricate call is answered
+      // before it, in the middle of the batches (its seq counts some of the 5000 hooks, not all of them).
+      const order = []
+      const fabricating = callArgs('router.test.fabricate', ['realm2', 5000]).then(r => { order.push('fabricate'); return r })
+      const midway = sync().then(r => { order.push('sync'); return r })
+      const [[ids], during] = await Promise.all([fabricating, midway])
       const ms = Date.now() - t0
       t.eq(ids.length, 5000, 'fabricate returns the ids')
+      t.eq(order, ['sync', 'fabricate'], 'a call made while fabricating is answered before the fabricate ends')
+      t.ok(during.seq > s.seq && during.seq < s.seq + 5000, `sync answered between batches (seq ${during.seq - s.seq} of 5000)`)
       s = await sync()
       await until(() => hooks[hooks.length - 1].info.seq === s.seq, 15000, 'fabricated hooks')
       process.stdout.write(`    fabricate 5000 sessions: ${ms} ms call, ${Date.now() - t0} ms until all hooks arrived\n`)

@@ -17,6 +17,10 @@ const log = require('./log')
 const CURSOR_TTL_MS = 60000
 const MAX_VIEWS = 64
 const MAX_LEFT = 10000 // tombstones kept at most, whatever the retention (keeps the first page small)
+// Fabricated sessions are made (and removed) this many at a time, each batch in a turn of the event loop of
+// its own: a million of them must not keep the router from serving everything else for seconds.
+const FABRICATE_BATCH = 2000
+const nextTurn = () => new Promise(resolve => setImmediate(resolve))
 
 // The router's own session on the internal realm. fox-wamp's realm engine talks to it through this context.
 class InternalContext extends Context {
@@ -33,27 +37,36 @@ class InternalContext extends Context {
     log.error(`BUG: internal session got error ${code} ${text || ''}`)
   }
 
-  // A client called one of our procedures: run the handler and answer at once (synchronously).
+  // A client called one of our procedures: run the handler and answer at once (synchronously), or once the
+  // promise it returned settles (the test switches that make many sessions yield to the event loop).
   sendInvoke (cmd) {
     const handler = cmd.id.handler
     const args = cmd.data && Array.isArray(cmd.data.args) ? cmd.data.args : []
     const kwargs = isPlainObject(cmd.hdr) ? cmd.hdr : {}
-    let reply
-    try {
-      const result = handler(args, kwargs, (cmd.opt && cmd.opt.caller) || {})
-      reply = { qid: cmd.qid, data: { args: result === undefined ? [] : result }, opt: {}, rqt: RESULT_OK }
-    } catch (e) {
+    const ok = result => ({ qid: cmd.qid, data: { args: result === undefined ? [] : result }, opt: {}, rqt: RESULT_OK })
+    const failed = e => {
       if (!(e instanceof WampError)) log.error(`BUG: ${cmd.uri.join('.')} failed:`, e)
       const err = e instanceof WampError ? e : new WampError('wamp.error.runtime_error', [String(e.message)])
-      reply = { qid: cmd.qid, err: { uri: err.uri }, data: { args: err.args }, hdr: err.kwargs, opt: {}, rqt: RESULT_OK }
+      return { qid: cmd.qid, err: { uri: err.uri }, data: { args: err.args }, hdr: err.kwargs, opt: {}, rqt: RESULT_OK }
     }
-    this.session.realm.cmdYield(this, reply)
+    let result
+    try {
+      result = handler(args, kwargs, (cmd.opt && cmd.opt.caller) || {})
+    } catch (e) {
+      return this.session.realm.cmdYield(this, failed(e))
+    }
+    if (result && typeof result.then === 'function') {
+      result.then(r => ok(r), failed).then(reply => { if (!this.session.hub.stopped) this.session.realm.cmdYield(this, reply) })
+    } else {
+      this.session.realm.cmdYield(this, ok(result))
+    }
   }
 }
 
 class InternalSession extends Session {
-  constructor (router, realm) {
+  constructor (router, realm, hub) {
     super(router.makeSessionId())
+    this.hub = hub
     this.setGateProtocol('internal')
     this.ctx = new InternalContext(router, this)
     realm.joinSession(this)
@@ -100,7 +113,7 @@ class HookHub {
   }
 
   attach (internalRealm) {
-    this.internal = new InternalSession(this.router, internalRealm)
+    this.internal = new InternalSession(this.router, internalRealm, this)
     const reg = (uri, fn) => this.internal.register(uri, fn.bind(this))
     reg('router.session.snapshot', this.snapshot)
     reg('router.session.sync', () => [this.epoch, this.seq])
@@ -239,8 +252,16 @@ class HookHub {
     if (!this.realms.has(realm)) throw invalid(`'${realm}' is not a configured client realm`)
     if (!Number.isInteger(count) || count < 0 || count > 1000000) throw invalid('count must be an integer 0..1000000')
     const authrole = typeof kwargs.authrole === 'string' ? kwargs.authrole : 'fabricated'
+    return this.fabricateBatches(realm, count, authrole)
+  }
+
+  async fabricateBatches (realm, count, authrole) {
     const ids = new Array(count)
     for (let i = 0; i < count; i++) {
+      if (i > 0 && i % FABRICATE_BATCH === 0) {
+        await nextTurn()
+        if (this.stopped) throw new WampError('wamp.error.canceled', ['the router is stopping'])
+      }
       let id
       do id = this.router.makeSessionId(); while (this.registry.has(id))
       const n = ++this.fabricatedCount
@@ -263,10 +284,23 @@ class HookHub {
   testUnfabricate (args) {
     const realm = args.length > 0 ? args[0] : null
     if (realm !== null && !this.realms.has(realm)) throw invalid(`'${realm}' is not a configured client realm`)
-    let n = 0
+    return this.unfabricateBatches(realm)
+  }
+
+  async unfabricateBatches (realm) {
+    const ids = []
     for (const [id, entry] of this.registry) {
-      if (entry.fabricated && (realm === null || entry.info.realm === realm)) {
-        this.removeFabricated(id, entry)
+      if (entry.fabricated && (realm === null || entry.info.realm === realm)) ids.push(id)
+    }
+    let n = 0
+    for (let i = 0; i < ids.length; i++) {
+      if (i > 0 && i % FABRICATE_BATCH === 0) {
+        await nextTurn()
+        if (this.stopped) throw new WampError('wamp.error.canceled', ['the router is stopping'])
+      }
+      const entry = this.registry.get(ids[i])
+      if (entry && entry.fabricated) { // a kill may have removed it meanwhile
+        this.removeFabricated(ids[i], entry)
         n++
       }
     }
