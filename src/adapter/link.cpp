@@ -10,12 +10,21 @@
 // guard keeps the link thread's io_service running (the connect continuation must still say why it failed);
 // after that the socket's pending read keeps it running, and run() returning means the connection is gone,
 // also in the middle of the join.
+//
+// Events (the bulk of what wamp-metad sends) skip the library on RawSocket: publish() serializes the PUBLISH
+// on the owner thread straight into a batch of framed messages, and one task on the link thread writes the
+// whole batch with one system call. The library would build a message object with a zone of its own (8 KiB
+// at least) per event and wake the link thread for each; a burst of 100,000 events then held close to a
+// gigabyte until written. Order is kept: anything sent through the library seals the open batch first, so
+// nothing published after it can overtake it.
 #include "wamp_metad/adapter/link.hpp"
 
 #include <sys/socket.h>
 
 #include <atomic>
+#include <deque>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -68,17 +77,29 @@ class transport_with_fd : public Transport {
  public:
   using Transport::Transport;
   int fd() { return this->socket().native_handle(); }
+  // Link thread: writes bytes that are already framed (RawSocket length prefix + msgpack message).
+  void write_framed(const std::string& bytes) { boost::asio::write(this->socket(), boost::asio::buffer(bytes)); }
 };
 using tcp_transport = transport_with_fd<autobahn::wamp_tcp_transport>;
 using uds_transport = transport_with_fd<autobahn::wamp_uds_transport>;
 
-payload own(const msgpack::object& obj) {
-  return std::make_shared<const msgpack::object_handle>(msgpack::clone(obj));
-}
+// A call's result keeps the zone its message was decoded into (and, through the zone, the receive buffer its
+// strings point into): holding the result keeps its payload valid, with no copy of a page of 10,000 sessions.
+struct held_result {
+  explicit held_result(autobahn::wamp_call_result r) : result(std::move(r)) {
+    args = msgpack::object_handle(result.arguments<msgpack::object>(), msgpack::unique_ptr<msgpack::zone>());
+    kwargs = msgpack::object_handle(result.kw_arguments<msgpack::object>(), msgpack::unique_ptr<msgpack::zone>());
+  }
+  autobahn::wamp_call_result result;
+  msgpack::object_handle args;
+  msgpack::object_handle kwargs;
+};
 
 class invocation_impl final : public invocation {
  public:
-  explicit invocation_impl(autobahn::wamp_invocation inv) : inv_(std::move(inv)) {
+  // `seal` runs on the owner thread before the reply goes out through the library (see the note on order).
+  invocation_impl(autobahn::wamp_invocation inv, std::function<void()> seal)
+      : inv_(std::move(inv)), seal_(std::move(seal)) {
     args_ = inv_->arguments<msgpack::object>();
     kwargs_ = inv_->kw_arguments<msgpack::object>();
     try {
@@ -95,6 +116,7 @@ class invocation_impl final : public invocation {
 
   // The library sends the YIELD / ERROR from the link thread (it dispatches there itself).
   void reply(const core::call_result& result) override {
+    seal_();
     try {
       if (result.kwargs.empty())
         inv_->result(result.args);
@@ -105,6 +127,7 @@ class invocation_impl final : public invocation {
     }
   }
   void fail(const core::call_error& error) override {
+    seal_();
     try {
       inv_->error(error.uri, core::array{error.message});
     } catch (const std::exception&) {
@@ -113,6 +136,7 @@ class invocation_impl final : public invocation {
 
  private:
   autobahn::wamp_invocation inv_;
+  std::function<void()> seal_;
   msgpack::object args_;
   msgpack::object kwargs_;
   std::uint64_t caller_ = 0;
@@ -197,6 +221,74 @@ struct link::impl : std::enable_shared_from_this<impl> {
   bool joined = false;         // owner thread
   bool lost_reported = false;  // owner thread
 
+  // Batches of framed PUBLISH messages (RawSocket only), oldest first; each has one write task posted to the
+  // link thread. The last one takes more events until it is sealed.
+  const bool batches_events = address.transport != router_address::kind::websocket;
+  std::mutex batches_mutex;
+  std::deque<std::string> batches;
+  bool last_sealed = true;
+  std::uint64_t publication_id = 0;                           // owner thread
+  std::function<void(const std::string&)> write_framed;      // link thread; set once connected
+
+  // Owner thread: whatever is sent next through the library goes after the events published so far.
+  void seal() {
+    std::lock_guard<std::mutex> lock(batches_mutex);
+    last_sealed = true;
+  }
+
+  // Owner thread: a PUBLISH without acknowledgement, serialized here and written by the link thread.
+  void publish_framed(const std::string& topic, const core::array& args, const core::object* kwargs) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> pk(body);
+    pk.pack_array(kwargs ? 6 : 5);
+    pk.pack(16);  // PUBLISH
+    // Request ids of our own: the router answers a PUBLISH without acknowledgement only with an ERROR, which
+    // nobody waits for, so they need not follow the library's.
+    pk.pack(++publication_id);
+    pk.pack_map(0);
+    pk.pack(topic);
+    pk.pack_array(static_cast<std::uint32_t>(args.size()));
+    for (const auto& a : args)
+      pk.pack(a);
+    if (kwargs) pk.pack(core::value(*kwargs));
+    const auto n = static_cast<std::uint32_t>(body.size());
+    const char prefix[4] = {static_cast<char>((n >> 24) & 0xff), static_cast<char>((n >> 16) & 0xff),
+                            static_cast<char>((n >> 8) & 0xff), static_cast<char>(n & 0xff)};
+    bool new_batch = false;
+    {
+      std::lock_guard<std::mutex> lock(batches_mutex);
+      if (last_sealed) {
+        batches.emplace_back();
+        last_sealed = false;
+        new_batch = true;
+      }
+      batches.back().append(prefix, 4).append(body.data(), body.size());
+    }
+    if (!new_batch) return;
+    std::weak_ptr<impl> weak = weak_from_this();
+    boost::asio::post(io, [weak] {
+      if (auto self = weak.lock()) self->write_batch();
+    });
+  }
+
+  // Link thread: writes the oldest batch in one go.
+  void write_batch() {
+    std::string bytes;
+    {
+      std::lock_guard<std::mutex> lock(batches_mutex);
+      if (batches.empty()) return;
+      bytes.swap(batches.front());
+      batches.pop_front();
+      if (batches.empty()) last_sealed = true;
+    }
+    if (!write_framed || bytes.empty()) return;  // batches posted before a GOODBYE still go out before it
+    try {
+      write_framed(bytes);
+    } catch (const std::exception&) {
+      // A broken link is noticed by its heartbeat; what these events said is told again once it is back.
+    }
+  }
+
   template <class F>
   void post_owner(F f) {
     std::weak_ptr<impl> weak = weak_from_this();
@@ -270,10 +362,12 @@ struct link::impl : std::enable_shared_from_this<impl> {
           boost::asio::ip::tcp::resolver resolver(io);
           auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
           auto t = std::make_shared<tcp_transport>(io, endpoints.begin()->endpoint());
+          write_framed = [t](const std::string& bytes) { t->write_framed(bytes); };
           return attach_and_connect(t, [t] { return t->fd(); });
         }
         case router_address::kind::unix_socket: {
           auto t = std::make_shared<uds_transport>(io, boost::asio::local::stream_protocol::endpoint(address.path));
+          write_framed = [t](const std::string& bytes) { t->write_framed(bytes); };
           return attach_and_connect(t, [t] { return t->fd(); });
         }
         case router_address::kind::websocket:
@@ -351,6 +445,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
     if (transport && transport->has_handler()) transport->detach();
     session.reset();
     transport.reset();
+    write_framed = nullptr;
   }
 };
 
@@ -415,6 +510,7 @@ void link::subscribe(const std::string& topic,
                      std::function<void(const std::string& error)> done) {
   impl& self = *impl_;
   if (!self.session) return done("not connected");
+  self.seal();
   auto handler = [on_event = std::move(on_event)](const autobahn::wamp_event& ev) {
     on_event(ev.arguments<msgpack::object>(), ev.kw_arguments<msgpack::object>());
   };
@@ -429,10 +525,13 @@ void link::provide(const std::string& uri, bool disclose_caller,
   impl& self = *impl_;
   if (!self.session) return done("not connected");
   std::weak_ptr<impl> weak = impl_;
+  self.seal();
   auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
     auto self = weak.lock();
     if (!self) return;
-    auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
+    auto wrapped = std::make_shared<invocation_impl>(std::move(inv), [weak] {
+      if (auto s = weak.lock()) s->seal();
+    });
     self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
   };
   autobahn::provide_options options;
@@ -442,19 +541,19 @@ void link::provide(const std::string& uri, bool disclose_caller,
 }
 
 void link::publish(const std::string& topic, const core::array& args) {
-  impl& self = *impl_;
-  if (!self.session) return;
-  try {
-    self.session->publish(topic, args);
-  } catch (const std::exception&) {
-    // A broken link is noticed by its heartbeat; what this event said is told again once it is back.
-  }
+  publish(topic, args, core::object{});
 }
 
 void link::publish(const std::string& topic, const core::array& args, const core::object& kwargs) {
   impl& self = *impl_;
   if (!self.session) return;
+  if (self.batches_events) {
+    // Before the WELCOME, or while stopping, there is no session to publish in (the library would refuse).
+    if (self.joined && !self.stopping) self.publish_framed(topic, args, kwargs.empty() ? nullptr : &kwargs);
+    return;
+  }
   try {
+    // A broken link is noticed by its heartbeat; what this event said is told again once it is back.
     if (kwargs.empty())
       self.session->publish(topic, args);
     else
@@ -480,6 +579,7 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
     boost::asio::post(self.owner, [finish, r] { finish(r); });
     return;
   }
+  self.seal();
   auto timer = std::make_shared<boost::asio::steady_timer>(self.owner, timeout);
   timer->async_wait([finish, uri, timeout](const boost::system::error_code& ec) {
     if (ec) return;
@@ -495,10 +595,10 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
       .then(boost::launch::sync, [weak, finish, timer](boost::future<autobahn::wamp_call_result> f) {
         call_reply r;
         try {
-          autobahn::wamp_call_result result = f.get();
+          auto held = std::make_shared<held_result>(f.get());
           r.ok = true;
-          r.args = own(result.arguments<msgpack::object>());
-          r.kwargs = own(result.kw_arguments<msgpack::object>());
+          r.args = payload(held, &held->args);
+          r.kwargs = payload(held, &held->kwargs);
         } catch (const std::runtime_error& e) {
           // The library hands over an ERROR as a runtime_error: its URI (and ": what" when present); the
           // arguments are lost.
