@@ -70,13 +70,27 @@ void mirror::apply(hook_event& ev, std::vector<change>& changed) {
 }
 
 mirror::verdict mirror::on_snapshot(snapshot snap, std::vector<change>& changed) {
+  std::vector<record_ptr> records;
+  records.reserve(snap.sessions.size());
+  for (auto& s : snap.sessions)
+    records.push_back(std::make_shared<const session_record>(std::move(s)));
+  return on_snapshot(std::move(snap.position), std::move(records), changed);
+}
+
+mirror::verdict mirror::on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> sessions,
+                                    std::vector<change>& changed) {
+  // Sized up front: growing a table of a million sessions rehashes it some twenty times.
+  std::unordered_map<std::string, std::size_t> per_realm;
+  for (const auto& rec : sessions)
+    ++per_realm[rec->realm];
   std::unordered_map<std::string, realm_sessions> fresh;
+  for (const auto& [realm, n] : per_realm)
+    fresh[realm].reserve(n);
   std::size_t fresh_size = 0;
-  for (auto& s : snap.sessions) {
-    auto& sessions = fresh[s.realm];
-    const session_id id = s.id;
-    auto rec = std::make_shared<const session_record>(std::move(s));
-    if (sessions.insert_or_assign(id, std::move(rec)).second) ++fresh_size;
+  for (auto& rec : sessions) {
+    auto& in_realm = fresh[rec->realm];
+    const session_id id = rec->id;
+    if (in_realm.insert_or_assign(id, std::move(rec)).second) ++fresh_size;
   }
 
   // Diff old against new: whatever was dropped, added or replaced is a change.
@@ -100,7 +114,7 @@ mirror::verdict mirror::on_snapshot(snapshot snap, std::vector<change>& changed)
 
   realms_ = std::move(fresh);
   size_ = fresh_size;
-  position_ = std::move(snap.position);
+  position_ = std::move(position);
   status_ = status::live;
 
   // Replay what arrived while the snapshot was fetched. Hooks at or below the snapshot's seq are in it.

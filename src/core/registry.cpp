@@ -38,16 +38,19 @@ mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& ou
   // A freshly started wamp-metad does not know what the subscribers were told: with announce_existing, every
   // session it hears of at its first snapshot (there, recently left, or gone while the snapshot was
   // fetched) is told as an uncertain one: its final state goes out.
+  std::vector<record_ptr> records;
+  records.reserve(snap.sessions.size());
+  for (auto& s : snap.sessions)
+    records.push_back(std::make_shared<const session_record>(std::move(s)));
   std::vector<record_ptr> heard;
   if (first && opts_.announce_existing) {
-    heard.reserve(snap.sessions.size() + snap.recently_left.size());
-    for (const auto& s : snap.sessions)
-      heard.push_back(std::make_shared<const session_record>(s));
-    for (const auto& s : snap.recently_left)
-      heard.push_back(std::make_shared<const session_record>(s));
+    heard.reserve(records.size() + snap.recently_left.size());
+    heard = records;  // the mirror's own records, shared
+    for (auto& s : snap.recently_left)
+      heard.push_back(std::make_shared<const session_record>(std::move(s)));
   }
   std::vector<change> changes;
-  const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap), changes);
+  const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap.position), std::move(records), changes);
   if (first && opts_.serve_all_realms) {
     for (const auto& [realm, sessions] : mirror_.realms())
       maybe_auto_serve(realm);

@@ -63,6 +63,9 @@ class mirror {
   // `applied`, or gap / new_epoch when the buffered hooks do not continue the snapshot (the mirror stays
   // `syncing`; fetch another). Every session whose record differs from before lands in `changed`.
   verdict on_snapshot(snapshot snap, std::vector<change>& changed);
+  // The same with the sessions already shared (the mirror keeps these very records: no copy).
+  verdict on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> sessions,
+                      std::vector<change>& changed);
 
   status state() const { return status_; }
   // The position of the last applied hook (or snapshot); nullopt when the router sends none.
