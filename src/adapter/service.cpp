@@ -1,7 +1,12 @@
 #include "wamp_metad/adapter/service.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <iterator>
 #include <random>
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -366,17 +371,18 @@ void service::fetch_snapshot() {
   if (fetching_ || !internal_up_) return;
   fetching_ = true;
   const std::uint64_t fetch = ++fetch_id_;
-  fetch_page(fetch, core::snapshot{}, std::nullopt);
+  fetched_ = core::snapshot{};
+  fetched_pages_.clear();
+  fetch_page(fetch, std::nullopt);
 }
 
-void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<std::string> cursor) {
+void service::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor) {
   core::array args;
   if (cursor) args.emplace_back(*cursor);
   const std::uint64_t generation = internal_generation_;
   const std::uint64_t mirror_generation = reg_.truth().generation();
   internal_->call(uri::hook_snapshot, args, opts_.call_timeout,
-                  [this, fetch, generation, mirror_generation, acc = std::move(acc),
-                   first = !cursor](const call_reply& reply) mutable {
+                  [this, fetch, generation, mirror_generation, first = !cursor](const call_reply& reply) mutable {
                     if (generation != internal_generation_ || fetch != fetch_id_ || !fetching_) return;
                     if (!reply.ok) {
                       fetching_ = false;
@@ -400,15 +406,25 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                       return;
                     }
                     if (first) {
-                      acc.position = page.value().position;
-                      acc.recently_left = std::move(page.value().recently_left);
+                      fetched_.position = page.value().position;
+                      fetched_.recently_left = std::move(page.value().recently_left);
                     }
-                    for (auto& s : page.value().sessions)
-                      acc.sessions.push_back(std::move(s));
-                    if (page.value().next_cursor) return fetch_page(fetch, std::move(acc), page.value().next_cursor);
+                    // The next page is asked for first: the router prepares it while this one is put away.
+                    if (page.value().next_cursor) fetch_page(fetch, page.value().next_cursor);
+                    fetched_pages_.push_back(std::move(page.value().sessions));
+                    if (page.value().next_cursor) return;
 
                     fetching_ = false;
                     if (reg_.truth().generation() != mirror_generation) return fetch_snapshot();  // restarted meanwhile
+                    core::snapshot acc = std::move(fetched_);
+                    fetched_ = core::snapshot{};
+                    std::size_t total = 0;
+                    for (const auto& p : fetched_pages_)
+                      total += p.size();
+                    acc.sessions.reserve(total);
+                    for (auto& p : fetched_pages_)
+                      std::move(p.begin(), p.end(), std::back_inserter(acc.sessions));
+                    fetched_pages_.clear();
                     const std::size_t count = acc.sessions.size();
                     std::vector<core::meta_event> out;
                     const auto verdict = reg_.on_snapshot(std::move(acc), out);
@@ -419,9 +435,19 @@ void service::fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<
                     out_of_touch_since_.reset();
                     spdlog::info("mirror synced: {} sessions (epoch {}, seq {})", count, pos ? pos->epoch : "-",
                                  pos ? pos->seq : 0);
+                    give_back_memory();
                     register_pending();
                     check_ready();
                   });
+}
+
+// The pages of a large snapshot, decoded and copied, leave the heap much larger than the mirror that stays;
+// glibc keeps freed memory for later unless asked. A resync of a million sessions would otherwise leave
+// hundreds of MiB of RSS behind.
+void service::give_back_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
 }
 
 void service::after_mirror_change(std::vector<core::meta_event>& out) {

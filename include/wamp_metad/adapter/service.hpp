@@ -92,7 +92,8 @@ class service {
   void on_hook(std::uint64_t generation, core::hook_event ev);
   void start_resync(const std::string& why);
   void fetch_snapshot();
-  void fetch_page(std::uint64_t fetch, core::snapshot acc, std::optional<std::string> cursor);
+  void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
+  void give_back_memory();
   void after_mirror_change(std::vector<core::meta_event>& out);
   void internal_heartbeat();
 
@@ -137,6 +138,9 @@ class service {
   int internal_attempts_ = 0;
   bool fetching_ = false;
   std::uint64_t fetch_id_ = 0;
+  // The snapshot being fetched: its position and tombstones (first page), and its pages as they came.
+  core::snapshot fetched_;
+  std::vector<std::vector<core::session_record>> fetched_pages_;
   bool heartbeat_pending_ = false;
   boost::asio::steady_timer internal_timer_;
   boost::asio::steady_timer heartbeat_timer_;
