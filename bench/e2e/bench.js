@@ -26,12 +26,12 @@ const T_START = Date.now()
 // Every count is bounded; full mode stays under 5 minutes on a 2-core machine.
 const CFG = QUICK
   ? {
-      rounds: 1, hops: 50, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3,
+      rounds: 1, hops: 50, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3, bigRounds: 1,
       nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, scale: [10000], oneMillion: false,
       callgrind: [2000, 1000], watchdogMs: 150000
     }
   : {
-      rounds: 5, hops: 400, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10,
+      rounds: 5, hops: 400, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10, bigRounds: 2,
       nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, scale: [100000],
       oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
     }
@@ -88,6 +88,18 @@ function resetPeak (pid) {
 function memAvailable () {
   const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))
   return m ? Number(m[1]) * 1024 : 0
+}
+
+// From wamp-metad's first log line ("starting") to its first "mirror synced", by the log's own timestamps
+// (milliseconds): the time to a synced mirror, without the announcement and registrations that follow.
+function syncedAfterStart (text) {
+  const at = re => {
+    const m = new RegExp(`^(\\d{4}-\\d\\d-\\d\\d) (\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) \\w+ ${re}`, 'm').exec(text)
+    return m ? Date.parse(`${m[1]}T${m[2]}Z`) : null
+  }
+  const start = at('wamp-metad .* starting')
+  const synced = at('mirror synced')
+  return start === null || synced === null ? null : synced - start
 }
 
 async function until (fn, ms, what) {
@@ -199,14 +211,15 @@ async function main () {
     await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('echo.js did not start') })])
 
     const cA = await join(A.url) // caller and publisher on A
+    const jA = await join(A.url, 'realm1', { serializer: 'json' }) // the same calls with JSON (big lists)
     const sA = await join(A.url) // subscriber on A
     const cB = await join(B.url)
     const sB = await join(B.url)
     // The sessions of realm1 on A that are not fabricated: ours, the echo callee (wamp-metad's are hidden).
     const baseA = await until(async () => {
       const n = await cA.session.call('wamp.session.count')
-      return n === 3 ? n : 0
-    }, 5000, 'wamp.session.count = 3 on router A')
+      return n === 4 ? n : 0
+    }, 5000, 'wamp.session.count = 4 on router A')
 
     // ---------------------------------------------------------------- 1 + 2: hop and on_join delivery
     const hop = { A: [], B: [] }
@@ -462,13 +475,16 @@ async function main () {
       Object.assign(bigCalls, await calls([
         [`wamp-metad list(${size})`, () => cA.session.call('wamp.session.list'), isList(size)],
         [`echo ids(${size})`, () => cA.session.call('bench.ids', [size]), isList(size)],
+        [`wamp-metad list(${size}) json`, () => jA.session.call('wamp.session.list'), isList(size)],
+        [`echo ids(${size}) json`, () => jA.session.call('bench.ids', [size]), isList(size)],
         ...(size === LIST_SIZES[LIST_SIZES.length - 1]
           ? [[`wamp-metad count(${size})`, () => cA.session.call('wamp.session.count'), v => v === size],
               [`wamp-metad get(${size})`, () => cA.session.call('wamp.session.get', [getId]), v => v && v.session === getId]]
           : [])
-      ], CFG.bigCalls, CFG.rounds))
+      ], CFG.bigCalls, CFG.bigRounds))
     }
     results.calls = { ...smallCalls, ...bigCalls, native_sessions_counted: nativeCount }
+    results.client_decode = clientDecode(LIST_SIZES[LIST_SIZES.length - 1])
 
     async function scaleAt (n) {
       log(`scale: ${n} fabricated sessions`)
@@ -490,9 +506,8 @@ async function main () {
       metadLogs.push(metad.stderr)
       const tReady = now()
       const synced = /mirror synced: (\d+) sessions/.exec(metad.stderr())
-      const tSynced = await logMark(metadLog, 0, /mirror synced/, 1000, 'mirror synced')
       res.cold_start_to_ready_ms = +(us(tc, tReady) / 1000).toFixed(0)
-      res.cold_start_to_synced_ms_upper_bound = +(us(tc, tSynced.t) / 1000).toFixed(0)
+      res.cold_start_to_synced_ms = syncedAfterStart(metad.stderr())
       res.cold_start_mirror_sessions = synced ? Number(synced[1]) : null
       await kit.sleep(300)
       const rc = procStatus(metad.pid).rss
@@ -517,22 +532,62 @@ async function main () {
       await until(async () => (await cA.session.call('wamp.session.count')) === baseA + n + 1, 20000, 'count after resync')
       return res
     }
-    let scaleSecs = 0
-    for (const n of CFG.scale) {
-      const t = Date.now()
-      scale.push(await scaleAt(n))
-      scaleSecs = (Date.now() - t) / 1000
+    for (const n of CFG.scale) scale.push(await scaleAt(n))
+    // A million: made while wamp-metad is down (the router alone fabricates them), so that what is measured is
+    // wamp-metad's cold start over them and a resync, not a million on_join events through the JavaScript
+    // router. Started with --start-quietly for the same reason: a fresh instance would otherwise announce
+    // every session it finds.
+    async function scaleCold (n) {
+      log(`scale: ${n} fabricated sessions, cold start`)
+      const res = { sessions: n, cold_only: true }
+      await metad.stop()
+      await unfabricate()
+      const tf = now()
+      for (let have = 0; have < n; have += 100000) await fabricate(Math.min(100000, n - have))
+      res.router_fabricate_s = +(us(tf, now()) / 1e6).toFixed(2)
+      const tc = now()
+      metad = await metadctl.start(A, { realms: ['realm1'], args: ['--start-quietly'], readyTimeoutMs: 120000 })
+      metadLogs.push(metad.stderr)
+      const tReady = now()
+      res.cold_start_to_ready_ms = +(us(tc, tReady) / 1000).toFixed(0)
+      res.cold_start_to_synced_ms = syncedAfterStart(metad.stderr())
+      await kit.sleep(300)
+      const rc = procStatus(metad.pid).rss
+      res.rss_after_cold_start_mib = +(rc / 2 ** 20).toFixed(1)
+      res.rss_bytes_per_session_cold = Math.round((rc - metadFresh.rss) / n)
+      const count = await cA.session.call('wamp.session.count')
+      if (count !== baseA + n) checks.push(`cold start at ${n}: count ${count}, expected ${baseA + n}`)
+      const peakOk = resetPeak(metad.pid)
+      const rr0 = procStatus(metad.pid).rss
+      const from = metad.stderr().length
+      await internal.session.call('router.test.skip_seq', [1])
+      const tr = now()
+      await fabricate(1)
+      const m1 = await logMark(metadLog, from, /resync: /, 30000, 'resync: in the log')
+      const m2 = await logMark(metadLog, from, /resync: [^]*mirror synced/, 120000, 'mirror synced after the resync')
+      const st = procStatus(metad.pid)
+      res.resync_ms = +(us(tr, m2.t) / 1000).toFixed(0)
+      res.resync_detected_ms = +(us(tr, m1.t) / 1000).toFixed(0)
+      res.resync_peak_extra_mib = peakOk ? +((st.hwm - rr0) / 2 ** 20).toFixed(1) : null
+      res.rss_after_resync_mib = +(st.rss / 2 ** 20).toFixed(1)
+      await until(async () => (await cA.session.call('wamp.session.count')) === baseA + n + 1, 20000, 'count after resync')
+      await metad.stop()
+      await unfabricate()
+      metad = await metadctl.start(A, { realms: ['realm1'] })
+      metadLogs.push(metad.stderr)
+      return res
     }
     if (CFG.oneMillion) {
-      // Everything at scale is linear in the sessions: 1,000,000 takes ten times the 100,000 run.
+      // Ten times the cold start and resync at 100,000, plus the router making and removing a million.
       const elapsed = (Date.now() - T_START) / 1000
-      const projected = 10 * scaleSecs + 20
+      const s0 = scale[0]
+      const projected = (10 * (s0.cold_start_to_ready_ms + s0.resync_ms)) / 1000 + 40
       const avail = memAvailable()
-      if (elapsed + projected < (CFG.watchdogMs / 1000) - 40 && avail > 8 * 2 ** 30) {
-        scale.push(await scaleAt(1000000))
+      if (elapsed + projected < (CFG.watchdogMs / 1000) - 30 && avail > 8 * 2 ** 30) {
+        scale.push(await scaleCold(1000000))
       } else {
-        results.notes.push(`1,000,000 sessions not run: projected ${projected.toFixed(0)} s (ten times the ` +
-          `100,000 run) after ${elapsed.toFixed(0)} s does not fit in the 5-minute run` +
+        results.notes.push(`1,000,000 sessions not run: projected ${projected.toFixed(0)} s after ` +
+          `${elapsed.toFixed(0)} s does not fit in the 5-minute run` +
           `${avail > 8 * 2 ** 30 ? '' : `; ${(avail / 2 ** 30).toFixed(1)} GiB available (need 8)`}`)
       }
     }
@@ -563,6 +618,34 @@ async function main () {
     }
   }
   if (checks.length) throw new Failure(`outcome checks failed:\n  ${checks.join('\n  ')}`)
+}
+
+// What the client library itself spends on a big result: Autobahn|JS decodes msgpack with msgpack5 and JSON
+// with JSON.parse. Timed here on a RESULT message of n ids (as wamp-metad sends them: unsigned 64-bit integers
+// in msgpack), in this process, so the list rows can be read against it.
+function clientDecode (n) {
+  const msgpack5 = require(require.resolve('msgpack5', { paths: [path.join(ROOT, 'tests', 'js', 'node_modules', 'autobahn')] }))()
+  const ids = Array.from({ length: n }, (_, i) => 2 ** 52 + i * 7919)
+  const message = [50, 1, {}, [ids]]
+  const packed = msgpack5.encode(message).slice()
+  const text = JSON.stringify(message)
+  const time = (fn, reps) => {
+    const t = []
+    for (let i = 0; i < reps; i++) {
+      const t0 = now()
+      fn()
+      t.push(us(t0, now()))
+    }
+    return summarize([t]).p50
+  }
+  const reps = QUICK ? 3 : 11
+  return {
+    ids: n,
+    msgpack_bytes: packed.length,
+    msgpack5_decode: time(() => msgpack5.decode(packed), reps),
+    json_bytes: text.length,
+    json_parse: time(() => JSON.parse(text), reps)
+  }
 }
 
 async function callgrind (log) {
@@ -616,19 +699,28 @@ function report (r) {
   for (const [k, v] of Object.entries(r.calls)) {
     if (typeof v !== 'object') continue
     const ref = k.startsWith('wamp-metad') && !k.includes('(') ? ` = ${fmtX(v.p50 / echo)}x echo` : ''
-    const m = /^wamp-metad list\((\d+)\)$/.exec(k)
-    const big = m && r.calls[`echo ids(${m[1]})`] ? ` = ${fmtX(v.p50 / r.calls[`echo ids(${m[1]})`].p50)}x echo ids(${m[1]})` : ''
+    const m = /^wamp-metad list\((\d+)\)( json)?$/.exec(k)
+    const peer = m && `echo ids(${m[1]})${m[2] || ''}`
+    const big = m && r.calls[peer] ? ` = ${fmtX(v.p50 / r.calls[peer].p50)}x ${peer}` : ''
     w(row([`3. ${k}`, fmtUs(v.p50), fmtUs(v.p99), v.n, ref + big], W))
   }
+  const d = r.client_decode
+  w(row([`   client library alone: decode ${d.ids} ids`, fmtUs(d.msgpack5_decode), '', '',
+    `msgpack5 (Autobahn|JS), ${d.msgpack_bytes} B; JSON.parse ${fmtUs(d.json_parse)}`], W))
   const c = r.churn.sustained
   w(row([`4. churn ${c.seconds} s, ${c.workers} workers`, '', '', c.sessions,
     `${c.joins_leaves_per_s} joins+leaves/s, lost ${c.lost}, dup ${c.duplicated}, misordered ${c.misordered}, view=list ${c.final_view_equals_list}`], W))
   w(row(['   sidecar CPU per 1,000 meta events', `${c.sidecar_cpu_ms_per_1000_events} ms`, '', c.meta_events,
     `sidecar ${c.sidecar_cpu_percent}% CPU, router ${c.router_cpu_percent}%`], W))
   for (const s of r.scale) {
-    w(row([`5. ${s.sessions} sessions: RSS per session`, `${s.rss_bytes_per_session_hooks} B`, `${s.rss_bytes_per_session_cold} B`, '',
-      'grown by hooks / after a cold start'], W))
-    w(row([`   cold start to ready`, `${s.cold_start_to_ready_ms} ms`, '', '', `RSS ${s.rss_after_cold_start_mib} MiB`], W))
+    if (s.cold_only) {
+      w(row([`5. ${s.sessions} sessions: RSS per session`, '', `${s.rss_bytes_per_session_cold} B`, '',
+        `after a cold start (--start-quietly); router made them in ${s.router_fabricate_s} s`], W))
+    } else {
+      w(row([`5. ${s.sessions} sessions: RSS per session`, `${s.rss_bytes_per_session_hooks} B`, `${s.rss_bytes_per_session_cold} B`, '',
+        'grown by hooks / after a cold start'], W))
+    }
+    w(row([`   cold start to synced / ready`, `${s.cold_start_to_synced_ms} ms`, `${s.cold_start_to_ready_ms} ms`, '', `RSS ${s.rss_after_cold_start_mib} MiB`], W))
     w(row([`   resync`, `${s.resync_ms} ms`, '', '', `peak +${s.resync_peak_extra_mib} MiB`], W))
   }
   for (const n of r.notes) w(`   note: ${n}`)
