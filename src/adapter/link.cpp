@@ -1,36 +1,40 @@
 // The only translation unit that includes the WAMP client library (Autobahn|Cpp): it costs about 20 s and
 // close to 1 GB to compile, so nothing else does.
 //
-// Threads: each link runs the client library on its own io_service and thread ("link thread"). The
-// library's futures are set there, but their continuations may run on a thread of Boost.Thread's own (seen
-// with Boost 1.74 even with boost::launch::sync), so a continuation only posts: to the owner's io_context
-// ("owner thread"), where everything that touches wamp-metad's state runs, or to the link thread. The
-// library's API (call, publish, subscribe, provide) is called from the owner thread only: it builds the
-// message there and dispatches the send to the link thread itself. Until the connection is made, a work
-// guard keeps the link thread's io_service running (the connect continuation must still say why it failed);
-// after that the socket's pending read keeps it running, and run() returning means the connection is gone,
-// also in the middle of the join.
+// One thread. Every link runs on the owner's io_context, where everything that touches wamp-metad's state
+// runs too: a hook is read, applied and its meta event written in one pass, with no hand-off between
+// threads (each cost a wake-up of a sleeping thread, about 100 µs on a virtual machine). Two things the
+// client library does not do on its own make that safe:
+// - It writes synchronously: a router that stops reading would stall every link. Here every message it
+//   sends, and every event wamp-metad publishes, goes into the link's queue of framed messages, written
+//   asynchronously, gathered into one system call when several are waiting. A queue that grows past
+//   `max_queued_bytes` means a router that stopped reading: the link is lost.
+// - It never says that the connection closed (a failed read just ends its read loop). A watcher thread per
+//   link waits in poll() on a duplicate of the socket's descriptor for the peer's close, an error or a
+//   reset, and tells the owner; it touches nothing else.
+// The library's futures may still run their continuations on a thread of Boost.Thread's own (seen with Boost
+// 1.74 even with boost::launch::sync), so a continuation only posts to the owner.
 //
-// Events (the bulk of what wamp-metad sends) skip the library on RawSocket: publish() serializes the PUBLISH
-// on the owner thread straight into a batch of framed messages, and one task on the link thread writes the
-// whole batch with one system call. The library would build a message object with a zone of its own (8 KiB
-// at least) per event and wake the link thread for each; a burst of 100,000 events then held close to a
-// gigabyte until written. Order is kept: anything sent through the library seals the open batch first, so
-// nothing published after it can overtake it.
+// Events skip the library's message objects on RawSocket: publish() serializes the PUBLISH straight into the
+// queue (the library would build a message with a zone of its own, 8 KiB at least, per event).
 #include "wamp_metad/adapter/link.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <deque>
-#include <future>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/thread/future.hpp>
 
 #include <autobahn/autobahn.hpp>
@@ -71,17 +75,90 @@ class authenticating_session : public autobahn::wamp_session {
   credentials creds_;
 };
 
-// The library keeps the socket to itself; its descriptor is needed to unblock a stuck write.
+// The library keeps the socket to itself: this hands its sends to the link's queue instead of writing them
+// synchronously, and gives the link the socket for its own writes.
 template <class Transport>
-class transport_with_fd : public Transport {
+class queued_transport : public Transport {
  public:
   using Transport::Transport;
-  int fd() { return this->socket().native_handle(); }
-  // Link thread: writes bytes that are already framed (RawSocket length prefix + msgpack message).
-  void write_framed(const std::string& bytes) { boost::asio::write(this->socket(), boost::asio::buffer(bytes)); }
+  using socket_type = typename Transport::socket_type;
+  socket_type& stream() { return this->socket(); }
+  // Owner thread: takes framed bytes (RawSocket length prefix + msgpack message).
+  std::function<void(std::string)> enqueue;
+
+  void send_message(autobahn::wamp_message&& message) override {
+    if (!enqueue) throw autobahn::no_transport_error();
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack(message.fields());
+    enqueue(frame(body));
+  }
+
+  static std::string frame(const msgpack::sbuffer& body) {
+    const auto n = static_cast<std::uint32_t>(body.size());
+    std::string bytes;
+    bytes.reserve(4 + body.size());
+    bytes.push_back(static_cast<char>((n >> 24) & 0xff));
+    bytes.push_back(static_cast<char>((n >> 16) & 0xff));
+    bytes.push_back(static_cast<char>((n >> 8) & 0xff));
+    bytes.push_back(static_cast<char>(n & 0xff));
+    bytes.append(body.data(), body.size());
+    return bytes;
+  }
 };
-using tcp_transport = transport_with_fd<autobahn::wamp_tcp_transport>;
-using uds_transport = transport_with_fd<autobahn::wamp_uds_transport>;
+using tcp_transport = queued_transport<autobahn::wamp_tcp_transport>;
+using uds_transport = queued_transport<autobahn::wamp_uds_transport>;
+
+// Waits, on a thread of its own, for the connection behind `fd` to close, fail or be reset, and then runs
+// `gone` once (from that thread). Holds a duplicate of the descriptor, so that the socket it watches cannot
+// be replaced under it by a new one with the same number. stop() ends it at once.
+class close_watcher {
+ public:
+  close_watcher(int fd, std::function<void(std::string)> gone)
+      : fd_(::dup(fd)), wake_(::eventfd(0, EFD_CLOEXEC)), gone_(std::move(gone)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~close_watcher() { stop(); }
+  close_watcher(const close_watcher&) = delete;
+  close_watcher& operator=(const close_watcher&) = delete;
+
+  // Also shuts the connection down: the library's socket may share it with this duplicate.
+  void stop() {
+    if (thread_.joinable()) {
+      const std::uint64_t one = 1;
+      if (wake_ >= 0) (void)!::write(wake_, &one, sizeof one);
+      thread_.join();
+    }
+    if (fd_ >= 0) {
+      ::shutdown(fd_, SHUT_RDWR);
+      ::close(fd_);
+      fd_ = -1;
+    }
+    if (wake_ >= 0) {
+      ::close(wake_);
+      wake_ = -1;
+    }
+  }
+
+ private:
+  void run() {
+    if (fd_ < 0 || wake_ < 0) return gone_("cannot watch the connection (out of descriptors)");
+    for (;;) {
+      pollfd p[2] = {{fd_, POLLRDHUP, 0}, {wake_, POLLIN, 0}};
+      const int r = ::poll(p, 2, -1);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return gone_(std::string("cannot watch the connection: ") + std::strerror(errno));
+      if (p[1].revents != 0) return;  // stop()
+      if (p[0].revents & (POLLERR | POLLNVAL)) return gone_("connection failed");
+      if (p[0].revents & (POLLRDHUP | POLLHUP)) return gone_("connection closed by the router");
+    }
+  }
+
+  int fd_;
+  int wake_;
+  std::function<void(std::string)> gone_;
+  std::thread thread_;
+};
 
 // A call's result keeps the zone its message was decoded into (and, through the zone, the receive buffer its
 // strings point into): holding the result keeps its payload valid, with no copy of a page of 10,000 sessions.
@@ -97,9 +174,7 @@ struct held_result {
 
 class invocation_impl final : public invocation {
  public:
-  // `seal` runs on the owner thread before the reply goes out through the library (see the note on order).
-  invocation_impl(autobahn::wamp_invocation inv, std::function<void()> seal)
-      : inv_(std::move(inv)), seal_(std::move(seal)) {
+  explicit invocation_impl(autobahn::wamp_invocation inv) : inv_(std::move(inv)) {
     args_ = inv_->arguments<msgpack::object>();
     kwargs_ = inv_->kw_arguments<msgpack::object>();
     try {
@@ -116,7 +191,6 @@ class invocation_impl final : public invocation {
 
   // The library sends the YIELD / ERROR from the link thread (it dispatches there itself).
   void reply(const core::call_result& result) override {
-    seal_();
     try {
       if (result.kwargs.empty())
         inv_->result(result.args);
@@ -127,7 +201,6 @@ class invocation_impl final : public invocation {
     }
   }
   void fail(const core::call_error& error) override {
-    seal_();
     try {
       inv_->error(error.uri, core::array{error.message});
     } catch (const std::exception&) {
@@ -136,7 +209,6 @@ class invocation_impl final : public invocation {
 
  private:
   autobahn::wamp_invocation inv_;
-  std::function<void()> seal_;
   msgpack::object args_;
   msgpack::object kwargs_;
   std::uint64_t caller_ = 0;
@@ -201,93 +273,33 @@ struct link::impl : std::enable_shared_from_this<impl> {
   impl(boost::asio::io_context& o, router_address a, std::string r, credentials c, handlers hs)
       : owner(o), address(std::move(a)), realm(std::move(r)), creds(std::move(c)), h(std::move(hs)) {}
 
+  // A router that has not taken this much of what was sent to it has stopped reading.
+  static constexpr std::size_t max_queued_bytes = std::size_t{256} << 20;
+
   boost::asio::io_context& owner;
   router_address address;
   std::string realm;
   credentials creds;
   handlers h;
 
-  boost::asio::io_service io;  // the link thread's
-  std::thread thread;
-  std::promise<void> exited;
-  std::future<void> exited_future = exited.get_future();
   std::shared_ptr<autobahn::wamp_transport> transport;
   std::shared_ptr<authenticating_session> session;
-  boost::asio::steady_timer join_timer{owner};  // owner thread
-  std::atomic<int> fd{-1};
+  boost::asio::steady_timer join_timer{owner};
   std::vector<boost::future<void>> steps;  // continuations of connect, start and join
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_service::executor_type>> connecting;
-  std::atomic<bool> stopping{false};
-  bool joined = false;         // owner thread
-  bool lost_reported = false;  // owner thread
+  std::unique_ptr<close_watcher> watcher;
+  bool started = false;
+  bool stopping = false;
+  bool joined = false;
+  bool lost_reported = false;
+  bool closed = false;  // GOODBYE answered, or the connection gone, while stopping
+  std::function<void()> on_closed;
 
-  // Batches of framed PUBLISH messages (RawSocket only), oldest first; each has one write task posted to the
-  // link thread. The last one takes more events until it is sealed.
-  const bool batches_events = address.transport != router_address::kind::websocket;
-  std::mutex batches_mutex;
-  std::deque<std::string> batches;
-  bool last_sealed = true;
-  std::uint64_t publication_id = 0;                           // owner thread
-  std::function<void(const std::string&)> write_framed;      // link thread; set once connected
-
-  // Owner thread: whatever is sent next through the library goes after the events published so far.
-  void seal() {
-    std::lock_guard<std::mutex> lock(batches_mutex);
-    last_sealed = true;
-  }
-
-  // Owner thread: a PUBLISH without acknowledgement, serialized here and written by the link thread.
-  void publish_framed(const std::string& topic, const core::array& args, const core::object* kwargs) {
-    msgpack::sbuffer body;
-    msgpack::packer<msgpack::sbuffer> pk(body);
-    pk.pack_array(kwargs ? 6 : 5);
-    pk.pack(16);  // PUBLISH
-    // Request ids of our own: the router answers a PUBLISH without acknowledgement only with an ERROR, which
-    // nobody waits for, so they need not follow the library's.
-    pk.pack(++publication_id);
-    pk.pack_map(0);
-    pk.pack(topic);
-    pk.pack_array(static_cast<std::uint32_t>(args.size()));
-    for (const auto& a : args)
-      pk.pack(a);
-    if (kwargs) pk.pack(core::value(*kwargs));
-    const auto n = static_cast<std::uint32_t>(body.size());
-    const char prefix[4] = {static_cast<char>((n >> 24) & 0xff), static_cast<char>((n >> 16) & 0xff),
-                            static_cast<char>((n >> 8) & 0xff), static_cast<char>(n & 0xff)};
-    bool new_batch = false;
-    {
-      std::lock_guard<std::mutex> lock(batches_mutex);
-      if (last_sealed) {
-        batches.emplace_back();
-        last_sealed = false;
-        new_batch = true;
-      }
-      batches.back().append(prefix, 4).append(body.data(), body.size());
-    }
-    if (!new_batch) return;
-    std::weak_ptr<impl> weak = weak_from_this();
-    boost::asio::post(io, [weak] {
-      if (auto self = weak.lock()) self->write_batch();
-    });
-  }
-
-  // Link thread: writes the oldest batch in one go.
-  void write_batch() {
-    std::string bytes;
-    {
-      std::lock_guard<std::mutex> lock(batches_mutex);
-      if (batches.empty()) return;
-      bytes.swap(batches.front());
-      batches.pop_front();
-      if (batches.empty()) last_sealed = true;
-    }
-    if (!write_framed || bytes.empty()) return;  // batches posted before a GOODBYE still go out before it
-    try {
-      write_framed(bytes);
-    } catch (const std::exception&) {
-      // A broken link is noticed by its heartbeat; what these events said is told again once it is back.
-    }
-  }
+  // The queue of framed messages (RawSocket), and the writes under way.
+  std::function<void(const std::vector<boost::asio::const_buffer>&, std::function<void(boost::system::error_code, std::size_t)>)> write_some;
+  std::deque<std::string> queue;
+  std::size_t queued_bytes = 0;
+  bool writing = false;
+  std::uint64_t publication_id = 0;
 
   template <class F>
   void post_owner(F f) {
@@ -313,66 +325,141 @@ struct link::impl : std::enable_shared_from_this<impl> {
     };
   }
 
-  // Link thread or owner thread: tells the owner once that the link is gone, unless it is being stopped.
+  // Any thread: tells the owner once that the link is gone (unless it is being stopped: then it is closed).
   void report_lost(std::string why) {
     post_owner([why = std::move(why)](impl& self) {
-      if (self.stopping || self.lost_reported) return;
+      if (self.stopping) return self.mark_closed();
+      if (self.lost_reported) return;
       self.lost_reported = true;
       self.joined = false;
       if (self.h.lost) self.h.lost(why);
     });
   }
 
-  // Link thread: the link cannot go on.
-  void fail(std::string why) {
-    report_lost(std::move(why));
-    io.stop();
+  void mark_closed() {
+    if (closed) return;
+    closed = true;
+    if (auto f = std::move(on_closed)) f();
   }
 
-  void thread_main() {
-    std::string why;
-    try {
-      io.run();
-    } catch (const std::exception& e) {
-      why = std::string("protocol error: ") + e.what();
-    } catch (...) {
-      why = "unknown error in the WAMP client";
-    }
-    if (why.empty()) {
-      // The connection closed. A continuation with a better reason (an ABORT, say) may still be on its way
-      // from another thread: give it a moment to be first.
-      std::weak_ptr<impl> weak = weak_from_this();
-      post_owner([weak](impl& self) {
-        auto timer = std::make_shared<boost::asio::steady_timer>(self.owner, std::chrono::milliseconds(100));
-        timer->async_wait([weak, timer](const boost::system::error_code&) {
-          if (auto s = weak.lock()) s->report_lost("connection closed by the router");
+  // Owner thread: the connection is up; watch it for its end.
+  void watch(int fd) {
+    if (fd < 0 || watcher) return;
+    std::weak_ptr<impl> weak = weak_from_this();
+    watcher = std::make_unique<close_watcher>(fd, [weak](std::string why) {
+      auto self = weak.lock();
+      if (!self) return;
+      // A message with a better reason (an ABORT, say) may still be on its way: give it a moment.
+      self->post_owner([weak, why](impl& s) {
+        auto timer = std::make_shared<boost::asio::steady_timer>(s.owner, std::chrono::milliseconds(100));
+        timer->async_wait([weak, timer, why](const boost::system::error_code&) {
+          if (auto s2 = weak.lock()) s2->report_lost(why);
         });
       });
-    } else {
-      report_lost(why);
-    }
-    exited.set_value();
+    });
   }
 
-  // Link thread. Each step's continuation starts the next one (see the threads note at the top).
+  // Owner thread: queues framed bytes for the router.
+  void enqueue(std::string bytes) {
+    if (lost_reported || closed) return;
+    queued_bytes += bytes.size();
+    queue.push_back(std::move(bytes));
+    if (queued_bytes > max_queued_bytes) {
+      report_lost("the router stopped reading: " + std::to_string(queued_bytes >> 20) + " MiB waiting to be sent");
+      return;
+    }
+    pump();
+  }
+
+  // Owner thread: writes whatever waits, in one gathered write, unless one is under way.
+  void pump() {
+    if (writing || queue.empty() || !write_some) return;
+    writing = true;
+    // The strings stay with the write until it completes, even if the link is gone by then.
+    auto in_flight = std::make_shared<std::vector<std::string>>();
+    std::vector<boost::asio::const_buffer> buffers;
+    std::size_t bytes = 0;
+    while (!queue.empty() && buffers.size() < 512 && bytes < (std::size_t{4} << 20)) {
+      in_flight->push_back(std::move(queue.front()));
+      queue.pop_front();
+      bytes += in_flight->back().size();
+    }
+    for (const auto& b : *in_flight)
+      buffers.emplace_back(b.data(), b.size());
+    std::weak_ptr<impl> weak = weak_from_this();
+    write_some(buffers, [weak, bytes, in_flight](boost::system::error_code ec, std::size_t) {
+      auto self = weak.lock();
+      if (!self) return;
+      self->writing = false;
+      if (ec) {
+        if (ec != boost::asio::error::operation_aborted) self->report_lost("cannot send to the router: " + ec.message());
+        return;
+      }
+      self->queued_bytes -= bytes;
+      self->pump();
+    });
+  }
+
+  // Owner thread: a PUBLISH without acknowledgement, serialized straight into the queue.
+  void publish_framed(const std::string& topic, const core::array& args, const core::object* kwargs) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> pk(body);
+    pk.pack_array(kwargs ? 6 : 5);
+    pk.pack(16);  // PUBLISH
+    // Request ids of our own: the router answers a PUBLISH without acknowledgement only with an ERROR, which
+    // nobody waits for, so they need not follow the library's.
+    pk.pack(++publication_id);
+    pk.pack_map(0);
+    pk.pack(topic);
+    pk.pack_array(static_cast<std::uint32_t>(args.size()));
+    for (const auto& a : args)
+      pk.pack(a);
+    if (kwargs) pk.pack(core::value(*kwargs));
+    enqueue(tcp_transport::frame(body));
+  }
+
+  // Link can't go on (connect or join failed).
+  void fail(std::string why) { report_lost(std::move(why)); }
+
+  template <class T>
+  void attach_queue(const std::shared_ptr<T>& t) {
+    std::weak_ptr<impl> weak = weak_from_this();
+    t->enqueue = [weak](std::string bytes) {
+      if (auto self = weak.lock()) self->enqueue(std::move(bytes));
+    };
+    std::weak_ptr<T> weak_t = t;
+    write_some = [weak_t](const std::vector<boost::asio::const_buffer>& buffers,
+                          std::function<void(boost::system::error_code, std::size_t)> done) {
+      auto tr = weak_t.lock();
+      if (!tr) return done(boost::asio::error::operation_aborted, 0);
+      boost::asio::async_write(tr->stream(), buffers, std::move(done));
+    };
+  }
+
+  // Owner thread. Each step's continuation starts the next one (see the note at the top).
   void connect() {
     try {
       switch (address.transport) {
         case router_address::kind::tcp: {
-          boost::asio::ip::tcp::resolver resolver(io);
+          boost::asio::ip::tcp::resolver resolver(owner);
           auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
-          auto t = std::make_shared<tcp_transport>(io, endpoints.begin()->endpoint());
-          write_framed = [t](const std::string& bytes) { t->write_framed(bytes); };
-          return attach_and_connect(t, [t] { return t->fd(); });
+          auto t = std::make_shared<tcp_transport>(owner, endpoints.begin()->endpoint());
+          attach_queue(t);
+          return attach_and_connect(t, [t] { return t->stream().native_handle(); });
         }
         case router_address::kind::unix_socket: {
-          auto t = std::make_shared<uds_transport>(io, boost::asio::local::stream_protocol::endpoint(address.path));
-          write_framed = [t](const std::string& bytes) { t->write_framed(bytes); };
-          return attach_and_connect(t, [t] { return t->fd(); });
+          auto t = std::make_shared<uds_transport>(owner, boost::asio::local::stream_protocol::endpoint(address.path));
+          attach_queue(t);
+          return attach_and_connect(t, [t] { return t->stream().native_handle(); });
         }
-        case router_address::kind::websocket:
-          // Its writes are queued, never blocking: no descriptor needed to unblock them.
-          return attach_and_connect(detail::make_websocket_transport(io, address.text), [] { return -1; });
+        case router_address::kind::websocket: {
+          // Its writes are queued by websocketpp itself; its descriptor comes once the TCP connection exists.
+          std::weak_ptr<impl> weak = weak_from_this();
+          auto t = detail::make_websocket_transport(owner, address.text, [weak](int fd) {
+            if (auto self = weak.lock()) self->watch(fd);
+          });
+          return attach_and_connect(t, [] { return -1; });
+        }
       }
     } catch (const std::exception& e) {
       fail("cannot connect to " + address.text + ": " + e.what());
@@ -382,21 +469,23 @@ struct link::impl : std::enable_shared_from_this<impl> {
   void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
     std::weak_ptr<impl> weak = weak_from_this();
     transport = t;
-    session = std::make_shared<authenticating_session>(io, creds);
+    session = std::make_shared<authenticating_session>(owner, creds);
     t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
     steps.push_back(t->connect().then(boost::launch::sync, [weak, descriptor](boost::future<void> f) {
       auto self = weak.lock();
       if (!self) return;
+      std::string error;
       try {
         f.get();
       } catch (const std::exception& e) {
-        return self->fail("cannot connect to " + self->address.text + ": " + e.what());
+        error = e.what();
       }
-      self->fd = descriptor();
-      boost::asio::post(self->io, [weak] {
-        if (auto s = weak.lock()) s->connecting.reset();
+      self->post_owner([error, descriptor](impl& s) {
+        if (s.stopping || s.lost_reported) return;
+        if (!error.empty()) return s.fail("cannot connect to " + s.address.text + ": " + error);
+        s.watch(descriptor());
+        s.start_session();
       });
-      self->start_session();
     }));
   }
 
@@ -405,12 +494,17 @@ struct link::impl : std::enable_shared_from_this<impl> {
     steps.push_back(session->start().then(boost::launch::sync, [weak](boost::future<void> started) {
       auto self = weak.lock();
       if (!self) return;
+      std::string error;
       try {
         started.get();
       } catch (const std::exception& e) {
-        return self->fail(std::string("cannot start the WAMP session: ") + e.what());
+        error = e.what();
       }
-      self->join();
+      self->post_owner([error](impl& s) {
+        if (s.stopping || s.lost_reported) return;
+        if (!error.empty()) return s.fail("cannot start the WAMP session: " + error);
+        s.join();
+      });
     }));
   }
 
@@ -421,13 +515,17 @@ struct link::impl : std::enable_shared_from_this<impl> {
                           auto self = weak.lock();
                           if (!self) return;
                           std::uint64_t id = 0;
+                          std::string error;
                           try {
                             id = welcome.get();
                           } catch (const std::exception& e) {
-                            return self->fail("router refused to join realm '" + self->realm + "' as '" +
-                                              self->creds.authid + "': " + e.what());
+                            error = e.what();
                           }
-                          self->post_owner([id](impl& s) {
+                          self->post_owner([id, error](impl& s) {
+                            if (s.stopping || s.lost_reported) return;
+                            if (!error.empty())
+                              return s.fail("router refused to join realm '" + s.realm + "' as '" + s.creds.authid +
+                                            "': " + error);
                             s.joined = true;
                             if (s.h.joined) s.h.joined(id);
                           });
@@ -437,15 +535,25 @@ struct link::impl : std::enable_shared_from_this<impl> {
   void tear_down() {
     stopping = true;
     join_timer.cancel();
-    const int f = fd.load();
-    if (f >= 0) ::shutdown(f, SHUT_RDWR);  // unblocks a write stuck on a router that stopped reading
-    io.stop();
-    if (thread.joinable()) thread.join();
-    // The transport and the session own each other: detach to let both go.
-    if (transport && transport->has_handler()) transport->detach();
+    if (watcher) watcher->stop();  // also shuts the connection down
+    watcher.reset();
+    write_some = nullptr;
+    queue.clear();
+    if (transport) {
+      try {
+        if (transport->is_connected()) transport->disconnect();
+      } catch (const std::exception&) {
+      }
+      // The transport and the session own each other: detach to let both go.
+      if (transport->has_handler()) transport->detach();
+      // Not at once: the handlers of their cancelled operations still run on the owner's io_context, and the
+      // WebSocket client's refer to the transport by a plain pointer.
+      auto linger = std::make_shared<boost::asio::steady_timer>(owner, std::chrono::seconds(5));
+      linger->async_wait([linger, t = std::move(transport), s = std::move(session)](const boost::system::error_code&) {});
+    }
     session.reset();
     transport.reset();
-    write_framed = nullptr;
+    mark_closed();
   }
 };
 
@@ -453,6 +561,7 @@ link::link(boost::asio::io_context& owner, router_address address, std::string r
     : impl_(std::make_shared<impl>(owner, std::move(address), std::move(realm), std::move(creds), std::move(h))) {}
 
 link::~link() {
+  impl_->on_closed = nullptr;
   impl_->tear_down();
 }
 
@@ -462,6 +571,7 @@ const std::string& link::realm() const {
 
 void link::start(std::chrono::milliseconds join_timeout) {
   impl* self = impl_.get();
+  self->started = true;
   self->join_timer.expires_after(join_timeout);
   std::weak_ptr<impl> weak = impl_;
   self->join_timer.async_wait([weak, join_timeout](const boost::system::error_code& ec) {
@@ -469,39 +579,34 @@ void link::start(std::chrono::milliseconds join_timeout) {
     if (ec || !s || s->joined) return;
     s->report_lost("no WELCOME from the router within " + std::to_string(join_timeout.count()) + " ms");
   });
-  self->connecting.emplace(self->io.get_executor());
-  boost::asio::post(self->io, [self] { self->connect(); });
-  self->thread = std::thread([self] { self->thread_main(); });
+  self->post_owner([](impl& s) {
+    if (!s.stopping) s.connect();
+  });
 }
 
-void link::begin_stop() {
+void link::begin_stop(std::function<void()> closed) {
   impl& self = *impl_;
-  if (!self.thread.joinable() || self.stopping) return;
+  self.on_closed = std::move(closed);
+  if (self.stopping) return;
   self.stopping = true;
-  if (self.joined && self.session) {
-    std::weak_ptr<impl> weak = impl_;
-    auto session = self.session;
-    boost::asio::post(self.io, [weak, session] {
-      try {
-        session->leave("wamp.close.system_shutdown").then(boost::launch::sync, [weak](boost::future<std::string>) {
-          if (auto s = weak.lock()) s->io.stop();
-        });
-      } catch (const std::exception&) {
-        if (auto s = weak.lock()) s->io.stop();
-      }
+  if (!self.started || self.lost_reported || !self.joined || !self.session) return self.mark_closed();
+  std::weak_ptr<impl> weak = impl_;
+  try {
+    self.session->leave("wamp.close.system_shutdown").then(boost::launch::sync, [weak](boost::future<std::string>) {
+      if (auto s = weak.lock()) s->post_owner([](impl& s2) { s2.mark_closed(); });
     });
-  } else {
-    self.io.stop();
+  } catch (const std::exception&) {
+    self.mark_closed();
   }
 }
 
-void link::finish_stop(std::chrono::steady_clock::time_point deadline) {
-  impl& self = *impl_;
-  if (self.thread.joinable()) self.exited_future.wait_until(deadline);
-  self.tear_down();
+void link::finish_stop() {
+  impl_->on_closed = nullptr;
+  impl_->tear_down();
 }
 
 void link::abort() {
+  impl_->on_closed = nullptr;
   impl_->tear_down();
 }
 
@@ -510,7 +615,6 @@ void link::subscribe(const std::string& topic,
                      std::function<void(const std::string& error)> done) {
   impl& self = *impl_;
   if (!self.session) return done("not connected");
-  self.seal();
   auto handler = [on_event = std::move(on_event)](const autobahn::wamp_event& ev) {
     on_event(ev.arguments<msgpack::object>(), ev.kw_arguments<msgpack::object>());
   };
@@ -525,13 +629,10 @@ void link::provide(const std::string& uri, bool disclose_caller,
   impl& self = *impl_;
   if (!self.session) return done("not connected");
   std::weak_ptr<impl> weak = impl_;
-  self.seal();
   auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
     auto self = weak.lock();
     if (!self) return;
-    auto wrapped = std::make_shared<invocation_impl>(std::move(inv), [weak] {
-      if (auto s = weak.lock()) s->seal();
-    });
+    auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
     self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
   };
   autobahn::provide_options options;
@@ -547,7 +648,7 @@ void link::publish(const std::string& topic, const core::array& args) {
 void link::publish(const std::string& topic, const core::array& args, const core::object& kwargs) {
   impl& self = *impl_;
   if (!self.session) return;
-  if (self.batches_events) {
+  if (self.address.transport != router_address::kind::websocket) {
     // Before the WELCOME, or while stopping, there is no session to publish in (the library would refuse).
     if (self.joined && !self.stopping) self.publish_framed(topic, args, kwargs.empty() ? nullptr : &kwargs);
     return;
@@ -579,7 +680,6 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
     boost::asio::post(self.owner, [finish, r] { finish(r); });
     return;
   }
-  self.seal();
   auto timer = std::make_shared<boost::asio::steady_timer>(self.owner, timeout);
   timer->async_wait([finish, uri, timeout](const boost::system::error_code& ec) {
     if (ec) return;

@@ -20,8 +20,8 @@ struct websocket_endpoint {
 
 }  // namespace
 
-std::shared_ptr<autobahn::wamp_transport> make_websocket_transport(boost::asio::io_service& io,
-                                                                   const std::string& url) {
+std::shared_ptr<autobahn::wamp_transport> make_websocket_transport(boost::asio::io_service& io, const std::string& url,
+                                                                   std::function<void(int fd)> connected) {
   auto endpoint = std::make_shared<websocket_endpoint>();
   endpoint->client.clear_access_channels(websocketpp::log::alevel::all);
   endpoint->client.clear_error_channels(websocketpp::log::elevel::all);  // failures reach us as exceptions
@@ -29,9 +29,11 @@ std::shared_ptr<autobahn::wamp_transport> make_websocket_transport(boost::asio::
   // Small request/response messages: without TCP_NODELAY each waits for the peer's delayed ACK. Set once
   // the TCP connection exists (the socket-init handler runs before it is open).
   ws_client* client = &endpoint->client;
-  endpoint->client.set_tcp_post_init_handler([client](websocketpp::connection_hdl hdl) {
+  endpoint->client.set_tcp_post_init_handler([client, connected](websocketpp::connection_hdl hdl) {
     boost::system::error_code ec;
-    client->get_con_from_hdl(hdl)->get_socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    auto& socket = client->get_con_from_hdl(hdl)->get_socket();
+    socket.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+    if (connected) connected(socket.native_handle());
   });
   endpoint->transport = std::make_shared<ws_transport>(endpoint->client, url);
   return std::shared_ptr<autobahn::wamp_transport>(endpoint, endpoint->transport.get());

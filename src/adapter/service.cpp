@@ -187,22 +187,53 @@ void service::start() {
   });
 }
 
-void service::stop(std::chrono::steady_clock::time_point deadline) {
+void service::stop(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
   stopping_ = true;
   internal_timer_.cancel();
   heartbeat_timer_.cancel();
   for (auto& w : waiters_)
     w->deadline.cancel();
+  // Ends once: when the last link closed, or at the deadline.
+  struct stop_state {
+    int open = 0;
+    bool finished = false;
+    std::function<void()> done;
+  };
+  auto st = std::make_shared<stop_state>();
+  st->done = std::move(done);
+  auto finish = [this, st](bool in_time) {
+    if (st->finished) return;
+    st->finished = true;
+    if (stop_timer_) stop_timer_->cancel();
+    for (auto& [realm, s] : served_)
+      if (s->l) s->l->finish_stop();
+    if (internal_) internal_->finish_stop();
+    for (auto& l : leaving_)
+      l->finish_stop();
+    if (in_time)
+      spdlog::info("left every realm");
+    else
+      spdlog::warn("left every realm; {} link(s) had not closed by the deadline", st->open);
+    if (st->done) st->done();
+  };
+  auto closed = [st, finish] {
+    if (--st->open == 0) finish(true);
+  };
+  std::vector<link*> links;
   for (auto& [realm, s] : served_) {
     s->retry.cancel();
     s->heartbeat.cancel();
-    if (s->l) s->l->begin_stop();
+    if (s->l) links.push_back(s->l.get());
   }
-  if (internal_) internal_->begin_stop();
-  for (auto& [realm, s] : served_)
-    if (s->l) s->l->finish_stop(deadline);
-  if (internal_) internal_->finish_stop(deadline);
-  spdlog::info("left every realm");
+  if (internal_) links.push_back(internal_.get());
+  st->open = static_cast<int>(links.size()) + 1;
+  for (link* l : links)
+    l->begin_stop(closed);
+  stop_timer_ = std::make_unique<boost::asio::steady_timer>(io_, deadline);
+  stop_timer_->async_wait([finish](const boost::system::error_code& ec) {
+    if (!ec) finish(false);
+  });
+  closed();  // the one that stands for this function: no link at all ends here
 }
 
 void service::set_realms(const std::vector<std::string>& realms, const std::vector<std::string>& kill_realms) {
@@ -219,8 +250,25 @@ void service::set_realms(const std::vector<std::string>& realms, const std::vect
     s.heartbeat.cancel();
     ++s.generation;  // whatever the link still reports is ignored
     if (s.l) {
-      s.l->begin_stop();
-      s.l->finish_stop(std::chrono::steady_clock::now() + std::chrono::seconds(1));
+      // It leaves in the background, for a second at most.
+      std::shared_ptr<link> l = std::move(s.l);
+      leaving_.push_back(l);
+      auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::seconds(1));
+      std::weak_ptr<link> weak = l;
+      auto gone = [this, weak, timer] {
+        timer->cancel();
+        auto l = weak.lock();
+        if (!l) return;
+        // Not from inside the link's own callback: a moment later.
+        boost::asio::post(io_, [this, l] {
+          l->finish_stop();
+          leaving_.erase(std::remove(leaving_.begin(), leaving_.end(), l), leaving_.end());
+        });
+      };
+      timer->async_wait([gone](const boost::system::error_code& ec) {
+        if (!ec) gone();
+      });
+      l->begin_stop(gone);
     }
     reg_.unserve(realm);
     testaments_.discard_realm(realm);

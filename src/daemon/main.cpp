@@ -122,8 +122,7 @@ int run(const wamp_metad::daemon::config& cfg, int argc, const char* const* argv
       std::cerr << "wamp-metad: shutdown deadline passed, exiting\n";
       std::_Exit(1);
     }).detach();
-    service.stop(std::chrono::steady_clock::now() + shutdown_deadline);
-    io.stop();
+    service.stop(std::chrono::steady_clock::now() + shutdown_deadline, [&io] { io.stop(); });
   });
 
   spdlog::info(

@@ -1,7 +1,7 @@
-// One WAMP session to the router, running its I/O on a thread of its own, so that a router that stops
-// reading (the client library writes synchronously) stalls only this link. Everything else lives on the
-// owner's io_context: every callback of this class is posted there, and every method is to be called from
-// there. This header keeps the WAMP client library out of view: it appears in link.cpp only.
+// One WAMP session to the router. Every link runs on the owner's io_context, the one where all of
+// wamp-metad's state lives: every callback of this class runs there, and every method is to be called from
+// there. Writes never block (they are queued), and a closed connection is noticed at once (see link.cpp).
+// This header keeps the WAMP client library out of view: it appears in link.cpp only.
 #pragma once
 
 #include <chrono>
@@ -77,15 +77,16 @@ class link {
   // Connects and joins; handlers.joined or handlers.lost follows, the latter at the latest after
   // `join_timeout` (a router that closes or stalls during the handshake gives the client library no signal).
   void start(std::chrono::milliseconds join_timeout);
-  // Leaves the realm (GOODBYE) and closes by `deadline`, then tears the connection down, whatever state it
-  // is in. begin_stop() only sends the GOODBYE, so that many links can leave in parallel; finish_stop()
-  // blocks the caller until the link is closed or the deadline passes.
-  void begin_stop();
-  void finish_stop(std::chrono::steady_clock::time_point deadline);
+  // Leaves the realm: begin_stop() sends the GOODBYE and runs `closed` once the router answered it or the
+  // connection is gone (at once when there is no session to leave), so that many links can leave in
+  // parallel; finish_stop() then tears the connection down, whatever state it is in (after a deadline of
+  // the caller's, the link may not be closed yet).
+  void begin_stop(std::function<void()> closed = {});
+  void finish_stop();
   // Tears the connection down at once (no GOODBYE): for a link found dead.
   void abort();
 
-  // Runs `on_event` for each event on `topic`, ON THE LINK'S THREAD (decode there, then post to the owner).
+  // Runs `on_event` for each event on `topic` (on the owner thread, inside the read of the message).
   // `done` (owner thread) gets an empty string on success, else the error.
   void subscribe(const std::string& topic,
                  std::function<void(const msgpack::object& args, const msgpack::object& kwargs)> on_event,

@@ -66,8 +66,9 @@ class service {
   service& operator=(const service&) = delete;
 
   void start();
-  // Leaves every realm and the internal realm, by `deadline` at the latest. Publishes nothing.
-  void stop(std::chrono::steady_clock::time_point deadline);
+  // Leaves every realm and the internal realm, in parallel, then runs `done`: once every GOODBYE was
+  // answered, or at `deadline` with the links that are left torn down. Publishes nothing.
+  void stop(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
   // Serves exactly these realms from now on (a reload): leaves the realms no longer listed, joins the new
   // ones, leaves the others alone. Ignored with all_realms.
@@ -131,6 +132,9 @@ class service {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posts from link threads
 
   std::unique_ptr<link> internal_;
+  // Links of realms no longer served, leaving (GOODBYE sent) for at most a second.
+  std::vector<std::shared_ptr<link>> leaving_;
+  std::unique_ptr<boost::asio::steady_timer> stop_timer_;
   std::uint64_t internal_generation_ = 0;
   bool internal_up_ = false;
   // Since when the mirror may be missing changes (the internal link went down); empty while in sync.
