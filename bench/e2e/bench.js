@@ -145,6 +145,22 @@ function runChild (script, args, onLine, maxMs) {
   return { child, done, stderr: () => stderr }
 }
 
+// pylist.py under Debian's python3 (python3-autobahn, C msgpack): {list: [ms...], ids: [ms...]}.
+async function pythonLists (router, size, calls) {
+  const cfg = { url: router.url, ws: [router.ws.host, router.ws.port], rawsocket: [router.rawsocket.host, router.rawsocket.port], size, calls }
+  const child = routerctl.spawnTracked('/usr/bin/python3', [path.join(__dirname, 'pylist.py'), JSON.stringify(cfg)])
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', d => { stdout += d })
+  child.stderr.on('data', d => { stderr += d })
+  const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL') } catch (e) {} }, 180000)
+  const code = await new Promise(resolve => child.on('exit', (c, sig) => resolve(c ?? sig)))
+  clearTimeout(timer)
+  if (code !== 0) throw new Failure(`pylist.py exited with ${code}: ${stderr}`)
+  const r = JSON.parse(stdout.trim().split('\n').pop())
+  return { list: r.list.map(ms => ms * 1000), ids: r.ids.map(ms => ms * 1000) } // microseconds
+}
+
 // A joiner run (see joiner.js): resolves with [{id, t}] of the sessions that joined and the ids that left.
 async function joiner (cfg) {
   const joined = []
@@ -483,6 +499,11 @@ async function main () {
           : [])
       ], CFG.bigCalls, CFG.bigRounds))
     }
+    // The largest list once more, from python3-autobahn over RawSocket (its msgpack decoder is C).
+    const biggest = LIST_SIZES[LIST_SIZES.length - 1]
+    const py = await pythonLists(A, biggest, CFG.bigCalls * CFG.bigRounds)
+    bigCalls[`wamp-metad list(${biggest}) python`] = summarize([py.list])
+    bigCalls[`echo ids(${biggest}) python`] = summarize([py.ids])
     results.calls = { ...smallCalls, ...bigCalls, native_sessions_counted: nativeCount }
     results.client_decode = clientDecode(LIST_SIZES[LIST_SIZES.length - 1])
 
@@ -682,7 +703,7 @@ function report (r) {
   for (const [k, v] of Object.entries(r.calls)) {
     if (typeof v !== 'object') continue
     const ref = k.startsWith('wamp-metad') && !k.includes('(') ? ` = ${fmtX(v.p50 / echo)}x echo` : ''
-    const m = /^wamp-metad list\((\d+)\)( json)?$/.exec(k)
+    const m = /^wamp-metad list\((\d+)\)( json| python)?$/.exec(k)
     const peer = m && `echo ids(${m[1]})${m[2] || ''}`
     const big = m && r.calls[peer] ? ` = ${fmtX(v.p50 / r.calls[peer].p50)}x ${peer}` : ''
     w(row([`3. ${k}`, fmtUs(v.p50), fmtUs(v.p99), v.n, ref + big], W))
