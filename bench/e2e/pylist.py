@@ -2,7 +2,7 @@
 rows of bench/run with a client that is not the bottleneck. Run with Debian's /usr/bin/python3.
 
     /usr/bin/python3 pylist.py '{"ws": [HOST, PORT], "rawsocket": [HOST, PORT], "url": WS_URL,
-                                 "calls": N, "size": EXPECTED, "kind": "rawsocket"|"websocket"}'
+                                 "calls": N, "size": IDS, "list_size": EXPECTED, "kind": "rawsocket"|"websocket"}'
 
 Prints one JSON line: {"list": [ms, ...], "ids": [ms, ...]}; exits 1 when a result has the wrong length.
 """
@@ -33,9 +33,10 @@ async def main(cfg):
             t0 = time.perf_counter()
             result = await call()
             out[key].append((time.perf_counter() - t0) * 1000.0)
-            if not isinstance(result, list) or len(result) != cfg["size"]:
+            want = cfg["list_size"] if key == "list" else cfg["size"]
+            if not isinstance(result, list) or len(result) != want:
                 sys.stderr.write("pylist: %s returned %s items, expected %d\n"
-                                 % (key, len(result) if isinstance(result, list) else type(result), cfg["size"]))
+                                 % (key, len(result) if isinstance(result, list) else type(result), want))
                 sys.exit(1)
     session.leave()
     print(json.dumps(out), flush=True)

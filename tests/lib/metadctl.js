@@ -7,7 +7,8 @@
 //     authid: 'metad', secret: routerctl.SECRETS.metad, authmethod: 'ticket',
 //     url: 'rs://HOST:PORT',         // default: the router's RawSocket listener
 //     args: ['--log-level', 'debug'],
-//     readyTimeoutMs: 15000
+//     readyTimeoutMs: 15000,
+//     env: {NAME: 'value'}           // added to this process's environment
 //   })
 //   m.pid, m.stderr(), m.waitLog(regex, ms)   (resolves with the match once the log shows it)
 //   await m.stop()  SIGTERM, SIGKILL after 5 s; resolves {code, signal, stderr, ms}; idempotent
@@ -34,7 +35,7 @@ function start (router, options = {}) {
   if (options.allRealms) argv.push('--all-realms')
   for (const r of options.realms || (options.allRealms ? [] : ['realm1'])) argv.push('--realm', r)
   argv.push(...(options.args || []))
-  const child = spawnTracked(BIN, argv)
+  const child = spawnTracked(BIN, argv, options.env ? { env: { ...process.env, ...options.env } } : {})
   let stderr = ''
   const watchers = []
   child.stderr.on('data', d => {
