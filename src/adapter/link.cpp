@@ -295,7 +295,9 @@ struct link::impl : std::enable_shared_from_this<impl> {
   std::function<void()> on_closed;
 
   // The queue of framed messages (RawSocket), and the writes under way.
-  std::function<void(const std::vector<boost::asio::const_buffer>&, std::function<void(boost::system::error_code, std::size_t)>)> write_some;
+  std::function<void(const std::vector<boost::asio::const_buffer>&,
+                     std::function<void(boost::system::error_code, std::size_t)>)>
+      write_some;
   std::deque<std::string> queue;
   std::size_t queued_bytes = 0;
   bool writing = false;
@@ -392,7 +394,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
       if (!self) return;
       self->writing = false;
       if (ec) {
-        if (ec != boost::asio::error::operation_aborted) self->report_lost("cannot send to the router: " + ec.message());
+        if (ec != boost::asio::error::operation_aborted)
+          self->report_lost("cannot send to the router: " + ec.message());
         return;
       }
       self->queued_bytes -= bytes;
@@ -549,7 +552,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
       // Not at once: the handlers of their cancelled operations still run on the owner's io_context, and the
       // WebSocket client's refer to the transport by a plain pointer.
       auto linger = std::make_shared<boost::asio::steady_timer>(owner, std::chrono::seconds(5));
-      linger->async_wait([linger, t = std::move(transport), s = std::move(session)](const boost::system::error_code&) {});
+      linger->async_wait(
+          [linger, t = std::move(transport), s = std::move(session)](const boost::system::error_code&) {});
     }
     session.reset();
     transport.reset();
