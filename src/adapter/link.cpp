@@ -19,12 +19,12 @@
 // queue (the library would build a message with a zone of its own, 8 KiB at least, per event).
 #include "wamp_metad/adapter/link.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -115,7 +115,7 @@ using uds_transport = queued_transport<autobahn::wamp_uds_transport>;
 class close_watcher {
  public:
   close_watcher(int fd, std::function<void(std::string)> gone)
-      : fd_(::dup(fd)), wake_(::eventfd(0, EFD_CLOEXEC)), gone_(std::move(gone)) {
+      : fd_(::fcntl(fd, F_DUPFD_CLOEXEC, 0)), wake_(::eventfd(0, EFD_CLOEXEC)), gone_(std::move(gone)) {
     thread_ = std::thread([this] { run(); });
   }
   ~close_watcher() { stop(); }
@@ -161,7 +161,7 @@ class close_watcher {
 };
 
 // A call's result keeps the zone its message was decoded into (and, through the zone, the receive buffer its
-// strings point into): holding the result keeps its payload valid, with no copy of a page of 10,000 sessions.
+// strings point into): holding the result keeps its payload valid, with no copy of a snapshot page.
 struct held_result {
   explicit held_result(autobahn::wamp_call_result r) : result(std::move(r)) {
     args = msgpack::object_handle(result.arguments<msgpack::object>(), msgpack::unique_ptr<msgpack::zone>());

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iterator>
 #include <random>
 #ifdef __GLIBC__
 #include <malloc.h>  // malloc_trim
@@ -420,7 +419,7 @@ void service::fetch_snapshot() {
   fetching_ = true;
   const std::uint64_t fetch = ++fetch_id_;
   fetched_ = core::snapshot{};
-  fetched_pages_.clear();
+  fetched_records_.clear();
   fetch_page(fetch, std::nullopt);
 }
 
@@ -459,23 +458,19 @@ void service::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor)
                     }
                     // The next page is asked for first: the router prepares it while this one is put away.
                     if (page.value().next_cursor) fetch_page(fetch, page.value().next_cursor);
-                    fetched_pages_.push_back(std::move(page.value().sessions));
+                    for (auto& s : page.value().sessions)
+                      fetched_records_.push_back(std::make_shared<const core::session_record>(std::move(s)));
                     if (page.value().next_cursor) return;
 
                     fetching_ = false;
                     if (reg_.truth().generation() != mirror_generation) return fetch_snapshot();  // restarted meanwhile
-                    core::snapshot acc = std::move(fetched_);
-                    fetched_ = core::snapshot{};
-                    std::size_t total = 0;
-                    for (const auto& p : fetched_pages_)
-                      total += p.size();
-                    acc.sessions.reserve(total);
-                    for (auto& p : fetched_pages_)
-                      std::move(p.begin(), p.end(), std::back_inserter(acc.sessions));
-                    fetched_pages_.clear();
-                    const std::size_t count = acc.sessions.size();
+                    std::vector<core::record_ptr> records = std::move(fetched_records_);
+                    fetched_records_ = {};
+                    const std::size_t count = records.size();
                     std::vector<core::meta_event> out;
-                    const auto verdict = reg_.on_snapshot(std::move(acc), out);
+                    const auto verdict = reg_.on_snapshot(std::move(fetched_.position), std::move(records),
+                                                          std::move(fetched_.recently_left), out);
+                    fetched_ = core::snapshot{};
                     release_gone_testaments();
                     after_mirror_change(out);
                     if (verdict != core::mirror::verdict::applied) return start_resync(words(verdict).why);

@@ -34,23 +34,28 @@ mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
 }
 
 mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& out) {
-  const bool first = !synced_once_;
-  // A freshly started wamp-metad does not know what the subscribers were told: with announce_existing, every
-  // session it hears of at its first snapshot (there, recently left, or gone while the snapshot was
-  // fetched) is told as an uncertain one: its final state goes out.
   std::vector<record_ptr> records;
   records.reserve(snap.sessions.size());
   for (auto& s : snap.sessions)
     records.push_back(std::make_shared<const session_record>(std::move(s)));
+  return on_snapshot(std::move(snap.position), std::move(records), std::move(snap.recently_left), out);
+}
+
+mirror::verdict registry::on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> records,
+                                      std::vector<session_record> recently_left, std::vector<meta_event>& out) {
+  const bool first = !synced_once_;
+  // A freshly started wamp-metad does not know what the subscribers were told: with announce_existing, every
+  // session it hears of at its first snapshot (there, recently left, or gone while the snapshot was
+  // fetched) is told as an uncertain one: its final state goes out.
   std::vector<record_ptr> heard;
   if (first && opts_.announce_existing) {
-    heard.reserve(records.size() + snap.recently_left.size());
+    heard.reserve(records.size() + recently_left.size());
     heard = records;  // the mirror's own records, shared
-    for (auto& s : snap.recently_left)
+    for (auto& s : recently_left)
       heard.push_back(std::make_shared<const session_record>(std::move(s)));
   }
   std::vector<change> changes;
-  const mirror::verdict verdict = mirror_.on_snapshot(std::move(snap.position), std::move(records), changes);
+  const mirror::verdict verdict = mirror_.on_snapshot(std::move(position), std::move(records), changes);
   if (first && opts_.serve_all_realms) {
     for (const auto& [realm, sessions] : mirror_.realms())
       maybe_auto_serve(realm);

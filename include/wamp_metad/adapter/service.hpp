@@ -142,9 +142,10 @@ class service {
   int internal_attempts_ = 0;
   bool fetching_ = false;
   std::uint64_t fetch_id_ = 0;
-  // The snapshot being fetched: its position and tombstones (first page), and its pages as they came.
+  // The snapshot being fetched: its position and tombstones (first page), and its sessions, made into
+  // records page by page while the router prepares the next one.
   core::snapshot fetched_;
-  std::vector<std::vector<core::session_record>> fetched_pages_;
+  std::vector<core::record_ptr> fetched_records_;
   bool heartbeat_pending_ = false;
   boost::asio::steady_timer internal_timer_;
   boost::asio::steady_timer heartbeat_timer_;

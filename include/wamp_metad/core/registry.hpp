@@ -49,6 +49,9 @@ class registry {
   mirror::verdict on_hook(hook_event ev, std::vector<meta_event>& out);
   void begin_resync() { mirror_.begin_resync(); }
   mirror::verdict on_snapshot(snapshot snap, std::vector<meta_event>& out);
+  // The same with the sessions already made into records (as they arrived, page by page).
+  mirror::verdict on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> sessions,
+                              std::vector<session_record> recently_left, std::vector<meta_event>& out);
 
   // --- visibility
   // Hides one session (wamp-metad's own links). Undone when the session leaves the mirror.
