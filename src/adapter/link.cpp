@@ -189,7 +189,7 @@ class invocation_impl final : public invocation {
   const msgpack::object& kwargs() const override { return kwargs_; }
   std::uint64_t caller() const override { return caller_; }
 
-  // The library sends the YIELD / ERROR from the link thread (it dispatches there itself).
+  // The library hands the YIELD / ERROR to the link's queue (see queued_transport).
   void reply(const core::call_result& result) override {
     try {
       if (result.kwargs.empty())
@@ -287,7 +287,6 @@ struct link::impl : std::enable_shared_from_this<impl> {
   boost::asio::steady_timer join_timer{owner};
   std::vector<boost::future<void>> steps;  // continuations of connect, start and join
   std::unique_ptr<close_watcher> watcher;
-  bool started = false;
   bool stopping = false;
   bool joined = false;
   bool lost_reported = false;
@@ -421,9 +420,6 @@ struct link::impl : std::enable_shared_from_this<impl> {
     enqueue(tcp_transport::frame(body));
   }
 
-  // Link can't go on (connect or join failed).
-  void fail(std::string why) { report_lost(std::move(why)); }
-
   template <class T>
   void attach_queue(const std::shared_ptr<T>& t) {
     std::weak_ptr<impl> weak = weak_from_this();
@@ -465,7 +461,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
         }
       }
     } catch (const std::exception& e) {
-      fail("cannot connect to " + address.text + ": " + e.what());
+      report_lost("cannot connect to " + address.text + ": " + e.what());
     }
   }
 
@@ -485,7 +481,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
       }
       self->post_owner([error, descriptor](impl& s) {
         if (s.stopping || s.lost_reported) return;
-        if (!error.empty()) return s.fail("cannot connect to " + s.address.text + ": " + error);
+        if (!error.empty()) return s.report_lost("cannot connect to " + s.address.text + ": " + error);
         s.watch(descriptor());
         s.start_session();
       });
@@ -505,7 +501,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
       }
       self->post_owner([error](impl& s) {
         if (s.stopping || s.lost_reported) return;
-        if (!error.empty()) return s.fail("cannot start the WAMP session: " + error);
+        if (!error.empty()) return s.report_lost("cannot start the WAMP session: " + error);
         s.join();
       });
     }));
@@ -527,8 +523,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
                           self->post_owner([id, error](impl& s) {
                             if (s.stopping || s.lost_reported) return;
                             if (!error.empty())
-                              return s.fail("router refused to join realm '" + s.realm + "' as '" + s.creds.authid +
-                                            "': " + error);
+                              return s.report_lost("router refused to join realm '" + s.realm + "' as '" +
+                                                   s.creds.authid + "': " + error);
                             s.joined = true;
                             if (s.h.joined) s.h.joined(id);
                           });
@@ -575,7 +571,6 @@ const std::string& link::realm() const {
 
 void link::start(std::chrono::milliseconds join_timeout) {
   impl* self = impl_.get();
-  self->started = true;
   self->join_timer.expires_after(join_timeout);
   std::weak_ptr<impl> weak = impl_;
   self->join_timer.async_wait([weak, join_timeout](const boost::system::error_code& ec) {
@@ -593,7 +588,7 @@ void link::begin_stop(std::function<void()> closed) {
   self.on_closed = std::move(closed);
   if (self.stopping) return;
   self.stopping = true;
-  if (!self.started || self.lost_reported || !self.joined || !self.session) return self.mark_closed();
+  if (self.lost_reported || !self.joined || !self.session) return self.mark_closed();
   std::weak_ptr<impl> weak = impl_;
   try {
     self.session->leave("wamp.close.system_shutdown").then(boost::launch::sync, [weak](boost::future<std::string>) {

@@ -62,6 +62,15 @@ namespace {
 
 constexpr std::size_t kills_in_flight = 32;
 
+// The pages of a large snapshot, decoded and copied, leave the heap much larger than the mirror that stays;
+// glibc keeps freed memory for later unless asked. A resync of a million sessions would otherwise leave
+// hundreds of MiB of RSS behind.
+void give_back_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
 // Reports nothing: the observer when none is given.
 class no_observer final : public service_observer {
  public:
@@ -326,7 +335,9 @@ void service::connect_internal() {
 void service::internal_joined() {
   internal_attempts_ = 0;
   const std::uint64_t generation = internal_generation_;
-  // Hooks are decoded on the link thread and applied here, in the order they came.
+  // Hooks are decoded as they are read and applied in a handler of their own, in the order they came: not
+  // inside the client library's dispatch, since what a hook sets off (a resync, a lost link) may tear the
+  // link and its session down.
   auto subscribe = [this, generation](const char* topic, core::hook_kind kind, std::shared_ptr<int> pending) {
     std::weak_ptr<bool> alive = alive_;
     internal_->subscribe(
@@ -418,7 +429,8 @@ void service::fetch_snapshot() {
   if (fetching_ || !internal_up_) return;
   fetching_ = true;
   const std::uint64_t fetch = ++fetch_id_;
-  fetched_ = core::snapshot{};
+  fetched_position_.reset();
+  fetched_left_.clear();
   fetched_records_.clear();
   fetch_page(fetch, std::nullopt);
 }
@@ -453,8 +465,8 @@ void service::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor)
                       return;
                     }
                     if (first) {
-                      fetched_.position = page.value().position;
-                      fetched_.recently_left = std::move(page.value().recently_left);
+                      fetched_position_ = page.value().position;
+                      fetched_left_ = std::move(page.value().recently_left);
                     }
                     // The next page is asked for first: the router prepares it while this one is put away.
                     if (page.value().next_cursor) fetch_page(fetch, page.value().next_cursor);
@@ -468,9 +480,10 @@ void service::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor)
                     fetched_records_ = {};
                     const std::size_t count = records.size();
                     std::vector<core::meta_event> out;
-                    const auto verdict = reg_.on_snapshot(std::move(fetched_.position), std::move(records),
-                                                          std::move(fetched_.recently_left), out);
-                    fetched_ = core::snapshot{};
+                    const auto verdict = reg_.on_snapshot(std::move(fetched_position_), std::move(records),
+                                                          std::move(fetched_left_), out);
+                    fetched_position_.reset();
+                    fetched_left_.clear();
                     release_gone_testaments();
                     after_mirror_change(out);
                     if (verdict != core::mirror::verdict::applied) return start_resync(words(verdict).why);
@@ -482,15 +495,6 @@ void service::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor)
                     register_pending();
                     check_ready();
                   });
-}
-
-// The pages of a large snapshot, decoded and copied, leave the heap much larger than the mirror that stays;
-// glibc keeps freed memory for later unless asked. A resync of a million sessions would otherwise leave
-// hundreds of MiB of RSS behind.
-void service::give_back_memory() {
-#ifdef __GLIBC__
-  ::malloc_trim(0);
-#endif
 }
 
 void service::after_mirror_change(std::vector<core::meta_event>& out) {

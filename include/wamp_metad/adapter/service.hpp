@@ -94,7 +94,6 @@ class service {
   void start_resync(const std::string& why);
   void fetch_snapshot();
   void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
-  void give_back_memory();
   void after_mirror_change(std::vector<core::meta_event>& out);
   void internal_heartbeat();
 
@@ -129,7 +128,7 @@ class service {
   core::registry reg_;
   core::testament_store testaments_;
   service_observer* obs_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posts from link threads
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards handlers posted from link callbacks
 
   std::unique_ptr<link> internal_;
   // Links of realms no longer served, leaving (GOODBYE sent) for at most a second.
@@ -144,7 +143,8 @@ class service {
   std::uint64_t fetch_id_ = 0;
   // The snapshot being fetched: its position and tombstones (first page), and its sessions, made into
   // records page by page while the router prepares the next one.
-  core::snapshot fetched_;
+  std::optional<core::hook_position> fetched_position_;
+  std::vector<core::session_record> fetched_left_;
   std::vector<core::record_ptr> fetched_records_;
   bool heartbeat_pending_ = false;
   boost::asio::steady_timer internal_timer_;
