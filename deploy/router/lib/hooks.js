@@ -255,13 +255,16 @@ class HookHub {
     return this.fabricateBatches(realm, count, authrole)
   }
 
+  // Between two batches: the rest of the event loop runs; a router that stopped meanwhile ends the call.
+  async nextBatch () {
+    await nextTurn()
+    if (this.stopped) throw new WampError('wamp.error.canceled', ['the router is stopping'])
+  }
+
   async fabricateBatches (realm, count, authrole) {
     const ids = new Array(count)
     for (let i = 0; i < count; i++) {
-      if (i > 0 && i % FABRICATE_BATCH === 0) {
-        await nextTurn()
-        if (this.stopped) throw new WampError('wamp.error.canceled', ['the router is stopping'])
-      }
+      if (i > 0 && i % FABRICATE_BATCH === 0) await this.nextBatch()
       let id
       do id = this.router.makeSessionId(); while (this.registry.has(id))
       const n = ++this.fabricatedCount
@@ -294,10 +297,7 @@ class HookHub {
     }
     let n = 0
     for (let i = 0; i < ids.length; i++) {
-      if (i > 0 && i % FABRICATE_BATCH === 0) {
-        await nextTurn()
-        if (this.stopped) throw new WampError('wamp.error.canceled', ['the router is stopping'])
-      }
+      if (i > 0 && i % FABRICATE_BATCH === 0) await this.nextBatch()
       const entry = this.registry.get(ids[i])
       if (entry && entry.fabricated) { // a kill may have removed it meanwhile
         this.removeFabricated(ids[i], entry)
