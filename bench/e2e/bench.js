@@ -131,16 +131,18 @@ async function logMark (getLog, from, re, ms, what) {
   }
 }
 
-// Runs a child node script (tracked: killed by pid if this process exits), collecting its stdout lines.
-function runChild (script, args, onLine, maxMs) {
-  const child = routerctl.spawnTracked(process.execPath, [path.join(__dirname, script), ...args])
+// Runs a child script of this folder (node, unless `command` says otherwise; tracked: killed by pid if this
+// process exits), collecting its stdout lines.
+function runChild (script, args, onLine, maxMs, command = process.execPath) {
+  const child = routerctl.spawnTracked(command, [path.join(__dirname, script), ...args])
   let stderr = ''
   child.stderr.on('data', d => { stderr += d })
   const rl = readline.createInterface({ input: child.stdout })
   rl.on('line', onLine)
   const exited = new Promise(resolve => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const read = new Promise(resolve => rl.on('close', resolve)) // every line handed over, even after the exit
   const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL') } catch (e) {} }, maxMs)
-  const done = exited.then(r => {
+  const done = Promise.all([exited, read]).then(([r]) => {
     clearTimeout(timer)
     if (r.code !== 0) throw new Failure(`${script} exited with ${r.code ?? r.signal}: ${stderr}`)
     return r
@@ -152,16 +154,9 @@ function runChild (script, args, onLine, maxMs) {
 async function pythonLists (router, size, calls) {
   // Its own session is one more in the realm: the list it gets has size + 1 ids.
   const cfg = { url: router.url, ws: [router.ws.host, router.ws.port], rawsocket: [router.rawsocket.host, router.rawsocket.port], size, list_size: size + 1, calls }
-  const child = routerctl.spawnTracked('/usr/bin/python3', [path.join(__dirname, 'pylist.py'), JSON.stringify(cfg)])
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', d => { stdout += d })
-  child.stderr.on('data', d => { stderr += d })
-  const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL') } catch (e) {} }, 180000)
-  const code = await new Promise(resolve => child.on('exit', (c, sig) => resolve(c ?? sig)))
-  clearTimeout(timer)
-  if (code !== 0) throw new Failure(`pylist.py exited with ${code}: ${stderr}`)
-  const r = JSON.parse(stdout.trim().split('\n').pop())
+  let last = ''
+  await runChild('pylist.py', [JSON.stringify(cfg)], line => { last = line }, 180000, '/usr/bin/python3').done
+  const r = JSON.parse(last)
   return { list: r.list.map(ms => ms * 1000), ids: r.ids.map(ms => ms * 1000) } // microseconds
 }
 
