@@ -42,10 +42,12 @@ struct metrics::impl {
   std::map<std::string, pm::Histogram*> duration_series;
   std::map<std::pair<std::string, std::string>, pm::Counter*> event_series;
 
-  template <class T, class Key>
-  static T& series(std::map<Key, T*>& cache, const Key& key, pm::Family<T>& family, const pm::Labels& labels) {
+  // The series of `family` for `labels`, made (with `extra`, a histogram's buckets) the first time.
+  template <class T, class Key, class... Extra>
+  static T& series(std::map<Key, T*>& cache, const Key& key, pm::Family<T>& family, const pm::Labels& labels,
+                   const Extra&... extra) {
     auto it = cache.find(key);
-    if (it == cache.end()) it = cache.emplace(key, &family.Add(labels)).first;
+    if (it == cache.end()) it = cache.emplace(key, &family.Add(labels, extra...)).first;
     return *it->second;
   }
 };
@@ -158,11 +160,8 @@ void metrics::call(const std::string& realm, const std::string& procedure, const
   impl::series(impl_->call_series, std::make_tuple(realm, procedure, outcome), *impl_->calls,
                {{"realm", realm}, {"procedure", procedure}, {"outcome", outcome}})
       .Increment();
-  auto it = impl_->duration_series.find(procedure);
-  if (it == impl_->duration_series.end())
-    it = impl_->duration_series.emplace(procedure, &impl_->call_seconds->Add({{"procedure", procedure}}, call_buckets))
-             .first;
-  it->second->Observe(seconds);
+  impl::series(impl_->duration_series, procedure, *impl_->call_seconds, {{"procedure", procedure}}, call_buckets)
+      .Observe(seconds);
 }
 
 void metrics::published(const std::string& realm, const char* kind) {
