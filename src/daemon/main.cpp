@@ -1,6 +1,9 @@
 // wamp-metad: wiring only. Configuration, logging, signals and systemd notification around the service.
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -8,6 +11,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <string>
 #include <thread>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -28,6 +32,22 @@ namespace {
 
 constexpr auto shutdown_deadline = std::chrono::milliseconds(4500);  // systemd's default stop timeout is far
 constexpr auto status_interval = std::chrono::seconds(5);
+
+// glibc by default adapts its mmap and trim thresholds to what was freed last, and so hands the transient
+// buffers of a large answer (a list of 100,000 ids is about 9 MiB on its way out: the ids, the message, its
+// bytes) back to the kernel after each call, to fault them in again, page by page, on the next one. Fixed
+// thresholds keep up to `keep` of freed memory for reuse; the service still returns what a sync left behind
+// (malloc_trim). Settings given in GLIBC_TUNABLES win.
+void tune_allocator() {
+#ifdef __GLIBC__
+  constexpr int mmap_above = 16 << 20;
+  constexpr int keep = 32 << 20;
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  const std::string given = tunables ? tunables : "";
+  if (given.find("malloc.mmap_threshold") == std::string::npos) ::mallopt(M_MMAP_THRESHOLD, mmap_above);
+  if (given.find("malloc.trim_threshold") == std::string::npos) ::mallopt(M_TRIM_THRESHOLD, keep);
+#endif
+}
 
 // Runs `f` now and then every `period` on the timer's io_context, until the timer is cancelled.
 void every(boost::asio::steady_timer& timer, std::chrono::microseconds period, std::function<void()> f) {
@@ -166,6 +186,7 @@ int main(int argc, char** argv) {
     std::cout << "wamp-metad: configuration OK\n";
     return 0;
   }
+  tune_allocator();
   try {
     return run(cfg, argc, argv);
   } catch (const std::exception& e) {
