@@ -1,7 +1,7 @@
 'use strict'
 // The end-to-end benchmark (run it through bench/run). Starts, on 127.0.0.1 with ports chosen at run time:
 //   router A: the reference router with hooks and test switches, wamp-metad serving its realm1,
-//             and a plain client callee (echo.js) registering bench.echo / bench.ids
+//             and a plain Autobahn|Cpp callee (bench_echo, from echo.cpp) registering bench.echo / bench.ids
 //   router B: the reference router with fox-wamp's own (native, partial) meta API in realm1
 // and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad
 // and via the native API, meta calls against the echo callee, churn with a checker, memory and sync times at
@@ -9,7 +9,8 @@
 // bench/results/latest.json. Fails (exit 1) when an outcome is wrong (lost, duplicated or misordered meta
 // events, wrong counts); it never asserts on timings.
 //
-//   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN (set by bench/run), WAMP_METAD_APPLY_COUNT_BIN
+//   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN, WAMP_METAD_ECHO_BIN (both set by bench/run),
+//                                               WAMP_METAD_APPLY_COUNT_BIN
 
 const fs = require('fs')
 const os = require('os')
@@ -25,6 +26,8 @@ const ROOT = routerctl.ROOT
 const UNIT_ENV = Object.fromEntries([...fs.readFileSync(path.join(ROOT, 'systemd', 'wamp-metad@.service.in'), 'utf8')
   .matchAll(/^Environment=(\w+)=(.*)$/gm)].map(m => [m[1], m[2]]))
 const T_START = Date.now()
+// The reference callee (echo.cpp), built beside wamp-metad.
+const ECHO_BIN = process.env.WAMP_METAD_ECHO_BIN || path.join(path.dirname(metadctl.BIN), '..', '..', 'bench', 'bench_echo')
 
 // Every count is bounded; full mode stays under 5 minutes on a 2-core machine.
 const CFG = QUICK
@@ -131,10 +134,11 @@ async function logMark (getLog, from, re, ms, what) {
   }
 }
 
-// Runs a child script of this folder (node, unless `command` says otherwise; tracked: killed by pid if this
-// process exits), collecting its stdout lines.
+// Runs a child script of this folder (node, unless `command` says otherwise), or with no script the program
+// `command` itself (tracked: killed by pid if this process exits), collecting its stdout lines.
 function runChild (script, args, onLine, maxMs, command = process.execPath) {
-  const child = routerctl.spawnTracked(command, [path.join(__dirname, script), ...args])
+  const child = routerctl.spawnTracked(command, script ? [path.join(__dirname, script), ...args] : args)
+  const name = script || path.basename(command)
   let stderr = ''
   child.stderr.on('data', d => { stderr += d })
   const rl = readline.createInterface({ input: child.stdout })
@@ -144,7 +148,7 @@ function runChild (script, args, onLine, maxMs, command = process.execPath) {
   const timer = setTimeout(() => { try { process.kill(child.pid, 'SIGKILL') } catch (e) {} }, maxMs)
   const done = Promise.all([exited, read]).then(([r]) => {
     clearTimeout(timer)
-    if (r.code !== 0) throw new Failure(`${script} exited with ${r.code ?? r.signal}: ${stderr}`)
+    if (r.code !== 0) throw new Failure(`${name} exited with ${r.code ?? r.signal}: ${stderr}`)
     return r
   })
   return { child, done, stderr: () => stderr }
@@ -221,9 +225,10 @@ async function main () {
 
     let echoReady
     const echoSeen = new Promise(resolve => { echoReady = resolve })
-    const echo = runChild('echo.js', [A.url, 'realm1'], line => { if (line.startsWith('ready')) echoReady() }, 3600e3)
+    const echo = runChild(null, [A.rawsocket.host, String(A.rawsocket.port), 'realm1'],
+      line => { if (line.startsWith('ready')) echoReady() }, 3600e3, ECHO_BIN)
     stoppers.push(() => { try { process.kill(echo.child.pid, 'SIGTERM') } catch (e) {} })
-    await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('echo.js did not start') })])
+    await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('bench_echo did not start') })])
 
     const cA = await join(A.url) // caller and publisher on A
     const jA = await join(A.url, 'realm1', { serializer: 'json' }) // the same calls with JSON (big lists)
