@@ -1,7 +1,7 @@
 'use strict'
 // The end-to-end benchmark (run it through bench/run). Starts, on 127.0.0.1 with ports chosen at run time:
 //   router A: the reference router with hooks and test switches, wamp-metad serving its realm1,
-//             and a plain Autobahn|Cpp callee (bench_echo, from echo.cpp) registering bench.echo / bench.ids
+//             and a plain Autobahn|Cpp callee (bench_peer echo, from peer.cpp) registering bench.echo / bench.ids
 //   router B: the reference router with fox-wamp's own (native, partial) meta API in realm1
 // and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad
 // and via the native API, meta calls against the echo callee, churn with a checker, memory and sync times at
@@ -9,7 +9,7 @@
 // bench/results/latest.json. Fails (exit 1) when an outcome is wrong (lost, duplicated or misordered meta
 // events, wrong counts); it never asserts on timings.
 //
-//   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN, WAMP_METAD_ECHO_BIN (both set by bench/run),
+//   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN, WAMP_METAD_PEER_BIN (both set by bench/run),
 //                                               WAMP_METAD_APPLY_COUNT_BIN
 
 const fs = require('fs')
@@ -26,18 +26,18 @@ const ROOT = routerctl.ROOT
 const UNIT_ENV = Object.fromEntries([...fs.readFileSync(path.join(ROOT, 'systemd', 'wamp-metad@.service.in'), 'utf8')
   .matchAll(/^Environment=(\w+)=(.*)$/gm)].map(m => [m[1], m[2]]))
 const T_START = Date.now()
-// The reference callee (echo.cpp), built beside wamp-metad.
-const ECHO_BIN = process.env.WAMP_METAD_ECHO_BIN || path.join(path.dirname(metadctl.BIN), '..', '..', 'bench', 'bench_echo')
+// The reference peers (peer.cpp: an echo callee, a hook forwarder), built beside wamp-metad.
+const PEER_BIN = process.env.WAMP_METAD_PEER_BIN || path.join(path.dirname(metadctl.BIN), '..', '..', 'bench', 'bench_peer')
 
 // Every count is bounded; full mode stays under 5 minutes on a 2-core machine.
 const CFG = QUICK
   ? {
-      rounds: 1, hops: 50, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3, bigRounds: 1,
+      rounds: 1, hops: 50, pacedHops: 20, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3, bigRounds: 1,
       nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, scale: [10000], oneMillion: false,
       callgrind: [2000, 1000], watchdogMs: 150000
     }
   : {
-      rounds: 5, hops: 400, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10, bigRounds: 2,
+      rounds: 5, hops: 400, pacedHops: 100, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10, bigRounds: 2,
       nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, scale: [100000],
       oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
     }
@@ -136,8 +136,9 @@ async function logMark (getLog, from, re, ms, what) {
 
 // Runs a child script of this folder (node, unless `command` says otherwise), or with no script the program
 // `command` itself (tracked: killed by pid if this process exits), collecting its stdout lines.
-function runChild (script, args, onLine, maxMs, command = process.execPath) {
-  const child = routerctl.spawnTracked(command, script ? [path.join(__dirname, script), ...args] : args)
+function runChild (script, args, onLine, maxMs, command = process.execPath, env = null) {
+  const child = routerctl.spawnTracked(command, script ? [path.join(__dirname, script), ...args] : args,
+    env ? { env: { ...process.env, ...env } } : {})
   const name = script || path.basename(command)
   let stderr = ''
   child.stderr.on('data', d => { stderr += d })
@@ -212,11 +213,15 @@ async function main () {
     stoppers.push(() => A.stop())
     const B = await routerctl.start({ realms: ['realm1'], rawsocket: false, args: ['--native-meta'] })
     stoppers.push(() => B.stop())
+    // Router C: hooks, and in wamp-metad's place the least any sidecar could do (peer.cpp's forwarder).
+    const C = await routerctl.start({ realms: ['realm1'] })
+    stoppers.push(() => C.stop())
     let metad = await metadctl.start(A, { realms: ['realm1'] })
     metadLogs.push(metad.stderr)
     stoppers.push(() => metad.stop()) // the current instance (a cold start replaces it)
     const metadFresh = procStatus(metad.pid)
-    log(`router A ${A.url} (pid ${A.pid}), router B ${B.url} native meta (pid ${B.pid}), wamp-metad pid ${metad.pid}`)
+    log(`router A ${A.url} (pid ${A.pid}), router B ${B.url} native meta (pid ${B.pid}), wamp-metad pid ${metad.pid}, ` +
+      `router C ${C.url} with the forwarder (pid ${C.pid})`)
 
     const join = (url, realm = 'realm1', o = {}) => kit.join({ url, realm, serializer: 'msgpack', ...o })
     const internal = await join(A.url, 'router.internal', { authid: 'metad', ticket: routerctl.SECRETS.metad })
@@ -225,16 +230,25 @@ async function main () {
 
     let echoReady
     const echoSeen = new Promise(resolve => { echoReady = resolve })
-    const echo = runChild(null, [A.rawsocket.host, String(A.rawsocket.port), 'realm1'],
-      line => { if (line.startsWith('ready')) echoReady() }, 3600e3, ECHO_BIN)
+    const echo = runChild(null, ['echo', A.rawsocket.host, String(A.rawsocket.port), 'realm1'],
+      line => { if (line.startsWith('ready')) echoReady() }, 3600e3, PEER_BIN)
     stoppers.push(() => { try { process.kill(echo.child.pid, 'SIGTERM') } catch (e) {} })
-    await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('bench_echo did not start') })])
+    await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('bench_peer echo did not start') })])
+
+    let forwarderReady
+    const forwarderSeen = new Promise(resolve => { forwarderReady = resolve })
+    const forwarder = runChild(null, ['forward', C.rawsocket.host, String(C.rawsocket.port), 'realm1', 'bench.forwarded'],
+      line => { if (line.startsWith('ready')) forwarderReady() }, 3600e3, PEER_BIN, { WAMP_TICKET: routerctl.SECRETS.metad })
+    stoppers.push(() => { try { process.kill(forwarder.child.pid, 'SIGTERM') } catch (e) {} })
+    await Promise.race([forwarderSeen, forwarder.done,
+      kit.sleep(15000).then(() => { throw new Failure('bench_peer forward did not start') })])
 
     const cA = await join(A.url) // caller and publisher on A
     const jA = await join(A.url, 'realm1', { serializer: 'json' }) // the same calls with JSON (big lists)
     const sA = await join(A.url) // subscriber on A
     const cB = await join(B.url)
     const sB = await join(B.url)
+    const sC = await join(C.url) // subscriber to the forwarder's events
     // The sessions of realm1 on A that are not fabricated: ours, the echo callee (wamp-metad's are hidden).
     const baseA = await until(async () => {
       const n = await cA.session.call('wamp.session.count')
@@ -242,12 +256,14 @@ async function main () {
     }, 5000, 'wamp.session.count = 4 on router A')
 
     // ---------------------------------------------------------------- 1 + 2: hop and on_join delivery
-    const hop = { A: [], B: [] }
+    const hop = { A: [], B: [], paced: [] }
     let hopWaiter = null
     for (const s of [sA, sB]) await s.session.subscribe('bench.hop', () => { if (hopWaiter) hopWaiter(now()) })
-    async function hops (pub, n) {
+    // Back to back (every process stays awake), or one every `gapMs` (each wakes from idle, as at 100 joins/s).
+    async function hops (pub, n, gapMs = 0) {
       const out = []
       for (let i = 0; i < n; i++) {
+        if (gapMs) await kit.sleep(gapMs)
         const got = new Promise((resolve, reject) => {
           hopWaiter = resolve
           setTimeout(() => reject(new Failure('a bench.hop event did not arrive within 5 s')), 5000).unref()
@@ -262,6 +278,7 @@ async function main () {
 
     const seenA = new Map() // session id -> hrtime of its on_join at the subscriber (wamp-metad)
     const seenB = new Map() // same, native
+    const seenC = new Map() // same, the forwarder's event
     let watchJoins = false
     await sA.session.subscribe('wamp.session.on_join', ([d]) => { if (watchJoins && d) seenA.set(d.session, now()) })
     await sB.session.subscribe('wamp.session.on_join', (args, kw) => {
@@ -271,6 +288,7 @@ async function main () {
     })
     // Latency is taken from a probe process that joins at most 100 sessions/s, so that its WELCOME timestamps
     // are not delayed by its own load; above 100/s, two more processes add background joins up to the rate.
+    await sC.session.subscribe('bench.forwarded', ([id]) => { if (watchJoins && id !== undefined) seenC.set(id, now()) })
     async function onJoin (router, seen, rate, count) {
       const probeRate = Math.min(rate, 100)
       const ms = (count / probeRate) * 1000
@@ -301,14 +319,15 @@ async function main () {
 
     const joinRes = {}
     for (const [rate] of CFG.joinRates) {
-      for (const who of ['metad', 'native']) joinRes[`${who}@${rate}`] = { rounds: [], joined: 0, failed: 0, lost: 0, rates: [] }
+      for (const who of ['metad', 'native', 'forwarder']) joinRes[`${who}@${rate}`] = { rounds: [], joined: 0, failed: 0, lost: 0, rates: [] }
     }
     for (let round = 0; round < CFG.rounds; round++) {
       log(`round ${round + 1}/${CFG.rounds}: hops, on_join`)
       hop.A.push(await hops(cA, CFG.hops))
       hop.B.push(await hops(cB, CFG.hops))
+      hop.paced.push(await hops(cA, CFG.pacedHops, 10))
       for (const [rate, count] of CFG.joinRates) {
-        for (const [who, router, seen] of [['metad', A, seenA], ['native', B, seenB]]) {
+        for (const [who, router, seen] of [['metad', A, seenA], ['native', B, seenB], ['forwarder', C, seenC]]) {
           const r = await onJoin(router, seen, rate, count)
           const acc = joinRes[`${who}@${rate}`]
           acc.rounds.push(r.lat)
@@ -319,25 +338,41 @@ async function main () {
         }
       }
     }
-    results.hop = { via_router_A: summarize(hop.A), via_router_B: summarize(hop.B) }
+    results.hop = { via_router_A: summarize(hop.A), via_router_B: summarize(hop.B), paced_100_per_s_router_A: summarize(hop.paced) }
     const hopUnit = results.hop.via_router_A.p50
+    const pacedUnit = results.hop.paced_100_per_s_router_A.p50
     results.on_join = {}
     for (const [rate] of CFG.joinRates) {
       const m = joinRes[`metad@${rate}`]
       const n = joinRes[`native@${rate}`]
+      const f = joinRes[`forwarder@${rate}`]
       const sm = summarize(m.rounds)
       const sn = summarize(n.rounds)
+      const sf = summarize(f.rounds)
       const rateOf = acc => acc.rates.length ? +(acc.rates.reduce((a, b) => a + b, 0) / acc.rates.length).toFixed(0) : null
       results.on_join[`${rate}_per_s`] = {
         wamp_metad: { ...sm, joined: m.joined, failed_joins: m.failed, lost: m.lost, achieved_joins_per_s: rateOf(m) },
         native: { ...sn, joined: n.joined, failed_joins: n.failed, lost: n.lost, achieved_joins_per_s: rateOf(n) },
+        forwarder: { ...sf, joined: f.joined, failed_joins: f.failed, lost: f.lost, achieved_joins_per_s: rateOf(f) },
         extra_over_native_hops: {
           p50: (sm.p50 - sn.p50) / hopUnit,
           p99: (sm.p99 - sn.p99) / hopUnit
-        }
+        },
+        // The same extra in hops measured like the joins, one every 10 ms (every process wakes from idle).
+        extra_over_native_paced_hops: {
+          p50: (sm.p50 - sn.p50) / pacedUnit,
+          p99: (sm.p99 - sn.p99) / pacedUnit
+        },
+        // The least any sidecar adds here (hook in, event out, nothing done in between), and wamp-metad beside it.
+        forwarder_extra_over_native_hops: {
+          p50: (sf.p50 - sn.p50) / hopUnit,
+          p99: (sf.p99 - sn.p99) / hopUnit
+        },
+        wamp_metad_over_forwarder_us: { p50: sm.p50 - sf.p50, p99: sm.p99 - sf.p99 }
       }
       if (m.lost) checks.push(`on_join at ${rate}/s: ${m.lost} of ${m.joined} sessions got no on_join from wamp-metad`)
-      if (m.failed || n.failed) checks.push(`on_join at ${rate}/s: ${m.failed + n.failed} joins failed`)
+      if (f.lost) checks.push(`on_join at ${rate}/s: ${f.lost} of ${f.joined} sessions got no event from the forwarder`)
+      if (m.failed || n.failed || f.failed) checks.push(`on_join at ${rate}/s: ${m.failed + n.failed + f.failed} joins failed`)
     }
 
     // ---------------------------------------------------------------- 3: calls
@@ -702,6 +737,8 @@ function report (r) {
   w(row(['measure', 'p50', 'p99', 'n', 'notes'], W))
   w(row(['1. hop, router A (wamp-metad\'s)', fmtUs(r.hop.via_router_A.p50), fmtUs(r.hop.via_router_A.p99), r.hop.via_router_A.n, ''], W))
   w(row(['1. hop, router B (native meta)', fmtUs(r.hop.via_router_B.p50), fmtUs(r.hop.via_router_B.p99), r.hop.via_router_B.n, ''], W))
+  const paced = r.hop.paced_100_per_s_router_A
+  w(row(['1. hop, router A, one every 10 ms', fmtUs(paced.p50), fmtUs(paced.p99), paced.n, 'each process wakes from idle'], W))
   for (const [k, v] of Object.entries(r.on_join)) {
     const x = v.extra_over_native_hops
     w(row([`2. on_join @${k.replace('_per_s', '/s')} wamp-metad`, fmtUs(v.wamp_metad.p50), fmtUs(v.wamp_metad.p99), v.wamp_metad.n,
@@ -709,6 +746,13 @@ function report (r) {
     w(row([`2. on_join @${k.replace('_per_s', '/s')} native`, fmtUs(v.native.p50), fmtUs(v.native.p99), v.native.n,
       `${v.native.achieved_joins_per_s}/s achieved, lost ${v.native.lost}`], W))
     w(row([`   extra over native, hops`, fmtX(x.p50), fmtX(x.p99), '', 'target <= 2.5 p50, <= 4 p99'], W))
+    const xp = v.extra_over_native_paced_hops
+    w(row([`   the same in hops one every 10 ms`, fmtX(xp.p50), fmtX(xp.p99), '', ''], W))
+    const xf = v.forwarder_extra_over_native_hops
+    w(row([`2. on_join @${k.replace('_per_s', '/s')} forwarder`, fmtUs(v.forwarder.p50), fmtUs(v.forwarder.p99), v.forwarder.n,
+      `${v.forwarder.achieved_joins_per_s}/s achieved, lost ${v.forwarder.lost}`], W))
+    w(row([`   forwarder extra over native, hops`, fmtX(xf.p50), fmtX(xf.p99), '',
+      `wamp-metad - forwarder: ${fmtUs(v.wamp_metad_over_forwarder_us.p50)} p50`], W))
   }
   const echo = r.calls.echo.p50
   for (const [k, v] of Object.entries(r.calls)) {
