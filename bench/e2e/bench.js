@@ -288,7 +288,8 @@ async function main () {
     })
     // Latency is taken from a probe process that joins at most 100 sessions/s, so that its WELCOME timestamps
     // are not delayed by its own load; above 100/s, two more processes add background joins up to the rate.
-    await sC.session.subscribe('bench.forwarded', ([id]) => { if (watchJoins && id !== undefined) seenC.set(id, now()) })
+    // The forwarder's event carries the joined hook as it came: {session, realm, authid, ...}.
+    await sC.session.subscribe('bench.forwarded', ([d]) => { if (watchJoins && d) seenC.set(d.session, now()) })
     async function onJoin (router, seen, rate, count) {
       const probeRate = Math.min(rate, 100)
       const ms = (count / probeRate) * 1000

@@ -6,9 +6,10 @@
 //       registers bench.echo (returns its positional arguments as they came) and bench.ids [n] (returns [[n
 //       ids]]: a list of n WAMP ids, the shape of wamp.session.list's result): a call that only answers.
 //   bench_peer forward HOST PORT REALM TOPIC        (WAMP_TICKET: the ticket of the principal "metad")
-//       joins the router's internal realm, and for every router.session.joined hook of REALM publishes
-//       TOPIC [session id] in REALM at once: the shortest path from hook to event that any sidecar could take,
-//       without a mirror, checks or the meta event's shape.
+//       joins the router's internal realm, and publishes every router.session.joined hook of REALM as it came
+//       (a dict as large as an on_join's) as TOPIC [hook] in REALM at once, and every router.session.left hook
+//       as TOPIC.left [hook]: the shortest path from hook to event that any sidecar could take, with as many
+//       events as wamp-metad's, and no mirror, checks or reshaping.
 //
 // Both print "ready SESSION_ID" once serving and run until SIGTERM/SIGINT. Exit codes: 0 after a signal, 1
 // when the router cannot be joined or the connection fails, 2 for bad arguments.
@@ -69,20 +70,15 @@ class ticket_session : public autobahn::wamp_session {
   std::string ticket_;
 };
 
-// The session id a hook names when it is one of `realm`'s, else 0 (the hook is a dict; see
-// docs/hook-protocol.md).
-std::uint64_t joined_in(const msgpack::object& hook, const std::string& realm) {
-  if (hook.type != msgpack::type::MAP) return 0;
-  std::uint64_t id = 0;
-  bool ours = false;
+// Whether a hook (a dict; see docs/hook-protocol.md) is about a session of `realm`.
+bool of_realm(const msgpack::object& hook, const std::string& realm) {
+  if (hook.type != msgpack::type::MAP) return false;
   for (const auto& kv : hook.via.map) {
-    if (kv.key.type != msgpack::type::STR) continue;
-    const std::string key(kv.key.via.str.ptr, kv.key.via.str.size);
-    if (key == "session" && kv.val.type == msgpack::type::POSITIVE_INTEGER) id = kv.val.via.u64;
-    if (key == "realm" && kv.val.type == msgpack::type::STR)
-      ours = std::string(kv.val.via.str.ptr, kv.val.via.str.size) == realm;
+    if (kv.key.type == msgpack::type::STR && kv.val.type == msgpack::type::STR &&
+        std::string(kv.key.via.str.ptr, kv.key.via.str.size) == "realm")
+      return std::string(kv.val.via.str.ptr, kv.val.via.str.size) == realm;
   }
-  return ours ? id : 0;
+  return false;
 }
 
 struct connection {
@@ -172,13 +168,17 @@ int main(int argc, char** argv) {
       std::uint64_t internal_id = 0;
       connections.push_back(open(io, router, std::make_shared<ticket_session>(io, ticket), internal_realm, {"ticket"},
                                  internal_authid, &internal_id));
-      const std::string topic = argv[5];
-      const auto forward = [&served, realm, topic](const autobahn::wamp_event& hook) {
-        if (hook.number_of_arguments() < 1) return;
-        if (const std::uint64_t joined = joined_in(hook.argument<msgpack::object>(0), realm))
-          served.publish(topic, std::make_tuple(joined));
+      auto& internal = *connections.back().session;
+      const auto forward_to = [&served, realm](std::string topic) {
+        return [&served, realm, topic](const autobahn::wamp_event& hook) {
+          if (hook.number_of_arguments() < 1) return;
+          const auto dict = hook.argument<msgpack::object>(0);
+          if (of_realm(dict, realm)) served.publish(topic, std::make_tuple(dict));
+        };
       };
-      await(connections.back().session->subscribe("router.session.joined", forward), "subscribe");
+      const std::string topic = argv[5];
+      await(internal.subscribe("router.session.joined", forward_to(topic)), "subscribe");
+      await(internal.subscribe("router.session.left", forward_to(topic + ".left")), "subscribe");
     }
     std::cout << "ready " << id << std::endl;
   } catch (const std::exception& e) {
