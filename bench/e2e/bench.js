@@ -3,9 +3,11 @@
 //   router A: the reference router with hooks and test switches, wamp-metad serving its realm1,
 //             and a plain Autobahn|Cpp callee (bench_peer echo, from peer.cpp) registering bench.echo / bench.ids
 //   router B: the reference router with fox-wamp's own (native, partial) meta API in realm1
-// and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad
-// and via the native API, meta calls against the echo callee, churn with a checker, memory and sync times at
-// scale, and callgrind's instruction count of the core's apply path. Prints a table, writes
+//   router C: the reference router with hooks, and in wamp-metad's place peer.cpp's forwarder (bench_peer
+//             forward: each hook published again at once as bench.forwarded, nothing kept or checked)
+// and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad,
+// via the native API and via the forwarder, meta calls against the echo callee, churn with a checker, memory
+// and sync times at scale, and callgrind's instruction count of the core's apply path. Prints a table, writes
 // bench/results/latest.json. Fails (exit 1) when an outcome is wrong (lost, duplicated or misordered meta
 // events, wrong counts); it never asserts on timings.
 //
@@ -228,20 +230,18 @@ async function main () {
     const fabricate = async n => (await internal.session.call('router.test.fabricate', ['realm1', n])).length
     const unfabricate = () => internal.session.call('router.test.unfabricate', ['realm1'])
 
-    let echoReady
-    const echoSeen = new Promise(resolve => { echoReady = resolve })
-    const echo = runChild(null, ['echo', A.rawsocket.host, String(A.rawsocket.port), 'realm1'],
-      line => { if (line.startsWith('ready')) echoReady() }, 3600e3, PEER_BIN)
-    stoppers.push(() => { try { process.kill(echo.child.pid, 'SIGTERM') } catch (e) {} })
-    await Promise.race([echoSeen, echo.done, kit.sleep(15000).then(() => { throw new Failure('bench_peer echo did not start') })])
-
-    let forwarderReady
-    const forwarderSeen = new Promise(resolve => { forwarderReady = resolve })
-    const forwarder = runChild(null, ['forward', C.rawsocket.host, String(C.rawsocket.port), 'realm1', 'bench.forwarded'],
-      line => { if (line.startsWith('ready')) forwarderReady() }, 3600e3, PEER_BIN, { WAMP_TICKET: routerctl.SECRETS.metad })
-    stoppers.push(() => { try { process.kill(forwarder.child.pid, 'SIGTERM') } catch (e) {} })
-    await Promise.race([forwarderSeen, forwarder.done,
-      kit.sleep(15000).then(() => { throw new Failure('bench_peer forward did not start') })])
+    // A reference peer (peer.cpp) in `mode`, serving realm1 of `router` until the end; resolves once it is ready.
+    async function startPeer (mode, router, extraArgs = [], env = null) {
+      let ready
+      const seen = new Promise(resolve => { ready = resolve })
+      const peer = runChild(null, [mode, router.rawsocket.host, String(router.rawsocket.port), 'realm1', ...extraArgs],
+        line => { if (line.startsWith('ready')) ready() }, 3600e3, PEER_BIN, env)
+      stoppers.push(() => { try { process.kill(peer.child.pid, 'SIGTERM') } catch (e) {} })
+      await Promise.race([seen, peer.done,
+        kit.sleep(15000).then(() => { throw new Failure(`bench_peer ${mode} did not start`) })])
+    }
+    await startPeer('echo', A)
+    await startPeer('forward', C, ['bench.forwarded'], { WAMP_TICKET: routerctl.SECRETS.metad })
 
     const cA = await join(A.url) // caller and publisher on A
     const jA = await join(A.url, 'realm1', { serializer: 'json' }) // the same calls with JSON (big lists)
