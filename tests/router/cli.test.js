@@ -7,7 +7,7 @@ const os = require('os')
 const path = require('path')
 const routerctl = require('../lib/routerctl')
 const kit = require('../lib/jskit')
-const { join, expectAbort, callError } = kit
+const { join, expectAbort, callError, until } = kit
 
 function run (argv, ms = 10000) {
   return new Promise((resolve, reject) => {
@@ -148,6 +148,36 @@ kit.main('router: command line', 90000, async t => {
       t.eq(e.error, 'wamp.error.procedure_already_exists', 'names taken by the native API')
       anon.connection.close()
       meta.connection.close()
+    })
+
+    await t.step('--native-meta with --test-switches: fabricated sessions fox-wamp counts too', async () => {
+      const r = await routerctl.start({ args: ['--native-meta', '--test-switches'] })
+      started.push(r)
+      const anon = await join({ url: r.url, serializer: 'msgpack', realm: 'realm1' })
+      const internal = await join({ url: r.url, serializer: 'msgpack', realm: 'router.internal', authid: 'metad',
+        ticket: routerctl.SECRETS.metad })
+      const joined = []
+      await internal.session.subscribe('router.session.joined', ([h]) => joined.push(h.session))
+      const count = () => anon.session.call('wamp.session.count')
+      const before = await count()
+      const plain = (await internal.session.call('router.test.fabricate', ['realm1', 10]))
+      t.eq(await count(), before, 'plain fabricated sessions are not fox-wamp sessions')
+      const ids = await internal.session.call('router.test.fabricate', ['realm1', 3000], { native: true })
+      t.eq(ids.length, 3000, 'native fabricate returns the ids')
+      t.eq(await count(), before + 3000, "fox-wamp's wamp.session.count counts them")
+      const listed = new Set(await anon.session.call('wamp.session.list'))
+      t.ok(ids.every(id => listed.has(id)), "fox-wamp's wamp.session.list lists them")
+      t.eq(await anon.session.call('wamp.session.get', [ids[0]]), { session: ids[0] }, 'and its get answers for one')
+      await until(() => joined.length === 3010, 10000, 'a joined hook for each fabricated session')
+      t.ok(ids.every(id => joined.includes(id)) && plain.every(id => joined.includes(id)), 'hooks name them')
+      t.eq(await internal.session.call('router.session.kill', [ids[0], null, null]), true, 'kill one')
+      t.eq(await count(), before + 2999, 'a killed one leaves fox-wamp too')
+      t.eq(await internal.session.call('router.test.unfabricate', ['realm1']), 3009, 'unfabricate removes the rest')
+      t.eq(await count(), before, 'and fox-wamp no longer counts them')
+      const bad = await callError(internal.session.call('router.test.fabricate', ['realm1', 1], { native: 'yes' }))
+      t.eq(bad.error, 'wamp.error.invalid_argument', 'native must be a boolean')
+      anon.connection.close()
+      internal.connection.close()
     })
   } finally {
     for (const r of started) {

@@ -102,7 +102,7 @@ class HookHub {
     this.testSwitches = testSwitches
     this.seq = 0
     this.pendingSkip = 0
-    this.registry = new Map() // session id -> {info, conn?, fabricated?}
+    this.registry = new Map() // session id -> {info, conn?, fabricated?, foxSession?}
     this.views = new Map() // view id -> {sessions, left, seq, expires}
     this.leftRetentionMs = leftRetentionMs
     this.left = [] // tombstones, oldest first: {info, at}
@@ -252,7 +252,8 @@ class HookHub {
     if (!this.realms.has(realm)) throw invalid(`'${realm}' is not a configured client realm`)
     if (!Number.isInteger(count) || count < 0 || count > 1000000) throw invalid('count must be an integer 0..1000000')
     const authrole = typeof kwargs.authrole === 'string' ? kwargs.authrole : 'fabricated'
-    return this.fabricateBatches(realm, count, authrole)
+    if (kwargs.native !== undefined && typeof kwargs.native !== 'boolean') throw invalid('native must be true or false')
+    return this.fabricateBatches(realm, count, authrole, kwargs.native === true)
   }
 
   // Between two batches: the rest of the event loop runs; a router that stopped meanwhile ends the call.
@@ -261,12 +262,21 @@ class HookHub {
     if (this.stopped) throw new WampError('wamp.error.canceled', ['the router is stopping'])
   }
 
-  async fabricateBatches (realm, count, authrole) {
+  // `native`: each one is also a session of fox-wamp's realm (without a socket, like fox-wamp's own internal
+  // API session), so that fox-wamp's native meta API (--native-meta) counts and lists it too.
+  async fabricateBatches (realm, count, authrole, native) {
     const ids = new Array(count)
     for (let i = 0; i < count; i++) {
       if (i > 0 && i % FABRICATE_BATCH === 0) await this.nextBatch()
       let id
-      do id = this.router.makeSessionId(); while (this.registry.has(id))
+      let foxSession = null
+      if (native) {
+        foxSession = this.router.createSession() // an id unique among live and fabricated sessions
+        foxSession.setGateProtocol('internal.fabricated')
+        id = foxSession.sessionId
+      } else {
+        do id = this.router.makeSessionId(); while (this.registry.has(id))
+      }
       const n = ++this.fabricatedCount
       const info = {
         realm,
@@ -277,8 +287,10 @@ class HookHub {
         authprovider: 'static',
         transport: { type: 'rawsocket', serializer: 'msgpack', peer: 'tcp4:127.0.0.1:0' }
       }
-      this.registry.set(id, { info, fabricated: true })
+      this.registry.set(id, { info, fabricated: true, foxSession })
       this.publishHook('router.session.joined', info)
+      // Its hook is out already: the realm's own join notification finds no metaInfo on it and stays quiet.
+      if (foxSession) this.router.findRealm(realm).joinSession(foxSession)
       ids[i] = id
     }
     return [ids]
@@ -310,6 +322,10 @@ class HookHub {
   removeFabricated (id, entry) {
     this.registry.delete(id)
     this.publishHook('router.session.left', entry.info)
+    if (entry.foxSession) { // its left hook is out already: the realm's leave notification finds no entry
+      Promise.resolve(this.router.findRealm(entry.info.realm).leaveSession(entry.foxSession)).catch(() => {})
+      this.router.removeSession(entry.foxSession)
+    }
   }
 }
 
