@@ -213,7 +213,7 @@ async function main () {
     if (saved === undefined) delete process.env.NODE_OPTIONS
     else process.env.NODE_OPTIONS = saved
     stoppers.push(() => A.stop())
-    const B = await routerctl.start({ realms: ['realm1'], rawsocket: false, args: ['--native-meta'] })
+    const B = await routerctl.start({ realms: ['realm1'], rawsocket: false, args: ['--native-meta', '--test-switches'] })
     stoppers.push(() => B.stop())
     // Router C: hooks, and in wamp-metad's place the least any sidecar could do (peer.cpp's forwarder).
     const C = await routerctl.start({ realms: ['realm1'] })
@@ -281,7 +281,7 @@ async function main () {
     const seenC = new Map() // same, the forwarder's event
     let watchJoins = false
     await sA.session.subscribe('wamp.session.on_join', ([d]) => { if (watchJoins && d) seenA.set(d.session, now()) })
-    await sB.session.subscribe('wamp.session.on_join', (args, kw) => {
+    const onJoinB = await sB.session.subscribe('wamp.session.on_join', (args, kw) => {
       // fox-wamp's native on_join: no positional argument, {session, authmethod, transport} as keywords.
       const id = kw && kw.session !== undefined ? kw.session : args && args[0] && args[0].session
       if (watchJoins && id !== undefined) seenB.set(id, now())
@@ -377,6 +377,8 @@ async function main () {
     }
 
     // ---------------------------------------------------------------- 3: calls
+    // Router B's sessions fabricated below would each reach this subscriber as a native on_join.
+    await sB.session.unsubscribe(onJoinB)
     log('calls at ~100 sessions')
     // ~100 sessions in realm1 of each router: fabricated ones on A, real connections on B (fox-wamp's
     // native API does not see fabricated sessions).
@@ -525,20 +527,32 @@ async function main () {
           `wamp.session.count = ${baseA + have + n}`)
       }
     }
+    // Router B: sessions that fox-wamp's own realm holds (socketless, as its internal API session is), so that its
+    // native API lists as many.
+    const internalB = await join(B.url, 'router.internal', { authid: 'metad', ticket: routerctl.SECRETS.metad })
+    async function growB (target) {
+      const have = await cB.session.call('wamp.session.count')
+      if (have < target) await internalB.session.call('router.test.fabricate', ['realm1', target - have], { native: true })
+    }
     for (const size of LIST_SIZES.slice(1)) {
       log(`calls at ${size} sessions`)
       await grow(size - baseA)
+      await growB(size)
       Object.assign(bigCalls, await calls([
         [`wamp-metad list(${size})`, () => cA.session.call('wamp.session.list'), isList(size)],
         [`echo ids(${size})`, () => cA.session.call('bench.ids', [size]), isList(size)],
         [`wamp-metad list(${size}) json`, () => jA.session.call('wamp.session.list'), isList(size)],
         [`echo ids(${size}) json`, () => jA.session.call('bench.ids', [size]), isList(size)],
+        [`native list(${size})`, () => cB.session.call('wamp.session.list'), isList(size)],
         ...(size === LIST_SIZES[LIST_SIZES.length - 1]
           ? [[`wamp-metad count(${size})`, () => cA.session.call('wamp.session.count'), v => v === size],
-              [`wamp-metad get(${size})`, () => cA.session.call('wamp.session.get', [getId]), v => v && v.session === getId]]
+              [`wamp-metad get(${size})`, () => cA.session.call('wamp.session.get', [getId]), v => v && v.session === getId],
+              [`native count(${size})`, () => cB.session.call('wamp.session.count'), v => v === size],
+              [`native get(${size})`, () => cB.session.call('wamp.session.get', [getIdB]), v => v && v.session === getIdB]]
           : [])
       ], CFG.bigCalls, CFG.bigRounds))
     }
+    await internalB.session.call('router.test.unfabricate', ['realm1'])
     // The largest list once more, from python3-autobahn over RawSocket (its msgpack decoder is C).
     const biggest = LIST_SIZES[LIST_SIZES.length - 1]
     const py = await pythonLists(A, biggest, CFG.bigCalls * CFG.bigRounds)
@@ -762,7 +776,9 @@ function report (r) {
     const m = /^wamp-metad list\((\d+)\)( json| python)?$/.exec(k)
     const peer = m && `echo ids(${m[1]})${m[2] || ''}`
     const big = m && r.calls[peer] ? ` = ${fmtX(v.p50 / r.calls[peer].p50)}x ${peer}` : ''
-    w(row([`3. ${k}`, fmtUs(v.p50), fmtUs(v.p99), v.n, ref + big], W))
+    const native = m && !m[2] && r.calls[`native list(${m[1]})`]
+    const vsNative = native ? `, ${fmtX(v.p50 / native.p50)}x native` : ''
+    w(row([`3. ${k}`, fmtUs(v.p50), fmtUs(v.p99), v.n, ref + big + vsNative], W))
   }
   const d = r.client_decode
   w(row([`   client library alone: decode ${d.ids} ids`, fmtUs(d.msgpack5_decode), '', '',
