@@ -380,8 +380,8 @@ async function main () {
     // Router B's sessions fabricated below would each reach this subscriber as a native on_join.
     await sB.session.unsubscribe(onJoinB)
     log('calls at ~100 sessions')
-    // ~100 sessions in realm1 of each router: fabricated ones on A, real connections on B (fox-wamp's
-    // native API does not see fabricated sessions).
+    // ~100 sessions in realm1 of each router: fabricated ones on A, real connections on B (for the big lists
+    // below, B fabricates sessions of fox-wamp's own realm, which its native API lists).
     const small = LIST_SIZES[0]
     await fabricate(small - baseA)
     await until(async () => (await cA.session.call('wamp.session.count')) === small, 10000, `count = ${small} on A`)
