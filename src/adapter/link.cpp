@@ -30,6 +30,7 @@
 #include <deque>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include <boost/asio/post.hpp>
@@ -466,69 +467,55 @@ struct link::impl : std::enable_shared_from_this<impl> {
   }
 
   void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
-    std::weak_ptr<impl> weak = weak_from_this();
     transport = t;
     session = std::make_shared<authenticating_session>(owner, creds);
     t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
-    steps.push_back(t->connect().then(boost::launch::sync, [weak, descriptor](boost::future<void> f) {
-      auto self = weak.lock();
-      if (!self) return;
-      std::string error;
-      try {
-        f.get();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      self->post_owner([error, descriptor](impl& s) {
-        if (s.stopping || s.lost_reported) return;
-        if (!error.empty()) return s.report_lost("cannot connect to " + s.address.text + ": " + error);
-        s.watch(descriptor());
-        s.start_session();
-      });
-    }));
+    step(t->connect(), "cannot connect to " + address.text + ": ", [descriptor](impl& s, bool) {
+      s.watch(descriptor());
+      s.start_session();
+    });
   }
 
   void start_session() {
-    std::weak_ptr<impl> weak = weak_from_this();
-    steps.push_back(session->start().then(boost::launch::sync, [weak](boost::future<void> started) {
-      auto self = weak.lock();
-      if (!self) return;
-      std::string error;
-      try {
-        started.get();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-      self->post_owner([error](impl& s) {
-        if (s.stopping || s.lost_reported) return;
-        if (!error.empty()) return s.report_lost("cannot start the WAMP session: " + error);
-        s.join();
-      });
-    }));
+    step(session->start(), "cannot start the WAMP session: ", [](impl& s, bool) { s.join(); });
   }
 
   void join() {
+    step(session->join(realm, {creds.authmethod}, creds.authid),
+         "router refused to join realm '" + realm + "' as '" + creds.authid + "': ", [](impl& s, std::uint64_t id) {
+           s.joined = true;
+           if (s.h.joined) s.h.joined(id);
+         });
+  }
+
+  // One step of connecting (connect, start, join): once `f` is ready, on the owner thread, `next` gets its
+  // value (true for a step without one), or the link is lost with `failed` and the library's reason; neither
+  // happens once the link is stopping or already lost.
+  template <class T, class Next>
+  void step(boost::future<T> f, std::string failed, Next next) {
+    using value_type = std::conditional_t<std::is_void_v<T>, bool, T>;
     std::weak_ptr<impl> weak = weak_from_this();
-    steps.push_back(session->join(realm, {creds.authmethod}, creds.authid)
-                        .then(boost::launch::sync, [weak](boost::future<std::uint64_t> welcome) {
-                          auto self = weak.lock();
-                          if (!self) return;
-                          std::uint64_t id = 0;
-                          std::string error;
-                          try {
-                            id = welcome.get();
-                          } catch (const std::exception& e) {
-                            error = e.what();
-                          }
-                          self->post_owner([id, error](impl& s) {
-                            if (s.stopping || s.lost_reported) return;
-                            if (!error.empty())
-                              return s.report_lost("router refused to join realm '" + s.realm + "' as '" +
-                                                   s.creds.authid + "': " + error);
-                            s.joined = true;
-                            if (s.h.joined) s.h.joined(id);
-                          });
-                        }));
+    steps.push_back(f.then(boost::launch::sync, [weak, failed = std::move(failed), next](boost::future<T> done) {
+      auto self = weak.lock();
+      if (!self) return;
+      value_type value{};
+      std::string error;
+      try {
+        if constexpr (std::is_void_v<T>) {
+          done.get();
+          value = true;
+        } else {
+          value = done.get();
+        }
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      self->post_owner([failed, next, value, error](impl& s) {
+        if (s.stopping || s.lost_reported) return;
+        if (!error.empty()) return s.report_lost(failed + error);
+        next(s, value);
+      });
+    }));
   }
 
   void tear_down() {
