@@ -266,6 +266,7 @@ class HookHub {
   // API session), so that fox-wamp's native meta API (--native-meta) counts and lists it too.
   async fabricateBatches (realm, count, authrole, native) {
     const ids = new Array(count)
+    const foxRealm = native ? this.router.findRealm(realm) : null
     for (let i = 0; i < count; i++) {
       if (i > 0 && i % FABRICATE_BATCH === 0) await this.nextBatch()
       let id
@@ -290,7 +291,7 @@ class HookHub {
       this.registry.set(id, { info, fabricated: true, foxSession })
       this.publishHook('router.session.joined', info)
       // Its hook is out already: the realm's own join notification finds no metaInfo on it and stays quiet.
-      if (foxSession) this.router.findRealm(realm).joinSession(foxSession)
+      if (foxSession) foxRealm.joinSession(foxSession)
       ids[i] = id
     }
     return [ids]
