@@ -1,5 +1,6 @@
-// The only translation unit that includes the WAMP client library (Autobahn|Cpp): it costs about 20 s and
-// close to 1 GB to compile, so nothing else does.
+// One of the two translation units that include the WAMP client library (Autobahn|Cpp; link_ws.cpp has its
+// WebSocket transport): each costs about 20 s and close to 1 GB to compile, so nothing else includes it.
+// The library's exceptions end here: they become typed failures (see classify()).
 //
 // One thread. Every link runs on the owner's io_context, where everything that touches wamp-metad's state
 // runs too: a hook is read, applied and its meta event written in one pass, with no hand-off between
@@ -41,11 +42,42 @@
 #include <autobahn/autobahn.hpp>
 #include <autobahn/wamp_auth_utils.hpp>
 
+#include "wamp_metad/core/uris.hpp"
 #include "wamp_metad/protocol/encode.hpp"
 #include "websocket.hpp"
 
 namespace wamp_metad::adapter {
 namespace {
+
+// The failure that the exception in flight stands for (call from a catch block), its message prefixed with
+// `context`. The library hands the router's ERROR to a call, subscribe or register over as a plain
+// std::runtime_error whose text is the URI (then ": " and the error's kwarg "what", when present); an ABORT
+// to a join as abort_error; a request it could not send as a std::exception sliced from its own.
+failure classify(const std::string& context) {
+  const auto make = [&context](failure::kind what, std::string uri, const char* text) {
+    return failure{what, std::move(uri), context + text};
+  };
+  try {
+    throw;
+  } catch (const autobahn::abort_error& e) {
+    return make(failure::kind::refused, e.what(), e.what());
+  } catch (const autobahn::protocol_error& e) {
+    return make(failure::kind::protocol, uri::runtime_error, e.what());
+  } catch (const autobahn::no_session_error& e) {
+    return make(failure::kind::not_connected, uri::not_connected, e.what());
+  } catch (const autobahn::no_transport_error& e) {
+    return make(failure::kind::not_connected, uri::not_connected, e.what());
+  } catch (const autobahn::network_error& e) {
+    return make(failure::kind::closed, uri::not_connected, e.what());
+  } catch (const std::runtime_error& e) {
+    const std::string text = e.what();
+    std::string error_uri = text.substr(0, text.find(": "));
+    const auto what = error_uri == uri::procedure_already_exists ? failure::kind::conflict : failure::kind::refused;
+    return make(what, std::move(error_uri), e.what());
+  } catch (const std::exception& e) {
+    return make(failure::kind::not_connected, uri::not_connected, e.what());
+  }
+}
 
 // A session that answers ticket and wampcra challenges with the configured secret.
 class authenticating_session : public autobahn::wamp_session {
@@ -166,11 +198,9 @@ class close_watcher {
 struct held_result {
   explicit held_result(autobahn::wamp_call_result r) : result(std::move(r)) {
     args = msgpack::object_handle(result.arguments<msgpack::object>(), msgpack::unique_ptr<msgpack::zone>());
-    kwargs = msgpack::object_handle(result.kw_arguments<msgpack::object>(), msgpack::unique_ptr<msgpack::zone>());
   }
   autobahn::wamp_call_result result;
   msgpack::object_handle args;
-  msgpack::object_handle kwargs;
 };
 
 class invocation_impl final : public invocation {
@@ -217,59 +247,6 @@ class invocation_impl final : public invocation {
 
 }  // namespace
 
-bool parse_router_url(const std::string& url, router_address& out, std::string& error) {
-  static const std::string supported = "rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH";
-  out = router_address{};
-  out.text = url;
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
-    error = "router URL '" + url + "' has no scheme; use " + supported;
-    return false;
-  }
-  const std::string scheme = url.substr(0, scheme_end);
-  const std::string rest = url.substr(scheme_end + 3);
-  if (scheme == "unix") {
-    if (rest.empty() || rest[0] != '/') {
-      error = "router URL '" + url + "': a unix socket needs an absolute path (unix:///run/wamp.sock)";
-      return false;
-    }
-    out.transport = router_address::kind::unix_socket;
-    out.path = rest;
-    return true;
-  }
-  if (scheme != "rs" && scheme != "tcp" && scheme != "ws") {
-    error = "router URL '" + url + "': scheme '" + scheme + "' is not supported; use " + supported;
-    return false;
-  }
-  std::string hostport = rest;
-  if (scheme == "ws") {
-    out.transport = router_address::kind::websocket;
-    out.path = "/";
-    auto slash = hostport.find('/');
-    if (slash != std::string::npos) {
-      out.path = hostport.substr(slash);
-      hostport = hostport.substr(0, slash);
-    }
-  }
-  if (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
-  auto colon = hostport.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == hostport.size()) {
-    error = "router URL '" + url + "' needs HOST:PORT";
-    return false;
-  }
-  out.host = hostport.substr(0, colon);
-  if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']')
-    out.host = out.host.substr(1, out.host.size() - 2);
-  const std::string port = hostport.substr(colon + 1);
-  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) == 0 ||
-      std::stoul(port) > 65535) {
-    error = "router URL '" + url + "': port '" + port + "' is not a number from 1 to 65535";
-    return false;
-  }
-  out.port = static_cast<std::uint16_t>(std::stoul(port));
-  return true;
-}
-
 struct link::impl : std::enable_shared_from_this<impl> {
   impl(boost::asio::io_context& o, router_address a, std::string r, credentials c, handlers hs)
       : owner(o), address(std::move(a)), realm(std::move(r)), creds(std::move(c)), h(std::move(hs)) {}
@@ -311,24 +288,22 @@ struct link::impl : std::enable_shared_from_this<impl> {
     });
   }
 
-  // A continuation that hands the outcome of a subscribe or register request to `done` on the owner thread:
-  // an empty string, or the error the router answered.
+  // A continuation that hands the outcome of a subscribe or register request to `done` on the owner thread.
   template <class Result>
-  static auto outcome_to_owner(std::weak_ptr<impl> weak, std::function<void(const std::string&)> done) {
+  static auto outcome_to_owner(std::weak_ptr<impl> weak, done_fn done) {
     return [weak, done = std::move(done)](boost::future<Result> f) {
-      std::string error;
+      std::optional<failure> error;
       try {
         f.get();
-      } catch (const std::exception& e) {
-        error = e.what();
-        if (error.empty()) error = "refused by the router";
+      } catch (const std::exception&) {
+        error = classify("");
       }
       if (auto self = weak.lock()) self->post_owner([done, error](impl&) { done(error); });
     };
   }
 
   // Any thread: tells the owner once that the link is gone (unless it is being stopped: then it is closed).
-  void report_lost(std::string why) {
+  void report_lost(failure why) {
     post_owner([why = std::move(why)](impl& self) {
       if (self.stopping) return self.mark_closed();
       if (self.lost_reported) return;
@@ -348,7 +323,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
   void watch(int fd) {
     if (fd < 0 || watcher) return;
     std::weak_ptr<impl> weak = weak_from_this();
-    watcher = std::make_unique<close_watcher>(fd, [weak](std::string why) {
+    watcher = std::make_unique<close_watcher>(fd, [weak](std::string text) {
+      const failure why{failure::kind::closed, uri::not_connected, std::move(text)};
       auto self = weak.lock();
       if (!self) return;
       // A message with a better reason (an ABORT, say) may still be on its way: give it a moment.
@@ -367,7 +343,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
     queued_bytes += bytes.size();
     queue.push_back(std::move(bytes));
     if (queued_bytes > max_queued_bytes) {
-      report_lost("the router stopped reading: " + std::to_string(queued_bytes >> 20) + " MiB waiting to be sent");
+      report_lost({failure::kind::closed, uri::not_connected,
+                   "the router stopped reading: " + std::to_string(queued_bytes >> 20) + " MiB waiting to be sent"});
       return;
     }
     pump();
@@ -395,7 +372,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
       self->writing = false;
       if (ec) {
         if (ec != boost::asio::error::operation_aborted)
-          self->report_lost("cannot send to the router: " + ec.message());
+          self->report_lost({failure::kind::closed, uri::not_connected, "cannot send to the router: " + ec.message()});
         return;
       }
       self->queued_bytes -= bytes;
@@ -462,7 +439,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
         }
       }
     } catch (const std::exception& e) {
-      report_lost("cannot connect to " + address.text + ": " + e.what());
+      report_lost(
+          {failure::kind::unreachable, uri::not_connected, "cannot connect to " + address.text + ": " + e.what()});
     }
   }
 
@@ -470,36 +448,37 @@ struct link::impl : std::enable_shared_from_this<impl> {
     transport = t;
     session = std::make_shared<authenticating_session>(owner, creds);
     t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
-    step(t->connect(), "cannot connect to " + address.text + ": ", [descriptor](impl& s, bool) {
-      s.watch(descriptor());
-      s.start_session();
-    });
+    step(t->connect(), "cannot connect to " + address.text + ": ", failure::kind::unreachable,
+         [descriptor](impl& s, bool) {
+           s.watch(descriptor());
+           s.start_session();
+         });
   }
 
   void start_session() {
-    step(session->start(), "cannot start the WAMP session: ", [](impl& s, bool) { s.join(); });
+    step(session->start(), "cannot start the WAMP session: ", std::nullopt, [](impl& s, bool) { s.join(); });
   }
 
   void join() {
     step(session->join(realm, {creds.authmethod}, creds.authid),
-         "router refused to join realm '" + realm + "' as '" + creds.authid + "': ", [](impl& s, std::uint64_t id) {
+         "cannot join realm '" + realm + "' as '" + creds.authid + "': ", std::nullopt, [](impl& s, std::uint64_t id) {
            s.joined = true;
            if (s.h.joined) s.h.joined(id);
          });
   }
 
   // One step of connecting (connect, start, join): once `f` is ready, on the owner thread, `next` gets its
-  // value (true for a step without one), or the link is lost with `failed` and the library's reason; neither
-  // happens once the link is stopping or already lost.
+  // value (true for a step without one), or the link is lost with the library's reason, prefixed with
+  // `context` (and of kind `as`, when given); neither happens once the link is stopping or already lost.
   template <class T, class Next>
-  void step(boost::future<T> f, std::string failed, Next next) {
+  void step(boost::future<T> f, std::string context, std::optional<failure::kind> as, Next next) {
     using value_type = std::conditional_t<std::is_void_v<T>, bool, T>;
     std::weak_ptr<impl> weak = weak_from_this();
-    steps.push_back(f.then(boost::launch::sync, [weak, failed = std::move(failed), next](boost::future<T> done) {
+    steps.push_back(f.then(boost::launch::sync, [weak, context = std::move(context), as, next](boost::future<T> done) {
       auto self = weak.lock();
       if (!self) return;
       value_type value{};
-      std::string error;
+      std::optional<failure> error;
       try {
         if constexpr (std::is_void_v<T>) {
           done.get();
@@ -507,12 +486,13 @@ struct link::impl : std::enable_shared_from_this<impl> {
         } else {
           value = done.get();
         }
-      } catch (const std::exception& e) {
-        error = e.what();
+      } catch (const std::exception&) {
+        error = classify(context);
+        if (as) error->what = *as;
       }
-      self->post_owner([failed, next, value, error](impl& s) {
+      self->post_owner([next, value, error](impl& s) {
         if (s.stopping || s.lost_reported) return;
-        if (!error.empty()) return s.report_lost(failed + error);
+        if (error) return s.report_lost(*error);
         next(s, value);
       });
     }));
@@ -552,10 +532,6 @@ link::~link() {
   impl_->tear_down();
 }
 
-const std::string& link::realm() const {
-  return impl_->realm;
-}
-
 void link::start(std::chrono::milliseconds join_timeout) {
   impl* self = impl_.get();
   self->join_timer.expires_after(join_timeout);
@@ -563,7 +539,8 @@ void link::start(std::chrono::milliseconds join_timeout) {
   self->join_timer.async_wait([weak, join_timeout](const boost::system::error_code& ec) {
     auto s = weak.lock();
     if (ec || !s || s->joined) return;
-    s->report_lost("no WELCOME from the router within " + std::to_string(join_timeout.count()) + " ms");
+    s->report_lost({failure::kind::timeout, uri::timeout,
+                    "no WELCOME from the router within " + std::to_string(join_timeout.count()) + " ms"});
   });
   self->post_owner([](impl& s) {
     if (!s.stopping) s.connect();
@@ -578,7 +555,7 @@ void link::begin_stop(std::function<void()> closed) {
   if (self.lost_reported || !self.joined || !self.session) return self.mark_closed();
   std::weak_ptr<impl> weak = impl_;
   try {
-    self.session->leave("wamp.close.system_shutdown").then(boost::launch::sync, [weak](boost::future<std::string>) {
+    self.session->leave(uri::close_system_shutdown).then(boost::launch::sync, [weak](boost::future<std::string>) {
       if (auto s = weak.lock()) s->post_owner([](impl& s2) { s2.mark_closed(); });
     });
   } catch (const std::exception&) {
@@ -586,21 +563,16 @@ void link::begin_stop(std::function<void()> closed) {
   }
 }
 
-void link::finish_stop() {
-  impl_->on_closed = nullptr;
-  impl_->tear_down();
-}
-
-void link::abort() {
+void link::close() {
   impl_->on_closed = nullptr;
   impl_->tear_down();
 }
 
 void link::subscribe(const std::string& topic,
                      std::function<void(const msgpack::object& args, const msgpack::object& kwargs)> on_event,
-                     std::function<void(const std::string& error)> done) {
+                     done_fn done) {
   impl& self = *impl_;
-  if (!self.session) return done("not connected");
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
   auto handler = [on_event = std::move(on_event)](const autobahn::wamp_event& ev) {
     on_event(ev.arguments<msgpack::object>(), ev.kw_arguments<msgpack::object>());
   };
@@ -610,10 +582,9 @@ void link::subscribe(const std::string& topic,
 }
 
 void link::provide(const std::string& uri, bool disclose_caller,
-                   std::function<void(std::shared_ptr<invocation>)> handler,
-                   std::function<void(const std::string& error)> done) {
+                   std::function<void(std::shared_ptr<invocation>)> handler, done_fn done) {
   impl& self = *impl_;
-  if (!self.session) return done("not connected");
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
   std::weak_ptr<impl> weak = impl_;
   auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
     auto self = weak.lock();
@@ -661,8 +632,7 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
   };
   if (!self.session) {
     call_reply r;
-    r.error_uri = "wamp.error.not_connected";
-    r.error_text = "not connected";
+    r.error = failure{failure::kind::not_connected, uri::not_connected, "not connected"};
     boost::asio::post(self.owner, [finish, r] { finish(r); });
     return;
   }
@@ -670,8 +640,8 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
   timer->async_wait([finish, uri, timeout](const boost::system::error_code& ec) {
     if (ec) return;
     call_reply r;
-    r.error_uri = "wamp.error.timeout";
-    r.error_text = uri + " got no answer within " + std::to_string(timeout.count()) + " ms";
+    r.error = failure{failure::kind::timeout, uri::timeout,
+                      uri + " got no answer within " + std::to_string(timeout.count()) + " ms"};
     finish(r);
   });
   std::weak_ptr<impl> weak = impl_;
@@ -682,22 +652,14 @@ void link::call(const std::string& uri, const core::array& args, std::chrono::mi
         call_reply r;
         try {
           auto held = std::make_shared<held_result>(f.get());
-          r.ok = true;
           r.args = payload(held, &held->args);
-          r.kwargs = payload(held, &held->kwargs);
-        } catch (const std::runtime_error& e) {
-          // The library hands over an ERROR as a runtime_error: its URI (and ": what" when present); the
-          // arguments are lost.
-          std::string text = e.what();
-          auto colon = text.find(": ");
-          r.error_uri = text.substr(0, colon);
-          r.error_text = colon == std::string::npos ? text : text.substr(colon + 2);
-        } catch (const std::exception& e) {
-          // Anything else is the library failing to send the call (a transport that has just closed, say;
-          // it stores such failures as a plain std::exception): the link is gone, whatever it says. Never an
-          // answer: a heartbeat that ended here must not count as one.
-          r.error_uri = "wamp.error.not_connected";
-          r.error_text = std::string("the call could not be sent: ") + e.what();
+        } catch (const std::exception&) {
+          // The router's ERROR (its arguments are lost in the library), or the library failing to send the
+          // call (a transport that has just closed, say): then the link is gone, whatever it says. Never an
+          // answer: a heartbeat that ended there must not count as one.
+          r.error = classify("");
+          if (r.error->what == failure::kind::not_connected)
+            r.error->message = "the call could not be sent: " + r.error->message;
         }
         auto self = weak.lock();
         if (!self) return;

@@ -24,7 +24,7 @@ const char* argument_name(kill_kind kind) {
 // reason (a URI; default wamp.close.killed) and message (a string), both optional and nullable.
 std::optional<call_error> read_options(const object& kwargs, kill_plan& plan) {
   if (auto err = unknown_kwarg(kwargs, {"reason", "message"})) return err;
-  plan.reason = default_kill_reason;
+  plan.reason = uri::close_killed;
   if (const value* reason = kwarg(kwargs, "reason"); reason && !reason->is_null()) {
     const auto* s = reason->get_if<std::string>();
     if (!s || !valid_uri(*s))
@@ -42,26 +42,6 @@ std::optional<call_error> read_options(const object& kwargs, kill_plan& plan) {
 }
 
 }  // namespace
-
-std::optional<kill_kind> kill_kind_of(const std::string& procedure) {
-  for (kill_kind k : {kill_kind::one, kill_kind::by_authid, kill_kind::by_authrole, kill_kind::all})
-    if (procedure == kill_procedure(k)) return k;
-  return std::nullopt;
-}
-
-const char* kill_procedure(kill_kind kind) {
-  switch (kind) {
-    case kill_kind::one:
-      return uri::kill;
-    case kill_kind::by_authid:
-      return uri::kill_by_authid;
-    case kill_kind::by_authrole:
-      return uri::kill_by_authrole;
-    case kill_kind::all:
-      return uri::kill_all;
-  }
-  return "?";
-}
 
 outcome<kill_plan> plan_kill(const registry& reg, const std::string& realm, kill_kind kind, session_id caller,
                              const array& args, const object& kwargs) {

@@ -95,7 +95,10 @@ outcome<session_id> parse_session_arg(const array& args, const object& kwargs) {
   if (auto err = unknown_kwarg(kwargs, {})) return *err;
   if (args.size() != 1)
     return invalid("expected exactly one positional argument, the session id; got " + std::to_string(args.size()));
-  const value& v = args[0];
+  return parse_session_id(args[0]);
+}
+
+outcome<session_id> parse_session_id(const value& v) {
   std::uint64_t id = 0;
   bool ok = v.as_unsigned(id);
   if (!ok) {

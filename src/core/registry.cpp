@@ -166,14 +166,6 @@ void registry::unserve(const std::string& realm) {
   views_.erase(realm);
 }
 
-std::vector<std::string> registry::served_realms() const {
-  std::vector<std::string> names;
-  names.reserve(views_.size());
-  for (const auto& [realm, v] : views_)
-    names.push_back(realm);
-  return names;
-}
-
 std::vector<std::string> registry::take_new_realms() {
   std::vector<std::string> names;
   names.swap(new_realms_);

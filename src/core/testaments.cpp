@@ -99,7 +99,7 @@ outcome<call_result> testament_store::add(const std::string& realm, session_id s
   const auto* topic = args[0].get_if<std::string>();
   if (!topic || !valid_uri(*topic))
     return call_error{uri::invalid_uri, "topic must be a URI, got " + describe(args[0])};
-  if (topic->rfind("wamp.", 0) == 0)
+  if (topic->rfind(uri::reserved_prefix, 0) == 0)
     return call_error{uri::invalid_uri, "topic '" + topic->substr(0, 64) + "' is under the reserved prefix wamp."};
   const auto* event_args = args[1].get_if<array>();
   if (!event_args) return invalid_argument("args (the second argument) must be a list, got " + describe(args[1]));

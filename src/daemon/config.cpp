@@ -6,6 +6,8 @@
 
 #include <boost/program_options.hpp>
 
+#include "wamp_metad/core/procedures.hpp"
+
 namespace wamp_metad::daemon {
 namespace po = boost::program_options;
 
@@ -60,7 +62,51 @@ std::string check_metrics_address(const std::string& address) {
   return {};
 }
 
+const char* opt_in_words(core::opt_in group) {
+  switch (group) {
+    case core::opt_in::none:
+      return "always";
+    case core::opt_in::kill:
+      return "with --enable-kill";
+    case core::opt_in::testaments:
+      return "unless --testament-max-count 0";
+  }
+  return "?";
+}
+
+const char* wait_words(const core::procedure& p) {
+  switch (p.wait) {
+    case core::wait_policy::none:
+      return "nothing";
+    case core::wait_policy::caller:
+      return p.names_session ? "the caller and the session it names in the mirror" : "the caller in the mirror";
+    case core::wait_policy::router:
+      return "the router's position";
+  }
+  return "?";
+}
+
+// The --help section: one line per procedure.
+std::string procedures_help() {
+  std::ostringstream out;
+  out << "\nMeta procedures served on each realm (--procedures prints them as a table):\n";
+  for (const auto& p : core::procedures()) {
+    out << "  " << p.uri;
+    if (p.group != core::opt_in::none) out << " (" << opt_in_words(p.group) << ")";
+    out << "\n      " << p.summary << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace
+
+std::string procedures_markdown() {
+  std::ostringstream out;
+  out << "| procedure | arguments -> result | served | waits for |\n|---|---|---|---|\n";
+  for (const auto& p : core::procedures())
+    out << "| `" << p.uri << "` | " << p.summary << " | " << opt_in_words(p.group) << " | " << wait_words(p) << " |\n";
+  return out.str();
+}
 
 parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir) {
   parse_result r;
@@ -80,6 +126,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
 
   po::options_description general("Options");
   general.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
+      "procedures", "print the meta procedures served, as a Markdown table, and exit")(
       "check-config", "check the configuration, list every problem, and exit (2 when there are problems)")(
       "config,c", po::value<std::string>(&c.config_file),
       "read options from this file too (KEY = VALUE lines; "
@@ -89,7 +136,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
                          "the router: rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH")(
       "internal-router", po::value<std::string>(&internal_router),
       "where to reach the internal realm, if not at --router (another listener of the same router)")(
-      "internal-realm", po::value<std::string>(&s.internal_realm)->default_value("router.internal"),
+      "internal-realm", po::value<std::string>(&s.internal_realm)->default_value(uri::default_internal_realm),
       "the router's internal realm, where the session hooks are")(
       "authid", po::value<std::string>(&s.creds.authid)->default_value("metad"), "our principal's authid")(
       "authmethod", po::value<std::string>(&authmethod)->default_value("ticket"), "ticket or wampcra")(
@@ -131,7 +178,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   std::ostringstream help;
   help << "wamp-metad: the WAMP Session Meta API for routers that lack it\n\n"
        << "Usage: wamp-metad --router URL --realm NAME [--realm NAME ...] [options]\n\n"
-       << all;
+       << all << procedures_help();
   c.help_text = help.str();
 
   po::variables_map vm;
@@ -143,6 +190,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   }
   if (vm.count("help")) c.show_help = true;
   if (vm.count("version")) c.show_version = true;
+  if (vm.count("procedures")) c.show_procedures = true;
   if (vm.count("check-config")) c.check_only = true;
   if (vm.count("config")) {
     const std::string file = vm["config"].as<std::string>();
@@ -167,7 +215,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   } catch (const po::error& e) {
     r.problems.push_back(e.what());
   }
-  if (c.show_help || c.show_version) return r;
+  if (c.show_help || c.show_version || c.show_procedures) return r;
 
   if (router.empty()) {
     r.problems.push_back("--router is required (for example rs://127.0.0.1:8081)");

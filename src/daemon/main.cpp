@@ -172,6 +172,10 @@ int main(int argc, char** argv) {
     std::cout << cfg.help_text;
     return 0;
   }
+  if (cfg.show_procedures) {
+    std::cout << wamp_metad::daemon::procedures_markdown();
+    return 0;
+  }
   if (cfg.show_version) {
     std::cout << "wamp-metad " << WAMP_METAD_VERSION << "\n";
     return 0;

@@ -1,6 +1,7 @@
-// wamp-metad's running state: the internal link that mirrors the router's sessions, and one served link per
-// realm that registers the meta procedures and publishes the meta events. Runs on one io_context thread
-// (the owner thread of every link); the core registry is only touched there.
+// wamp-metad's running state: the internal feed that mirrors the router's sessions (feed.cpp), one served
+// realm per realm that registers the meta procedures and publishes the meta events (served_realm.cpp), and
+// the calls of those procedures (calls.cpp); the service owns them and wires them together. Runs on one
+// io_context thread (the owner thread of every link); the core registry is only touched there.
 #pragma once
 
 #include <chrono>
@@ -17,17 +18,23 @@
 
 #include "wamp_metad/adapter/link.hpp"
 #include "wamp_metad/adapter/observer.hpp"
-#include "wamp_metad/core/kill.hpp"
 #include "wamp_metad/core/registry.hpp"
 #include "wamp_metad/core/testaments.hpp"
+#include "wamp_metad/core/uris.hpp"
 
 namespace wamp_metad::adapter {
+namespace detail {
+class feed;
+class calls;
+class served_realm;
+struct realm_owner;
+}  // namespace detail
 
 struct service_options {
   router_address router;           // the served realms' links
   router_address internal_router;  // the internal realm's link (the same router, perhaps another listener)
   credentials creds;
-  std::string internal_realm = "router.internal";
+  std::string internal_realm = uri::default_internal_realm;
   std::vector<std::string> realms;  // served realms, unless all_realms
   bool all_realms = false;
   // On start, announce the sessions already there and the router's recently left ones (see core::registry).
@@ -42,7 +49,7 @@ struct service_options {
   std::chrono::milliseconds heartbeat_timeout{2000};
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{1500};
-  std::chrono::milliseconds call_timeout{10000};  // snapshot pages
+  std::chrono::milliseconds call_timeout{10000};  // requests to the router: snapshot pages, kills
   // While the internal link is down, the realms answer from the last mirror for this long, then with
   // wamp.error.unavailable until the mirror is synced again.
   std::chrono::milliseconds stale_after{30000};
@@ -82,79 +89,28 @@ class service {
   std::vector<std::pair<std::string, std::size_t>> sessions_per_realm() const;
 
  private:
-  struct served;
-  struct waiter;
-  struct kill_job;
-
-  // internal link
-  void connect_internal();
-  void internal_joined();
-  void internal_lost(const std::string& why);
-  void on_hook(std::uint64_t generation, core::hook_event ev);
-  void start_resync(const std::string& why);
-  void fetch_snapshot();
-  void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
-  void after_mirror_change(std::vector<core::meta_event>& out);
-  void internal_heartbeat();
-
-  // served realms
   void serve(const std::string& realm);
-  void connect_served(served& s);
-  void served_joined(served& s, std::uint64_t session_id);
-  void served_lost(served& s, const std::string& why);
-  void register_procedures(served& s);
-  void register_pending();
-  bool mirror_current() const;
-  void served_heartbeat(served& s);
-  void handle_call(served& s, const std::string& procedure, std::shared_ptr<invocation> inv);
-  void after_sync(std::function<void()> then, std::function<bool()> early);
-  bool in_mirror(const std::string& realm, std::uint64_t id) const;
   void publish(const std::vector<core::meta_event>& events);
-  std::vector<const char*> procedures_for(const std::string& realm) const;
-  void execute_kill(const std::string& realm, core::kill_plan plan, std::shared_ptr<invocation> inv);
-  void kill_next(const std::shared_ptr<kill_job>& job);
-  // Testaments of sessions that left: queued on their realm and published (before its on_leave events).
+  // Testaments of a session that left: handed to its realm, published before its on_leave.
   void release_testaments(const std::string& realm, core::session_id id);
+  // After a resync: of the sessions gone without a left hook seen (a lost link, a router restart).
   void release_gone_testaments();
-  void send_testaments(served& s);
-  void check_waiters();
   void check_ready();
-
-  std::chrono::milliseconds backoff(int attempt) const;
-  std::chrono::milliseconds retry_delay(const std::string& why, int attempt) const;
 
   boost::asio::io_context& io_;
   service_options opts_;
   core::registry reg_;
   core::testament_store testaments_;
   service_observer* obs_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards handlers posted from link callbacks
-
-  std::unique_ptr<link> internal_;
-  // Links of realms no longer served, leaving (GOODBYE sent) for at most a second.
-  std::vector<std::shared_ptr<link>> leaving_;
+  std::unique_ptr<detail::realm_owner> realm_owner_;
+  std::shared_ptr<detail::feed> feed_;
+  std::unique_ptr<detail::calls> calls_;
+  std::map<std::string, std::shared_ptr<detail::served_realm>> served_;
+  // Realms no longer served, leaving (GOODBYE sent) for at most a second.
+  std::vector<std::shared_ptr<detail::served_realm>> leaving_;
   std::unique_ptr<boost::asio::steady_timer> stop_timer_;
-  std::uint64_t internal_generation_ = 0;
-  bool internal_up_ = false;
-  // Since when the mirror may be missing changes (the internal link went down); empty while in sync.
-  std::optional<std::chrono::steady_clock::time_point> out_of_touch_since_;
-  int internal_attempts_ = 0;
-  bool fetching_ = false;
-  std::uint64_t fetch_id_ = 0;
-  // The snapshot being fetched: its position and tombstones (first page), and its sessions, made into
-  // records page by page while the router prepares the next one.
-  std::optional<core::hook_position> fetched_position_;
-  std::vector<core::session_record> fetched_left_;
-  std::vector<core::record_ptr> fetched_records_;
-  bool heartbeat_pending_ = false;
-  boost::asio::steady_timer internal_timer_;
-  boost::asio::steady_timer heartbeat_timer_;
-
-  std::map<std::string, std::unique_ptr<served>> served_;
-  std::vector<std::shared_ptr<waiter>> waiters_;
   bool stopping_ = false;
   bool ready_announced_ = false;
-  std::uint64_t resyncs_ = 0;
 };
 
 }  // namespace wamp_metad::adapter

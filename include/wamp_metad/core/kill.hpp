@@ -8,21 +8,16 @@
 #include <vector>
 
 #include "wamp_metad/core/meta.hpp"
+#include "wamp_metad/core/uris.hpp"
 
 namespace wamp_metad::core {
 
 enum class kill_kind { one, by_authid, by_authrole, all };
 
-// The procedure's URI, or nullopt for any other.
-std::optional<kill_kind> kill_kind_of(const std::string& procedure);
-const char* kill_procedure(kill_kind kind);
-
-inline constexpr const char* default_kill_reason = "wamp.close.killed";
-
 struct kill_plan {
   kill_kind kind = kill_kind::one;
   std::vector<session_id> targets;     // visible sessions of the realm, never the caller
-  std::string reason;                  // GOODBYE.Reason
+  std::string reason;                  // GOODBYE.Reason (default uri::close_killed)
   std::optional<std::string> message;  // GOODBYE.Details.message
 };
 

@@ -7,40 +7,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
-#include <variant>
 #include <vector>
 
 #include "wamp_metad/core/registry.hpp"
+#include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/value.hpp"
 
 namespace wamp_metad::core {
-
-// A WAMP error: its URI and a human-readable message (sent as the ERROR's first positional argument).
-struct call_error {
-  std::string uri;
-  std::string message;
-};
-
-template <class T>
-class outcome {
- public:
-  outcome(T v) : v_(std::move(v)) {}
-  outcome(call_error e) : v_(std::move(e)) {}
-  bool ok() const { return v_.index() == 0; }
-  const T& value() const { return std::get<0>(v_); }
-  T& value() { return std::get<0>(v_); }
-  const call_error& error() const { return std::get<1>(v_); }
-
- private:
-  std::variant<T, call_error> v_;
-};
-
-// The payload of a successful call: Arguments and ArgumentsKw.
-struct call_result {
-  array args;
-  object kwargs;
-};
 
 // Argument checking shared by every procedure.
 call_error invalid_argument(std::string message);
@@ -67,6 +40,8 @@ inline constexpr std::size_t max_filter_authroles = 1024;
 outcome<authrole_filter> parse_filter(const array& args, const object& kwargs);
 // Reads the session id of wamp.session.get: exactly one positional integer in [1, 2^53], no kwargs.
 outcome<session_id> parse_session_arg(const array& args, const object& kwargs);
+// Reads one session id: an integer in [1, 2^53] (or a float64 that holds one exactly).
+outcome<session_id> parse_session_id(const value& v);
 
 bool matches(const authrole_filter& filter, const std::string& authrole);
 

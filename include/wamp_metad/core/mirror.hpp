@@ -56,7 +56,7 @@ class mirror {
   // so that snapshot already holds its effect.
   verdict on_hook(hook_event ev, std::vector<change>& changed);
 
-  // Starts a resync without a fault seen in the stream (a reconnect, a periodic reconciliation).
+  // Starts a resync without a fault seen in the stream (a reconnect of the internal link).
   void begin_resync();
 
   // Replaces the state with a complete snapshot, then replays the buffered hooks that follow it. Returns

@@ -67,8 +67,6 @@ class registry {
   // them from the stale mirror while it was being resynced.
   void serve(const std::string& realm);
   void unserve(const std::string& realm);
-  bool serves(const std::string& realm) const { return views_.count(realm) != 0; }
-  std::vector<std::string> served_realms() const;
   // With serve_all_realms: realms seen for the first time since the last call (already served, offline).
   std::vector<std::string> take_new_realms();
 

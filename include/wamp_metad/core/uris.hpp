@@ -1,7 +1,11 @@
-// Every WAMP URI wamp-metad speaks, in one place.
+// Every WAMP URI wamp-metad speaks: the meta API it serves, the errors and close reasons it sends or reads,
+// and the hook protocol it uses on the router's internal realm.
 #pragma once
 
 namespace wamp_metad::uri {
+
+// Application URIs must not start with this: it is the router's (and so wamp-metad's) own namespace.
+inline constexpr const char* reserved_prefix = "wamp.";
 
 // Session Meta API, served on each realm.
 inline constexpr const char* on_join = "wamp.session.on_join";
@@ -16,14 +20,26 @@ inline constexpr const char* kill_all = "wamp.session.kill_all";
 inline constexpr const char* add_testament = "wamp.session.add_testament";
 inline constexpr const char* flush_testaments = "wamp.session.flush_testaments";
 
-// Errors.
+// Errors wamp-metad answers.
 inline constexpr const char* invalid_argument = "wamp.error.invalid_argument";
 inline constexpr const char* no_such_session = "wamp.error.no_such_session";
 inline constexpr const char* invalid_uri = "wamp.error.invalid_uri";
 inline constexpr const char* unavailable = "wamp.error.unavailable";
 inline constexpr const char* runtime_error = "wamp.error.runtime_error";
+// Errors the router answers wamp-metad's requests with, and what a link says of a call that got no answer.
+inline constexpr const char* error_prefix = "wamp.error.";
+inline constexpr const char* procedure_already_exists = "wamp.error.procedure_already_exists";
+inline constexpr const char* no_such_procedure = "wamp.error.no_such_procedure";
+inline constexpr const char* canceled = "wamp.error.canceled";
+inline constexpr const char* timeout = "wamp.error.timeout";
+inline constexpr const char* not_connected = "wamp.error.not_connected";
+
+// Close reasons: GOODBYE of a killed session (the spec's default), and of wamp-metad's links when it stops.
+inline constexpr const char* close_killed = "wamp.close.killed";
+inline constexpr const char* close_system_shutdown = "wamp.close.system_shutdown";
 
 // Hook protocol v1, on the router's internal realm.
+inline constexpr const char* default_internal_realm = "router.internal";
 inline constexpr const char* hook_joined = "router.session.joined";
 inline constexpr const char* hook_left = "router.session.left";
 inline constexpr const char* hook_snapshot = "router.session.snapshot";

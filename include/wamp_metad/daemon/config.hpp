@@ -18,6 +18,7 @@ struct config {
   bool check_only = false;
   bool show_help = false;
   bool show_version = false;
+  bool show_procedures = false;
   std::string help_text;
 };
 
@@ -29,5 +30,9 @@ struct parse_result {
 // Parses argv and the config file it names, reads the secret (file, or $CREDENTIALS_DIRECTORY), and checks
 // everything. `env_credentials_dir` is the value of $CREDENTIALS_DIRECTORY (empty when unset).
 parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir);
+
+// The meta procedures wamp-metad serves, from the procedure table, as the Markdown table docs/procedures.md
+// holds (printed by --procedures).
+std::string procedures_markdown();
 
 }  // namespace wamp_metad::daemon

@@ -8,7 +8,7 @@
 #include <msgpack.hpp>
 
 #include "wamp_metad/core/hooks.hpp"
-#include "wamp_metad/core/meta.hpp"
+#include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/value.hpp"
 
 namespace wamp_metad::protocol {

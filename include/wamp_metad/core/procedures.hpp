@@ -1,0 +1,65 @@
+// The table of meta procedures: everything wamp-metad knows about a procedure it serves, in one entry. The
+// adapter registers, dispatches and waits by it; --procedures and docs/procedures.md list it.
+//
+// Adding a procedure is one entry here (procedures.cpp), its core function, and its tests.
+#pragma once
+
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "wamp_metad/core/kill.hpp"
+#include "wamp_metad/core/registry.hpp"
+#include "wamp_metad/core/result.hpp"
+#include "wamp_metad/core/testaments.hpp"
+
+namespace wamp_metad::core {
+
+// What a call sees: the mirror, the testaments, which realm, who calls, and the call's arguments.
+struct call_context {
+  const registry& sessions;
+  testament_store& testaments;
+  const std::string& realm;
+  session_id caller;  // 0 when the router did not disclose it
+  const array& args;
+  const object& kwargs;
+};
+
+// What a handler answers: the result to send, or a kill the adapter carries out through the router (its
+// result comes from kill_result() once the router has done it).
+using answer = std::variant<call_result, kill_plan>;
+
+// What a call waits for before it is answered, when the mirror may be behind the router.
+enum class wait_policy {
+  none,    // answered at once from the mirror
+  caller,  // the caller (and the session the call names, see names_session) in the mirror, else the
+           // router's position, at most --get-wait-ms
+  router,  // the router's position (router.session.sync), at most --get-wait-ms: acts on every session
+};
+
+// Procedures served only where the configuration asks for them.
+enum class opt_in {
+  none,        // always served
+  kill,        // --enable-kill REALM
+  testaments,  // --testament-max-count above 0 (the default)
+};
+
+struct procedure {
+  const char* uri;
+  outcome<answer> (*handler)(call_context& call);
+  wait_policy wait;
+  opt_in group;
+  bool needs_caller;    // acts for, or spares, the calling session: refused when the caller is not disclosed
+  bool names_session;   // the first positional argument is a session id the mirror must have (with wait caller)
+  const char* summary;  // one line, for --procedures and the docs
+};
+
+// Every meta procedure, in the order they are registered and listed.
+const std::vector<procedure>& procedures();
+// The entry of `uri`; nullptr for a URI that is not a meta procedure.
+const procedure* find_procedure(std::string_view uri);
+
+// The session a call names in its first positional argument (names_session), if it is a valid id.
+session_id named_session(const array& args);
+
+}  // namespace wamp_metad::core

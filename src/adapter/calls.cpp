@@ -1,0 +1,196 @@
+#include "calls.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+
+#include "wamp_metad/core/uris.hpp"
+#include "wamp_metad/protocol/decode.hpp"
+
+namespace wamp_metad::adapter::detail {
+namespace {
+
+constexpr std::size_t kills_in_flight = 32;
+
+}  // namespace
+
+// A call held until the mirror has caught up with the router (see after_sync).
+struct calls::waiter {
+  explicit waiter(boost::asio::io_context& io) : deadline(io) {}
+  std::function<void()> then;
+  std::function<bool()> early;  // true when waiting is no longer needed
+  std::optional<core::hook_position> target;
+  boost::asio::steady_timer deadline;
+  bool done = false;
+};
+
+// One call of the kill family, carried out with router.session.kill per target (a bounded number in flight).
+struct calls::kill_job {
+  std::string realm;
+  core::kill_plan plan;
+  std::shared_ptr<invocation> inv;
+  std::size_t next = 0;
+  std::size_t in_flight = 0;
+  std::vector<core::session_id> killed;
+  std::optional<core::call_error> error;       // the last refusal
+  std::optional<core::call_error> hard_error;  // the last refusal other than "no such session"
+};
+
+calls::calls(boost::asio::io_context& io, const service_options& opts, core::registry& reg,
+             core::testament_store& testaments, feed& hooks)
+    : io_(io), opts_(opts), reg_(reg), testaments_(testaments), feed_(hooks) {}
+
+bool calls::in_mirror(const std::string& realm, std::uint64_t id) const {
+  const core::realm_sessions* sessions = reg_.truth().sessions(realm);
+  return sessions && sessions->count(core::session_id{id}) != 0;
+}
+
+void calls::handle(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv) {
+  if (reg_.truth().state() == core::mirror::status::unsynced)
+    return inv->fail({uri::unavailable, "the session mirror is not synced with the router yet"});
+  if (const auto lost = feed_.out_of_touch(); lost && *lost > opts_.stale_after)
+    return inv->fail(
+        {uri::unavailable, "the session mirror has been out of touch with the router for " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*lost).count()) + " s"});
+  auto args = protocol::to_args(inv->args());
+  if (!args.ok()) return inv->fail(args.error());
+  auto kwargs = protocol::to_kwargs(inv->kwargs());
+  if (!kwargs.ok()) return inv->fail(kwargs.error());
+
+  const std::uint64_t caller = inv->caller();
+  if (p.needs_caller && caller == 0)
+    return inv->fail({uri::runtime_error, "the router did not disclose the caller's session, which " +
+                                              std::string(p.uri) + " needs (registered with disclose_caller)"});
+  spdlog::trace("realm '{}': {} called by {}", realm, p.uri, caller);
+  const std::uint64_t wanted = p.names_session ? core::named_session(args.value()).value : 0;
+  auto then = [this, realm, &p, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value())] {
+    answer(realm, p, inv, args, kwargs);
+  };
+  switch (p.wait) {
+    case core::wait_policy::none:
+      return then();
+    case core::wait_policy::router:
+      // Acts on every matching session the router has: those that joined just before the call may not be in
+      // the mirror yet.
+      return after_sync(std::move(then), [] { return false; });
+    case core::wait_policy::caller:
+      break;
+  }
+  // The caller is in this realm, so a mirror that does not have it yet is behind the router: a session that
+  // calls right after its WELCOME can be ahead of its own joined hook (they travel on different links).
+  // Likewise for the session the call names. Such a call waits until the mirror has them both, or has
+  // caught up with the router's position.
+  auto known = [this, realm, caller, wanted] {
+    return (caller == 0 || in_mirror(realm, caller)) && (wanted == 0 || in_mirror(realm, wanted));
+  };
+  if (known()) return then();
+  spdlog::debug("realm '{}': {} by {} waits for the router's position (session {} or {} not mirrored yet)", realm,
+                p.uri, caller, caller, wanted);
+  after_sync(std::move(then), std::move(known));
+}
+
+void calls::answer(const std::string& realm, const core::procedure& p, const std::shared_ptr<invocation>& inv,
+                   const core::array& args, const core::object& kwargs) {
+  core::call_context ctx{reg_, testaments_, realm, core::session_id{inv->caller()}, args, kwargs};
+  auto result = p.handler(ctx);
+  if (!result.ok()) return inv->fail(result.error());
+  if (auto* plan = std::get_if<core::kill_plan>(&result.value())) return execute_kill(realm, p, std::move(*plan), inv);
+  inv->reply(std::get<core::call_result>(result.value()));
+  reg_.answered(realm);
+}
+
+// Runs `then` once the mirror has applied every hook the router had published when we asked for its position
+// (router.session.sync), or as soon as `early` holds, or after get_wait at the latest. Hooks published before
+// the sync answer arrive before it on the internal link, so reaching that position is enough.
+void calls::after_sync(std::function<void()> then, std::function<bool()> early) {
+  if (!feed_.up()) return then();
+  auto w = std::make_shared<waiter>(io_);
+  w->then = std::move(then);
+  w->early = std::move(early);
+  waiters_.push_back(w);
+  w->deadline.expires_after(opts_.get_wait);
+  w->deadline.async_wait([this, w](const boost::system::error_code& ec) {
+    if (ec || w->done) return;
+    w->done = true;
+    w->then();
+    check_waiters();
+  });
+  feed_.sync(opts_.get_wait, [this, w](std::optional<core::hook_position> position) {
+    if (w->done) return;
+    // No position to wait for: answered now.
+    w->target = position ? *position : core::hook_position{};
+    if (position) spdlog::trace("a waiting call waits for {}/{}", position->epoch, position->seq);
+    check_waiters();
+  });
+}
+
+void calls::check_waiters() {
+  if (waiters_.empty()) return;
+  for (std::size_t i = 0; i < waiters_.size(); ++i) {
+    auto w = waiters_[i];  // `then` may add waiters
+    if (w->done) continue;
+    const bool reached =
+        w->early() || (w->target && (w->target->epoch.empty() || reg_.truth().has_reached(*w->target)));
+    if (!reached) continue;
+    w->done = true;
+    w->deadline.cancel();
+    w->then();
+  }
+  waiters_.erase(
+      std::remove_if(waiters_.begin(), waiters_.end(), [](const std::shared_ptr<waiter>& w) { return w->done; }),
+      waiters_.end());
+}
+
+void calls::cancel() {
+  for (auto& w : waiters_)
+    w->deadline.cancel();
+}
+
+// The router kills (router.session.kill); its left hook, published before the kill's RESULT on the same
+// link, then flows as for any other leave: on_leave and testaments, except after kill_all.
+void calls::execute_kill(const std::string& realm, const core::procedure& p, core::kill_plan plan,
+                         std::shared_ptr<invocation> inv) {
+  if (!feed_.up()) return inv->fail({uri::unavailable, "the router's internal realm is out of reach: cannot kill"});
+  auto job = std::make_shared<kill_job>();
+  job->realm = realm;
+  job->inv = std::move(inv);
+  job->plan = std::move(plan);
+  if (job->plan.kind == core::kill_kind::all) {
+    for (core::session_id id : job->plan.targets) {
+      reg_.leave_quietly(realm, id);
+      testaments_.discard(realm, id);
+    }
+  }
+  spdlog::info("realm '{}': {} by session {}: {} session(s) to kill, reason {}", realm, p.uri, job->inv->caller(),
+               job->plan.targets.size(), job->plan.reason);
+  kill_next(job);
+}
+
+void calls::kill_next(const std::shared_ptr<kill_job>& job) {
+  const auto& targets = job->plan.targets;
+  while (job->in_flight < kills_in_flight && job->next < targets.size()) {
+    const core::session_id id = targets[job->next++];
+    ++job->in_flight;
+    feed_.kill(id, job->plan.reason, job->plan.message, [this, job, id](const call_reply& r) {
+      --job->in_flight;
+      if (r.ok()) {
+        job->killed.push_back(id);
+      } else {
+        if (job->plan.kind == core::kill_kind::all) reg_.quiet_cancelled(job->realm, id);
+        job->error = core::call_error{r.error->uri, r.error->message};
+        if (r.error->uri != uri::no_such_session) {
+          spdlog::warn("realm '{}': router.session.kill of {} failed: {}", job->realm, id.value, r.error->message);
+          job->hard_error = job->error;
+        }
+      }
+      kill_next(job);
+    });
+  }
+  if (job->in_flight > 0 || job->next < targets.size()) return;
+  if (job->killed.empty() && job->error && (job->plan.kind == core::kill_kind::one || job->hard_error))
+    return job->inv->fail(job->hard_error ? *job->hard_error : *job->error);
+  job->inv->reply(core::kill_result(job->plan.kind, job->killed));
+}
+
+}  // namespace wamp_metad::adapter::detail

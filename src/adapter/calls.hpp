@@ -1,0 +1,52 @@
+// The calls of the meta procedures, dispatched by the procedure table (core/procedures.hpp): refused while
+// the mirror cannot answer, held until the mirror has what they ask about (the table's wait policy), then
+// answered by the entry's core function, or, for a kill, carried out through the router. Runs on the owner
+// thread; private to the adapter.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "feed.hpp"
+#include "wamp_metad/adapter/link.hpp"
+#include "wamp_metad/adapter/service.hpp"
+#include "wamp_metad/core/procedures.hpp"
+#include "wamp_metad/core/testaments.hpp"
+
+namespace wamp_metad::adapter::detail {
+
+class calls {
+ public:
+  calls(boost::asio::io_context& io, const service_options& opts, core::registry& reg,
+        core::testament_store& testaments, feed& hooks);
+
+  void handle(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv);
+  // The mirror changed: answers the held calls whose wait is over.
+  void check_waiters();
+  // The service stops: held calls are not answered any more.
+  void cancel();
+
+ private:
+  struct waiter;
+  struct kill_job;
+
+  void answer(const std::string& realm, const core::procedure& p, const std::shared_ptr<invocation>& inv,
+              const core::array& args, const core::object& kwargs);
+  void after_sync(std::function<void()> then, std::function<bool()> early);
+  bool in_mirror(const std::string& realm, std::uint64_t id) const;
+  void execute_kill(const std::string& realm, const core::procedure& p, core::kill_plan plan,
+                    std::shared_ptr<invocation> inv);
+  void kill_next(const std::shared_ptr<kill_job>& job);
+
+  boost::asio::io_context& io_;
+  const service_options& opts_;
+  core::registry& reg_;
+  core::testament_store& testaments_;
+  feed& feed_;
+  std::vector<std::shared_ptr<waiter>> waiters_;
+};
+
+}  // namespace wamp_metad::adapter::detail

@@ -1,0 +1,314 @@
+#include "feed.hpp"
+
+#ifdef __GLIBC__
+#include <malloc.h>  // malloc_trim
+#endif
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "backoff.hpp"
+#include "wamp_metad/core/uris.hpp"
+#include "wamp_metad/protocol/decode.hpp"
+
+namespace wamp_metad::adapter::detail {
+namespace {
+
+// The pages of a large snapshot, decoded and copied, leave the heap much larger than the mirror that stays;
+// glibc keeps freed memory for later unless asked. A resync of a million sessions would otherwise leave
+// hundreds of MiB of RSS behind.
+void give_back_memory() {
+#ifdef __GLIBC__
+  ::malloc_trim(0);
+#endif
+}
+
+// A verdict of the mirror: its metrics label, and the reason a resync gives in the log.
+struct verdict_words {
+  const char* label;
+  const char* why;
+};
+
+verdict_words words(core::mirror::verdict v) {
+  switch (v) {
+    case core::mirror::verdict::applied:
+      return {"applied", "applied"};
+    case core::mirror::verdict::buffered:
+      return {"buffered", "buffered"};
+    case core::mirror::verdict::duplicate:
+      return {"duplicate", "duplicate"};
+    case core::mirror::verdict::gap:
+      return {"gap", "a gap in the hook sequence"};
+    case core::mirror::verdict::new_epoch:
+      return {"new_epoch", "a new router epoch"};
+    case core::mirror::verdict::overflow:
+      return {"overflow", "too many hooks buffered"};
+  }
+  return {"?", "?"};
+}
+
+}  // namespace
+
+feed::feed(boost::asio::io_context& io, const service_options& opts, core::registry& reg, service_observer& obs,
+           events ev)
+    : io_(io), opts_(opts), reg_(reg), obs_(obs), ev_(std::move(ev)), retry_timer_(io), heartbeat_timer_(io) {}
+
+void feed::start() {
+  connect();
+  // The heartbeat runs through every connection: not guarded by a generation.
+  heartbeat_timer_.expires_after(opts_.heartbeat_interval);
+  heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) heartbeat();
+  });
+}
+
+void feed::begin_stop(std::function<void()> closed) {
+  stopping_ = true;
+  retry_timer_.cancel();
+  heartbeat_timer_.cancel();
+  if (!link_) return closed();
+  link_->begin_stop(std::move(closed));
+}
+
+void feed::close() {
+  if (link_) link_->close();
+}
+
+bool feed::current() const {
+  return up_ && !fetching_ && reg_.truth().state() == core::mirror::status::live;
+}
+
+std::optional<std::chrono::steady_clock::duration> feed::out_of_touch() const {
+  if (!out_of_touch_since_) return std::nullopt;
+  return std::chrono::steady_clock::now() - *out_of_touch_since_;
+}
+
+void feed::connect() {
+  if (stopping_) return;
+  next_generation();
+  link::handlers h;
+  h.joined = guarded([](feed& f, std::uint64_t id) {
+    spdlog::info("joined internal realm '{}' at {} as session {}", f.opts_.internal_realm, f.opts_.internal_router.text,
+                 id);
+    f.joined();
+  });
+  h.lost = guarded([](feed& f, const failure& why) { f.lost(why); });
+  link_ = std::make_unique<link>(io_, opts_.internal_router, opts_.internal_realm, opts_.creds, std::move(h));
+  link_->start(opts_.heartbeat_timeout * 2);
+}
+
+void feed::joined() {
+  attempts_ = 0;
+  // Hooks are decoded as they are read and applied in a handler of their own, in the order they came: not
+  // inside the client library's dispatch, since what a hook sets off (a resync, a lost link) may tear the
+  // link and its session down.
+  auto pending = std::make_shared<int>(2);
+  auto subscribe = [this, pending](const char* topic, core::hook_kind kind) {
+    auto apply = guarded([topic](feed& f, protocol::decoded<core::hook_event>& ev) {
+      if (!ev.ok()) {
+        // Dropped: if it carried a seq, the next hook shows the gap; if not, the heartbeat's sync does.
+        spdlog::warn("malformed {} hook ignored: {}", topic, ev.error().message);
+        f.obs_.malformed("hook");
+        return;
+      }
+      f.on_hook(std::move(ev.value()));
+    });
+    link_->subscribe(
+        topic,
+        [this, kind, apply](const msgpack::object& args, const msgpack::object&) {
+          boost::asio::post(io_, [apply, ev = protocol::decode_hook(kind, args)]() mutable { apply(ev); });
+        },
+        guarded([topic, pending](feed& f, const std::optional<failure>& error) {
+          if (error) {
+            failure why = *error;
+            why.message = std::string("cannot subscribe to ") + topic + ": " + why.message;
+            return f.lost(why);
+          }
+          if (--*pending > 0) return;
+          f.up_ = true;
+          f.obs_.link_state("internal", true);
+          f.start_resync("internal link up");
+        }));
+  };
+  subscribe(uri::hook_joined, core::hook_kind::joined);
+  subscribe(uri::hook_left, core::hook_kind::left);
+}
+
+void feed::lost(const failure& why) {
+  if (stopping_) return;
+  const bool was_up = up_;
+  up_ = false;
+  obs_.link_state("internal", false);
+  obs_.link_lost("internal");
+  if (!out_of_touch_since_ && reg_.truth().state() != core::mirror::status::unsynced)
+    out_of_touch_since_ = std::chrono::steady_clock::now();
+  fetching_ = false;
+  heartbeat_pending_ = false;
+  if (link_) link_->close();
+  next_generation();
+  const auto delay = retry_delay(opts_, why, attempts_++);
+  if (was_up)
+    spdlog::warn("internal link lost: {}; served realms answer from the last mirror; reconnecting in {} ms",
+                 why.message, delay.count());
+  else
+    spdlog::warn("internal link: {}; retrying in {} ms", why.message, delay.count());
+  retry_timer_.expires_after(delay);
+  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) connect();
+  });
+}
+
+void feed::on_hook(core::hook_event ev) {
+  std::vector<core::meta_event> out;
+  const bool left = ev.kind == core::hook_kind::left;
+  const std::string realm = left ? ev.session.realm : std::string();
+  const core::session_id id = ev.session.id;
+  const auto verdict = reg_.on_hook(std::move(ev), out);
+  obs_.hook(words(verdict).label);
+  if (left) {
+    const core::realm_sessions* sessions = reg_.truth().sessions(realm);
+    if (!sessions || !sessions->count(id)) ev_.left(realm, id);
+  }
+  ev_.changed(out);
+  if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||
+      verdict == core::mirror::verdict::overflow)
+    start_resync(words(verdict).why);
+}
+
+void feed::start_resync(const std::string& why) {
+  if (!up_) return;
+  if (reg_.truth().state() == core::mirror::status::live) reg_.begin_resync();
+  if (reg_.truth().state() != core::mirror::status::unsynced || resyncs_ > 0) {
+    spdlog::info("resync: {}", why);
+    obs_.resync();
+  }
+  ++resyncs_;
+  fetching_ = false;  // a snapshot under way is stale now
+  fetch_snapshot();
+}
+
+void feed::fetch_snapshot() {
+  if (fetching_ || !up_) return;
+  fetching_ = true;
+  const std::uint64_t fetch = ++fetch_id_;
+  fetched_position_.reset();
+  fetched_left_.clear();
+  fetched_records_.clear();
+  fetch_page(fetch, std::nullopt);
+}
+
+void feed::retry_snapshot(int attempt) {
+  fetching_ = false;
+  retry_timer_.expires_after(backoff(opts_, attempt));
+  retry_timer_.async_wait(guarded([](feed& f, const boost::system::error_code& ec) {
+    if (!ec) f.fetch_snapshot();
+  }));
+}
+
+void feed::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor) {
+  core::array args;
+  if (cursor) args.emplace_back(*cursor);
+  const std::uint64_t mirror_generation = reg_.truth().generation();
+  link_->call(uri::hook_snapshot, args, opts_.call_timeout,
+              guarded([fetch, mirror_generation, first = !cursor](feed& f, const call_reply& reply) {
+                if (fetch != f.fetch_id_ || !f.fetching_) return;
+                if (!reply.ok()) {
+                  if (reply.error->what == failure::kind::timeout) {
+                    f.fetching_ = false;
+                    return f.lost(*reply.error);
+                  }
+                  spdlog::error("snapshot failed: {}; retrying", reply.error->message);
+                  return f.retry_snapshot(3);
+                }
+                auto page = protocol::decode_snapshot_page(reply.args->get());
+                if (!page.ok()) {
+                  spdlog::error("malformed snapshot page: {}; retrying", page.error().message);
+                  f.obs_.malformed("snapshot");
+                  return f.retry_snapshot(5);
+                }
+                if (first) {
+                  f.fetched_position_ = page.value().position;
+                  f.fetched_left_ = std::move(page.value().recently_left);
+                }
+                // The next page is asked for first: the router prepares it while this one is put away.
+                if (page.value().next_cursor) f.fetch_page(fetch, page.value().next_cursor);
+                for (auto& s : page.value().sessions)
+                  f.fetched_records_.push_back(std::make_shared<const core::session_record>(std::move(s)));
+                if (page.value().next_cursor) return;
+
+                f.fetching_ = false;
+                if (f.reg_.truth().generation() != mirror_generation) return f.fetch_snapshot();  // restarted meanwhile
+                std::vector<core::record_ptr> records = std::move(f.fetched_records_);
+                f.fetched_records_ = {};
+                const std::size_t count = records.size();
+                std::vector<core::meta_event> out;
+                const auto verdict = f.reg_.on_snapshot(std::move(f.fetched_position_), std::move(records),
+                                                        std::move(f.fetched_left_), out);
+                f.fetched_position_.reset();
+                f.fetched_left_.clear();
+                f.ev_.resynced();
+                f.ev_.changed(out);
+                if (verdict != core::mirror::verdict::applied) return f.start_resync(words(verdict).why);
+                const auto& pos = f.reg_.truth().position();
+                f.out_of_touch_since_.reset();
+                spdlog::info("mirror synced: {} sessions (epoch {}, seq {})", count, pos ? pos->epoch : "-",
+                             pos ? pos->seq : 0);
+                give_back_memory();
+                f.ev_.synced();
+              }));
+}
+
+void feed::heartbeat() {
+  if (stopping_) return;
+  heartbeat_timer_.expires_after(opts_.heartbeat_interval);
+  heartbeat_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) heartbeat();
+  });
+  if (!up_ || heartbeat_pending_) return;
+  heartbeat_pending_ = true;
+  link_->call(uri::hook_sync, {}, opts_.heartbeat_timeout, guarded([](feed& f, const call_reply& reply) {
+                f.heartbeat_pending_ = false;
+                if (!reply.ok()) {
+                  const auto what = reply.error->what;
+                  if (what == failure::kind::timeout || what == failure::kind::not_connected) {
+                    failure why = *reply.error;
+                    why.message = "heartbeat: " + why.message;
+                    return f.lost(why);
+                  }
+                  spdlog::warn("heartbeat: router.session.sync answered {}", reply.error->message);
+                  return;
+                }
+                auto pos = protocol::decode_sync(reply.args->get());
+                if (!pos.ok()) return spdlog::warn("heartbeat: {}", pos.error().message);
+                // Hooks published before this answer arrived before it: a mirror that has not reached the
+                // router's position lost one (or it was malformed).
+                if (f.reg_.truth().state() == core::mirror::status::live && !f.reg_.truth().has_reached(pos.value()))
+                  f.start_resync("behind the router (router at " + pos.value().epoch + "/" +
+                                 std::to_string(pos.value().seq) + ")");
+              }));
+}
+
+void feed::sync(std::chrono::milliseconds timeout, std::function<void(std::optional<core::hook_position>)> done) {
+  if (!up_) return done(std::nullopt);
+  // Unlike guarded(), answers in any case: a waiting call is answered at once when no position comes.
+  link_->call(
+      uri::hook_sync, {}, timeout, [weak = weak_from_this(), done, generation = generation()](const call_reply& r) {
+        std::optional<core::hook_position> position;
+        auto self = weak.lock();
+        if (self && generation == self->generation() && r.ok()) {
+          auto pos = protocol::decode_sync(r.args->get());
+          if (pos.ok()) position = pos.value();
+        }
+        if (!position)
+          spdlog::debug("router.session.sync for a waiting call: {}", r.error ? r.error->message : "no position");
+        done(position);
+      });
+}
+
+void feed::kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
+                std::function<void(const call_reply&)> done) {
+  core::array args{id.value, reason, message ? core::value(*message) : core::value()};
+  link_->call(uri::hook_kill, args, opts_.call_timeout, std::move(done));
+}
+
+}  // namespace wamp_metad::adapter::detail

@@ -1,0 +1,94 @@
+// The internal feed: wamp-metad's link to the router's internal realm. It keeps the mirror (core::registry)
+// right by list-then-watch: subscribe to the hooks, page through the snapshot, apply what came meanwhile;
+// a heartbeat (router.session.sync) finds a mirror that fell behind, and any fault starts a resync. It also
+// carries wamp-metad's requests to the router there: the position now (sync) and kills. Runs on the owner
+// thread; private to the adapter.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "generations.hpp"
+#include "wamp_metad/adapter/link.hpp"
+#include "wamp_metad/adapter/observer.hpp"
+#include "wamp_metad/adapter/service.hpp"
+#include "wamp_metad/core/registry.hpp"
+
+namespace wamp_metad::adapter::detail {
+
+class feed : public generations<feed> {
+ public:
+  // What the mirror's changes mean to the owner, in the order they are called for one change.
+  struct events {
+    // A left hook took the session out of the mirror: its testaments are due (before its on_leave).
+    std::function<void(const std::string& realm, core::session_id id)> left;
+    // A snapshot replaced the mirror: sessions may be gone without a left hook (testaments are due).
+    std::function<void()> resynced;
+    // The meta events that bring every served realm in line with the mirror.
+    std::function<void(std::vector<core::meta_event>& out)> changed;
+    // A snapshot was applied: the mirror is live and current.
+    std::function<void()> synced;
+  };
+
+  feed(boost::asio::io_context& io, const service_options& opts, core::registry& reg, service_observer& obs, events ev);
+
+  void start();
+  // Leaves the internal realm (see link::begin_stop); `closed` runs at once when there is no link.
+  void begin_stop(std::function<void()> closed);
+  void close();
+
+  bool up() const { return up_; }
+  // The mirror is live and no snapshot is being fetched: it holds the router's sessions of now.
+  bool current() const;
+  // How long the mirror may have been missing changes (the internal link went down); nullopt while in touch.
+  std::optional<std::chrono::steady_clock::duration> out_of_touch() const;
+  std::uint64_t resyncs() const { return resyncs_; }
+
+  // router.session.sync: the router's position now, or nullopt (no link, an error, no answer in `timeout`).
+  void sync(std::chrono::milliseconds timeout, std::function<void(std::optional<core::hook_position>)> done);
+  // router.session.kill.
+  void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
+            std::function<void(const call_reply&)> done);
+
+ private:
+  void connect();
+  void joined();
+  void lost(const failure& why);
+  void on_hook(core::hook_event ev);
+  void start_resync(const std::string& why);
+  void fetch_snapshot();
+  void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
+  void retry_snapshot(int attempt);
+  void heartbeat();
+
+  boost::asio::io_context& io_;
+  const service_options& opts_;
+  core::registry& reg_;
+  service_observer& obs_;
+  events ev_;
+
+  std::unique_ptr<link> link_;
+  bool up_ = false;
+  bool stopping_ = false;
+  int attempts_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> out_of_touch_since_;
+  bool fetching_ = false;
+  std::uint64_t fetch_id_ = 0;
+  // The snapshot being fetched: its position and tombstones (first page), and its sessions, made into
+  // records page by page while the router prepares the next one.
+  std::optional<core::hook_position> fetched_position_;
+  std::vector<core::session_record> fetched_left_;
+  std::vector<core::record_ptr> fetched_records_;
+  std::uint64_t resyncs_ = 0;
+  bool heartbeat_pending_ = false;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer heartbeat_timer_;
+};
+
+}  // namespace wamp_metad::adapter::detail

@@ -1,0 +1,88 @@
+// One served realm: its link, the meta procedures registered there, the meta events published there, its
+// heartbeat, and the testaments waiting for the link to be ready. Runs on the owner thread; private to the
+// adapter.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "generations.hpp"
+#include "wamp_metad/adapter/link.hpp"
+#include "wamp_metad/adapter/observer.hpp"
+#include "wamp_metad/adapter/service.hpp"
+#include "wamp_metad/core/procedures.hpp"
+#include "wamp_metad/core/registry.hpp"
+
+namespace wamp_metad::adapter::detail {
+
+// What every served realm needs of the service that owns it (which outlives them all).
+struct realm_owner {
+  boost::asio::io_context& io;
+  const service_options& opts;
+  core::registry& reg;
+  service_observer& obs;
+  // Answers a call of one of our procedures on `realm`.
+  std::function<void(const std::string& realm, const core::procedure&, std::shared_ptr<invocation>)> call;
+  // Publishes meta events, each on its own realm.
+  std::function<void(const std::vector<core::meta_event>&)> publish;
+  // Whether the mirror holds the router's sessions of now (see feed::current).
+  std::function<bool()> mirror_current;
+  // A realm is ready: joined, every procedure registered.
+  std::function<void()> ready;
+};
+
+class served_realm : public generations<served_realm> {
+ public:
+  using owner = realm_owner;
+
+  served_realm(owner& o, std::string realm);
+
+  // Joins the realm (again: every reconnect is a new generation).
+  void connect();
+  // Registers the procedures if the link has joined and waits for a current mirror (see joined()).
+  void register_if_waiting();
+  void publish(const core::meta_event& e);
+  // Publishes these testaments once the link is ready (at once if it is).
+  void add_testaments(std::vector<core::testament> gone);
+  // Stops serving the realm: leaves in the background, and runs `gone` once it has left, after a second
+  // at most.
+  void leave(std::function<void()> gone);
+  // Leaves with the whole service (see link::begin_stop); `closed` runs at once when there is no link.
+  void begin_stop(std::function<void()> closed);
+  void close();
+
+  const std::string& realm() const { return realm_; }
+  bool ready() const { return ready_; }
+
+ private:
+  void joined(std::uint64_t session_id);
+  void lost(const failure& why);
+  void register_procedures();
+  void registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total);
+  void heartbeat();
+  void send_testaments();
+  void stop_timers();
+  std::vector<const core::procedure*> procedures() const;
+
+  owner& o_;
+  std::string realm_;
+  std::unique_ptr<link> link_;
+  int attempts_ = 0;
+  std::size_t registered_ = 0;
+  bool joined_ = false;       // the link's session is up
+  bool registering_ = false;  // the procedures were asked for
+  bool ready_ = false;
+  bool heartbeat_pending_ = false;
+  bool stopping_ = false;                    // leaving (leave, begin_stop): nothing reconnects
+  std::vector<core::testament> testaments_;  // of sessions gone, waiting for the link to be ready
+  std::uint64_t session_id_ = 0;             // the link's own session (its heartbeats call our count)
+  boost::asio::steady_timer retry_;
+  boost::asio::steady_timer heartbeat_;
+};
+
+}  // namespace wamp_metad::adapter::detail

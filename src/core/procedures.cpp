@@ -1,0 +1,82 @@
+#include "wamp_metad/core/procedures.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "wamp_metad/core/meta.hpp"
+#include "wamp_metad/core/uris.hpp"
+
+namespace wamp_metad::core {
+namespace {
+
+// Adapts a procedure whose answer is always a result.
+template <outcome<call_result> (*f)(const registry&, const std::string&, const array&, const object&)>
+outcome<answer> plain(call_context& c) {
+  auto r = f(c.sessions, c.realm, c.args, c.kwargs);
+  if (!r.ok()) return r.error();
+  return answer{std::move(r.value())};
+}
+
+template <kill_kind kind>
+outcome<answer> kill_call(call_context& c) {
+  auto plan = plan_kill(c.sessions, c.realm, kind, c.caller, c.args, c.kwargs);
+  if (!plan.ok()) return plan.error();
+  return answer{std::move(plan.value())};
+}
+
+// Testaments are published when the mirror sees their session go: one it does not hold would never be.
+std::optional<call_error> caller_not_mirrored(const call_context& c) {
+  const realm_sessions* sessions = c.sessions.truth().sessions(c.realm);
+  if (sessions && sessions->count(c.caller)) return std::nullopt;
+  return call_error{uri::unavailable, "session " + std::to_string(c.caller.value) +
+                                          " is not in wamp-metad's mirror of the router yet; try again"};
+}
+
+template <outcome<call_result> (testament_store::*f)(const std::string&, session_id, const array&, const object&)>
+outcome<answer> testament_call(call_context& c) {
+  if (auto err = caller_not_mirrored(c)) return *err;
+  auto r = (c.testaments.*f)(c.realm, c.caller, c.args, c.kwargs);
+  if (!r.ok()) return r.error();
+  return answer{std::move(r.value())};
+}
+
+}  // namespace
+
+const std::vector<procedure>& procedures() {
+  using w = wait_policy;
+  static const std::vector<procedure> table{
+      {uri::count, plain<call_count>, w::caller, opt_in::none, false, false,
+       "[filter_authroles?] -> [n]: the realm's sessions, of these authroles if given"},
+      {uri::list, plain<call_list>, w::caller, opt_in::none, false, false,
+       "[filter_authroles?] -> [[ids]]: the realm's session ids, of these authroles if given"},
+      {uri::get, plain<call_get>, w::caller, opt_in::none, false, true,
+       "[session] -> [details]: one session's details, as on_join has them"},
+      {uri::add_testament, testament_call<&testament_store::add>, w::caller, opt_in::testaments, true, false,
+       "[topic, args, kwargs], {scope?, publish_options?} -> []: published when the caller goes"},
+      {uri::flush_testaments, testament_call<&testament_store::flush>, w::caller, opt_in::testaments, true, false,
+       "{scope?} -> []: forgets the caller's testaments"},
+      {uri::kill, kill_call<kill_kind::one>, w::caller, opt_in::kill, true, true,
+       "[session], {reason?, message?} -> []: ends one session (never the caller)"},
+      {uri::kill_by_authid, kill_call<kill_kind::by_authid>, w::router, opt_in::kill, true, false,
+       "[authid], {reason?, message?} -> [[ids]]: ends every session of this authid but the caller"},
+      {uri::kill_by_authrole, kill_call<kill_kind::by_authrole>, w::router, opt_in::kill, true, false,
+       "[authrole], {reason?, message?} -> [n]: ends every session of this authrole but the caller"},
+      {uri::kill_all, kill_call<kill_kind::all>, w::router, opt_in::kill, true, false,
+       "{reason?, message?} -> [n]: ends every session but the caller, with no on_leave and no testaments"},
+  };
+  return table;
+}
+
+const procedure* find_procedure(std::string_view uri) {
+  const auto& table = procedures();
+  auto it = std::find_if(table.begin(), table.end(), [uri](const procedure& p) { return uri == p.uri; });
+  return it == table.end() ? nullptr : &*it;
+}
+
+session_id named_session(const array& args) {
+  if (args.empty()) return session_id{};
+  auto id = parse_session_id(args[0]);
+  return id.ok() ? id.value() : session_id{};
+}
+
+}  // namespace wamp_metad::core
