@@ -4,7 +4,7 @@
 // stdout carries exactly one line, "ready ws=HOST:PORT rawsocket=HOST:PORT epoch=EPOCH", once listening;
 // everything else goes to stderr. Configuration errors exit 2; SIGTERM/SIGINT exit 0.
 
-const { parseArgs, loadPrincipals, ConfigError, USAGE } = require('./lib/config')
+const { parseCommandLine, loadPrincipals, ConfigError, USAGE } = require('./lib/config')
 const log = require('./lib/log')
 
 function fail (message) {
@@ -19,7 +19,7 @@ function hostPort (addr) {
 async function main () {
   let opts, principals
   try {
-    opts = parseArgs(process.argv.slice(2))
+    opts = parseCommandLine(process.argv.slice(2))
     if (opts.help) {
       process.stdout.write(USAGE + '\n')
       return

@@ -50,7 +50,6 @@ class Pair {
       // debug: every on_join / on_leave it publishes is in the log a failure prints
       args: ['--internal-router', `rs://127.0.0.1:${this.pInternal.port}`, '--log-level', 'debug']
     })
-    this.metadLogs = (this.metadLogs || '')
   }
 
   async restartRouter () {

@@ -3,6 +3,8 @@
 // message is one line meant for stderr (router.js prints it and exits with code 2).
 
 const fs = require('fs')
+const { parseArgs } = require('util')
+const { URI_RE, isPlainObject } = require('./wamp')
 
 class ConfigError extends Error {}
 
@@ -32,8 +34,22 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
 When listening, one line goes to stdout: ready ws=HOST:PORT rawsocket=HOST:PORT epoch=EPOCH
 SIGTERM/SIGINT close the router and exit 0. Bad options exit 2.`
 
-// Realm names and URIs: dot-separated non-empty components without whitespace, '#' or '*'.
-const URI_RE = /^[^\s.#*]+(\.[^\s.#*]+)*$/
+// Every flag as util.parseArgs knows it; the defaults are applied in parseCommandLine.
+const OPTIONS = {
+  ws: { type: 'string' },
+  rawsocket: { type: 'string' },
+  realms: { type: 'string' },
+  principals: { type: 'string' },
+  'internal-realm': { type: 'string' },
+  'meta-role': { type: 'string' },
+  'native-meta': { type: 'boolean' },
+  'snapshot-page': { type: 'string' },
+  'left-retention': { type: 'string' },
+  'test-switches': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' }
+}
+const LOG_LEVELS = ['error', 'warn', 'info', 'debug']
 
 function parseHostPort (flag, text) {
   const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text || '')
@@ -44,73 +60,54 @@ function parseHostPort (flag, text) {
   return { host, port }
 }
 
-function parseArgs (argv) {
-  const opts = {
-    ws: null,
-    rawsocket: null,
-    realms: null,
-    principals: null,
-    internalRealm: 'router.internal',
-    metaRole: 'metad',
-    nativeMeta: false,
-    snapshotPage: 1000,
-    leftRetention: 300,
-    testSwitches: false,
-    logLevel: 'info',
-    help: false
+function parseCount (flag, text, min, max, what) {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new ConfigError(`${flag}: expected ${what} ${min}..${max}, got '${text}'`)
   }
-  const withValue = new Set(['--ws', '--rawsocket', '--realms', '--principals', '--internal-realm', '--meta-role',
-    '--snapshot-page', '--left-retention', '--log-level'])
+  return Number(text)
+}
+
+// util.parseArgs splits the words; it runs lenient (strict: false) and its tokens are checked here, so that
+// every error is one short line that names the argument, and so that a flag given twice is an error rather
+// than last-wins.
+function checkTokens (argv, tokens) {
   const seen = new Set()
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]
-    let value
-    const eq = arg.indexOf('=')
-    if (arg.startsWith('--') && eq > 0) {
-      value = arg.slice(eq + 1)
-      arg = arg.slice(0, eq)
+  for (const token of tokens) {
+    if (token.kind !== 'option' || !Object.hasOwn(OPTIONS, token.name)) {
+      throw new ConfigError(`unknown argument '${argv[token.index]}' (see --help)`)
     }
-    if (withValue.has(arg)) {
-      if (value === undefined) {
-        if (i + 1 >= argv.length) throw new ConfigError(`${arg} needs a value`)
-        value = argv[++i]
-      }
-    } else if (value !== undefined) {
-      throw new ConfigError(`${arg} takes no value`)
-    }
-    if (seen.has(arg)) throw new ConfigError(`${arg} given twice`)
-    seen.add(arg)
-    switch (arg) {
-      case '--help': case '-h': opts.help = true; break
-      case '--ws': opts.ws = parseHostPort(arg, value); break
-      case '--rawsocket': opts.rawsocket = parseHostPort(arg, value); break
-      case '--realms': opts.realms = value.split(',').map(s => s.trim()); break
-      case '--principals': opts.principals = value; break
-      case '--internal-realm': opts.internalRealm = value; break
-      case '--meta-role': opts.metaRole = value; break
-      case '--native-meta': opts.nativeMeta = true; break
-      case '--test-switches': opts.testSwitches = true; break
-      case '--snapshot-page':
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 100000) {
-          throw new ConfigError(`--snapshot-page: expected an integer 1..100000, got '${value}'`)
-        }
-        opts.snapshotPage = Number(value)
-        break
-      case '--left-retention':
-        if (!/^\d+$/.test(value) || Number(value) > 86400) {
-          throw new ConfigError(`--left-retention: expected seconds 0..86400, got '${value}'`)
-        }
-        opts.leftRetention = Number(value)
-        break
-      case '--log-level':
-        if (!['error', 'warn', 'info', 'debug'].includes(value)) {
-          throw new ConfigError(`--log-level: expected error, warn, info or debug, got '${value}'`)
-        }
-        opts.logLevel = value
-        break
-      default:
-        throw new ConfigError(`unknown argument '${argv[i]}' (see --help)`)
-    }
+    const flag = `--${token.name}`
+    const takesValue = OPTIONS[token.name].type === 'string'
+    if (takesValue && token.value === undefined) throw new ConfigError(`${flag} needs a value`)
+    if (!takesValue && token.value !== undefined) throw new ConfigError(`${flag} takes no value`)
+    if (seen.has(token.name)) throw new ConfigError(`${flag} given twice`)
+    seen.add(token.name)
+  }
+}
+
+function parseCommandLine (argv) {
+  const { values: v, tokens } = parseArgs({ args: argv, options: OPTIONS, strict: false, allowPositionals: true,
+    tokens: true })
+  checkTokens(argv, tokens)
+  const logLevel = v['log-level'] ?? 'info'
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`--log-level: expected error, warn, info or debug, got '${logLevel}'`)
+  }
+  const opts = {
+    ws: v.ws === undefined ? null : parseHostPort('--ws', v.ws),
+    rawsocket: v.rawsocket === undefined ? null : parseHostPort('--rawsocket', v.rawsocket),
+    realms: v.realms === undefined ? null : v.realms.split(',').map(s => s.trim()),
+    principals: v.principals ?? null,
+    internalRealm: v['internal-realm'] ?? 'router.internal',
+    metaRole: v['meta-role'] ?? 'metad',
+    nativeMeta: v['native-meta'] === true,
+    snapshotPage: v['snapshot-page'] === undefined ? 1000
+      : parseCount('--snapshot-page', v['snapshot-page'], 1, 100000, 'an integer'),
+    leftRetention: v['left-retention'] === undefined ? 300
+      : parseCount('--left-retention', v['left-retention'], 0, 86400, 'seconds'),
+    testSwitches: v['test-switches'] === true,
+    logLevel,
+    help: v.help === true
   }
   if (opts.help) return opts
   if (!opts.ws && !opts.rawsocket) throw new ConfigError('at least one of --ws and --rawsocket is required')
@@ -128,10 +125,6 @@ function parseArgs (argv) {
   }
   if (!/^\S+$/.test(opts.metaRole)) throw new ConfigError(`--meta-role: invalid role '${opts.metaRole}'`)
   return opts
-}
-
-function isPlainObject (v) {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
 }
 
 // Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set}.
@@ -180,4 +173,4 @@ function loadPrincipals (file, realms, internalRealm) {
   return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown }
 }
 
-module.exports = { parseArgs, loadPrincipals, ConfigError, USAGE, URI_RE, isPlainObject }
+module.exports = { parseCommandLine, loadPrincipals, ConfigError, USAGE }

@@ -26,7 +26,6 @@ function safeJson (v) {
 
 module.exports = {
   setLevel,
-  enabled: level => LEVELS[level] <= threshold,
   error: (...a) => write('error', a),
   warn: (...a) => write('warn', a),
   info: (...a) => write('info', a),

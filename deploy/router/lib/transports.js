@@ -1,8 +1,9 @@
 'use strict'
 // Byte-level transports: WebSocket (ws) and WAMP RawSocket over TCP. Each accepted connection becomes a
-// "channel" handed to gate.openConnection(channel); the channel delivers decoded WAMP messages to
-// conn.onMessage(msg) and reports malformed input with conn.onProtocolError(reason). Nothing a peer sends
-// may throw out of here: every failure closes that one connection with a logged reason.
+// "channel" ({type, serializer, peer, send(msg), close(code, reason)}) handed to gate.openConnection(channel);
+// the channel delivers decoded WAMP messages to conn.onMessage(msg), reports malformed input with
+// conn.onProtocolError(reason) and the end of the connection with conn.onTransportClosed(). Nothing a peer
+// sends may throw out of here: every failure closes that one connection with a logged reason.
 
 const net = require('net')
 const { WebSocketServer } = require('ws')
@@ -90,10 +91,6 @@ async function startWebSocket (gate, { host, port }) {
           ws.terminate()
         }
         setTimeout(() => ws.terminate(), 2000).unref()
-      },
-      terminate () {
-        closed = true
-        ws.terminate()
       }
     }
     const conn = gate.openConnection(channel)
@@ -215,10 +212,6 @@ function startRawSocketConnection (gate, socket) {
       state = 'closed'
       socket.end()
       setTimeout(() => socket.destroy(), 2000).unref()
-    },
-    terminate () {
-      state = 'closed'
-      socket.destroy()
     }
   }
 
@@ -314,4 +307,4 @@ async function startRawSocket (gate, { host, port }) {
   }
 }
 
-module.exports = { startWebSocket, startRawSocket, MAX_MESSAGE }
+module.exports = { startWebSocket, startRawSocket }

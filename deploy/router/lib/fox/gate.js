@@ -1,5 +1,6 @@
 'use strict'
-// The WAMP session layer on top of fox-wamp's realm engine. It subclasses fox-wamp's WampGate and
+// The WAMP session layer on top of fox-wamp's realm engine; part of the fox-wamp binding (index.js in this
+// folder lists every fox-wamp internal the two files rely on). It subclasses fox-wamp's WampGate and
 // WampSocketWriterContext (fox-wamp/lib/wamp/gate) and replaces their message handlers, because stock
 // fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
 // GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, accepts duplicate
@@ -11,8 +12,8 @@ const { wampErrorCode } = require('fox-wamp/lib/wamp/msg')
 const { RealmError } = require('fox-wamp/lib/realm_error')
 const { RESULT_EMIT, RESULT_OK } = require('fox-wamp/lib/messages')
 const { wampUriParse } = require('fox-wamp/lib/topic_pattern')
-const { URI_RE, isPlainObject } = require('./config')
-const log = require('./log')
+const { URI_RE, isPlainObject, WampError } = require('../wamp')
+const log = require('../log')
 
 const T = {
   HELLO: 1, WELCOME: 2, ABORT: 3, CHALLENGE: 4, AUTHENTICATE: 5, GOODBYE: 6, ERROR: 8,
@@ -26,16 +27,6 @@ const REPLIES_ERRORS = new Set([T.SUBSCRIBE, T.UNSUBSCRIBE, T.PUBLISH, T.REGISTE
 
 // Thrown by a handler for input that breaks the protocol: the session is aborted and the connection closed.
 class ProtocolViolation extends Error {}
-
-// An ERROR reply carrying a URI, args and kwargs; thrown by handlers, sent by the dispatcher.
-class WampError extends Error {
-  constructor (uri, args, kwargs) {
-    super(`${uri}${args && args.length ? ': ' + args[0] : ''}`)
-    this.uri = uri
-    this.args = args || []
-    this.kwargs = kwargs
-  }
-}
 
 // Payloads nested deeper than this are refused on input: they could not be re-encoded for other peers
 // (the encoders recurse), and no WAMP application needs them.
@@ -88,7 +79,7 @@ function checkArgs (msg, i) {
   return { args: args || [], kwargs: kwargs || undefined }
 }
 
-function checkUri (v, requestType, requestId) {
+function checkUri (v) {
   if (typeof v !== 'string') throw new ProtocolViolation('URI must be a string')
   if (!URI_RE.test(v)) throw new WampError('wamp.error.invalid_uri', [`invalid URI '${v}'`])
   return v
@@ -289,7 +280,7 @@ class Connection {
       this.abort(decision.abort, decision.message)
     } else if (decision.challenge) {
       this.state = 'challenged'
-      this.authState = { realm: decision.state.realm, details: this.helloDetails, state: decision.state }
+      this.authState = decision.state // the authenticator's own, handed back with the signature
       this.send([T.CHALLENGE, decision.challenge, decision.extra])
     } else {
       this.establish(this.helloRealm, this.helloDetails, decision.identity)
@@ -319,7 +310,7 @@ handlers[T.HELLO] = function (ctx, msg) {
 
 handlers[T.AUTHENTICATE] = function (ctx, msg) {
   if (this.state !== 'challenged') throw new ProtocolViolation('AUTHENTICATE without a CHALLENGE')
-  this.decide(this.gate.auth.authenticate(this.authState.state, msg[1]))
+  this.decide(this.gate.auth.authenticate(this.authState, msg[1]))
 }
 
 handlers[T.ABORT] = function (ctx, msg) {
@@ -491,4 +482,4 @@ class MetadGate extends WampGate {
   }
 }
 
-module.exports = { MetadGate, SocketContext, WampError, T, payload, argsOf }
+module.exports = { MetadGate }

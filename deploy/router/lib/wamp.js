@@ -1,0 +1,28 @@
+'use strict'
+// WAMP vocabulary that every layer shares and that belongs to no router: the shape of URIs and dicts, and the
+// ERROR reply a handler throws. The configuration, the hook protocol, the test switches and the fox-wamp
+// binding all use it, so it lives apart from each of them.
+
+// Realm names and URIs: dot-separated non-empty components without whitespace, '#' or '*'.
+const URI_RE = /^[^\s.#*]+(\.[^\s.#*]+)*$/
+
+// A WAMP dict as the decoders deliver it (a JSON object, a msgpack map): any object that is not a list.
+function isPlainObject (v) {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+}
+
+// An ERROR reply carrying a URI, args and kwargs; thrown by handlers, sent by whoever answers the request.
+class WampError extends Error {
+  constructor (uri, args, kwargs) {
+    super(`${uri}${args && args.length ? ': ' + args[0] : ''}`)
+    this.uri = uri
+    this.args = args || []
+    this.kwargs = kwargs
+  }
+}
+
+function invalidArgument (message) {
+  return new WampError('wamp.error.invalid_argument', [message])
+}
+
+module.exports = { URI_RE, isPlainObject, WampError, invalidArgument }
