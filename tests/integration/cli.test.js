@@ -1,5 +1,5 @@
 'use strict'
-// wamp-metad's command line and configuration: --help, --version, --check-config listing every problem with
+// wamp-metad's command line and configuration: --help, --procedures (as docs/procedures.md lists them), --version, --check-config listing every problem with
 // exit code 2, a config file with flags winning over it, the secret from $CREDENTIALS_DIRECTORY, and
 // --all-realms serving realms as they show up.
 
@@ -25,6 +25,16 @@ kit.main('integration: wamp-metad command line and configuration', 90000, async 
       t.eq(help.code, 0, '--help exit code')
       for (const flag of ['--router', '--realm', '--all-realms', '--secret-file', '--config', '--check-config',
         '--stale-after-ms', '--internal-router', '--log-level']) t.ok(help.out.includes(flag), `--help names ${flag}`)
+      const procedures = run(['--procedures'])
+      t.eq(procedures.code, 0, '--procedures exit code')
+      const doc = fs.readFileSync(path.join(__dirname, '..', '..', 'docs', 'procedures.md'), 'utf8')
+      const listed = /<!-- procedures: begin -->\n([^]*)<!-- procedures: end -->/.exec(doc)
+      t.ok(listed, 'docs/procedures.md has the table between its markers')
+      t.eq(listed[1], procedures.out, 'docs/procedures.md lists the procedure table as --procedures prints it')
+      for (const line of procedures.out.split('\n').slice(2).filter(Boolean)) {
+        const uri = /^\| `([a-z_.]+)` \|/.exec(line)[1]
+        t.ok(help.out.includes(uri), `--help names ${uri}`)
+      }
       const version = run(['--version'])
       t.eq(version.code, 0, '--version exit code')
       t.ok(/^wamp-metad \d+\.\d+\.\d+\n$/.test(version.out), `--version prints the version: ${version.out}`)
