@@ -92,7 +92,7 @@ void calls::handle(const std::string& realm, const core::procedure& p, std::shar
 
 void calls::answer(const std::string& realm, const core::procedure& p, const std::shared_ptr<invocation>& inv,
                    const core::array& args, const core::object& kwargs) {
-  core::call_context ctx{reg_, testaments_, realm, core::session_id{inv->caller()}, args, kwargs};
+  core::call_context ctx{reg_, testaments_, opts_.policy, realm, core::session_id{inv->caller()}, args, kwargs};
   auto result = p.handler(ctx);
   if (!result.ok()) return inv->fail(result.error());
   if (auto* plan = std::get_if<core::kill_plan>(&result.value())) return execute_kill(realm, p, std::move(*plan), inv);

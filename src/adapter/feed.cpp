@@ -128,6 +128,9 @@ void feed::joined() {
           f.up_ = true;
           f.obs_.link_state("internal", true);
           f.start_resync("internal link up");
+          f.features_refused_ = false;
+          for (const auto& [realm, features] : f.features_)
+            f.send_features(realm, core::value(features));
         }));
   };
   subscribe(uri::hook_joined, core::hook_kind::joined);
@@ -303,6 +306,29 @@ void feed::sync(std::chrono::milliseconds timeout, std::function<void(std::optio
           spdlog::debug("router.session.sync for a waiting call: {}", r.error ? r.error->message : "no position");
         done(position);
       });
+}
+
+void feed::announce(const std::string& realm, std::optional<core::object> features) {
+  if (features)
+    features_[realm] = *features;
+  else
+    features_.erase(realm);
+  if (up_) send_features(realm, features ? core::value(std::move(*features)) : core::value());
+}
+
+void feed::send_features(const std::string& realm, const core::value& features) {
+  if (features_refused_) return;
+  link_->call(uri::hook_features, {realm, features}, opts_.call_timeout, guarded([realm](feed& f, const call_reply& r) {
+                if (r.ok() || f.features_refused_) return;
+                if (r.error->uri == uri::no_such_procedure) {
+                  f.features_refused_ = true;
+                  return spdlog::info(
+                      "the router has no {} (an optional part of the hook protocol): its WELCOMEs "
+                      "do not announce the meta API",
+                      uri::hook_features);
+                }
+                spdlog::warn("{} for realm '{}': {}", uri::hook_features, realm, r.error->message);
+              }));
 }
 
 void feed::kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,

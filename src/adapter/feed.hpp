@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,10 @@ class feed : public generations<feed> {
 
   // router.session.sync: the router's position now, or nullopt (no link, an error, no answer in `timeout`).
   void sync(std::chrono::milliseconds timeout, std::function<void(std::optional<core::hook_position>)> done);
+  // router.meta.features: the meta API features `realm` has, for the router to announce in its WELCOMEs
+  // (nullopt withdraws them). Told again after every reconnect: the router forgets them when the internal
+  // session that told it leaves.
+  void announce(const std::string& realm, std::optional<core::object> features);
   // router.session.kill.
   void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
             std::function<void(const call_reply&)> done);
@@ -66,6 +71,7 @@ class feed : public generations<feed> {
   void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
   void retry_snapshot(int attempt);
   void heartbeat();
+  void send_features(const std::string& realm, const core::value& features);
 
   boost::asio::io_context& io_;
   const service_options& opts_;
@@ -87,6 +93,8 @@ class feed : public generations<feed> {
   std::vector<core::record_ptr> fetched_records_;
   std::uint64_t resyncs_ = 0;
   bool heartbeat_pending_ = false;
+  std::map<std::string, core::object> features_;  // what each served realm has, as announced
+  bool features_refused_ = false;                 // the router does not take them (until a reconnect)
   boost::asio::steady_timer retry_timer_;
   boost::asio::steady_timer heartbeat_timer_;
 };

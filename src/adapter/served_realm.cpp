@@ -65,6 +65,12 @@ std::vector<const core::procedure*> served_realm::procedures() const {
   return out;
 }
 
+core::object served_realm::features() const {
+  core::object dealer{{"session_meta_api", true}};
+  if (o_.opts.testaments.per_session > 0) dealer.emplace_back("testament_meta_api", true);
+  return {{"broker", core::object{{"session_meta_api", true}}}, {"dealer", std::move(dealer)}};
+}
+
 void served_realm::connect() {
   if (stopping_) return;
   next_generation();
@@ -137,7 +143,7 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
   o_.reg.set_online(realm_, true, out);
   o_.publish(out);
   heartbeat();
-  o_.ready();
+  o_.ready(*this);
 }
 
 void served_realm::lost(const failure& why) {
@@ -192,6 +198,8 @@ void served_realm::publish(const core::meta_event& e) {
   spdlog::debug("realm '{}': on_{} {}", realm_, join ? "join" : "leave", e.session->id.value);
   if (join)
     link_->publish(uri::on_join, core::array{core::details(*e.session)});
+  else if (listed(o_.opts.on_leave_session_only, realm_))
+    link_->publish(uri::on_leave, core::array{e.session->id.value});  // as Crossbar and nexus shape it
   else
     link_->publish(uri::on_leave, core::on_leave_arguments(*e.session));
   o_.obs.published(realm_, join ? "on_join" : "on_leave");

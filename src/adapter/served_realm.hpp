@@ -33,7 +33,7 @@ struct realm_owner {
   // Whether the mirror holds the router's sessions of now (see feed::current).
   std::function<bool()> mirror_current;
   // A realm is ready: joined, every procedure registered.
-  std::function<void()> ready;
+  std::function<void(served_realm&)> ready;
 };
 
 class served_realm : public generations<served_realm> {
@@ -57,6 +57,8 @@ class served_realm : public generations<served_realm> {
   void close();
 
   const std::string& realm() const { return realm_; }
+  // The meta API features the realm has, as WELCOME.Details.roles announces them: {broker: {...}, dealer: {...}}.
+  core::object features() const;
   bool ready() const { return ready_; }
 
  private:

@@ -58,12 +58,16 @@ service::service(boost::asio::io_context& io, service_options opts)
   };
   feed_ = std::make_shared<detail::feed>(io_, opts_, reg_, *obs_, std::move(ev));
   calls_ = std::make_unique<detail::calls>(io_, opts_, reg_, testaments_, *feed_);
-  realm_owner_.reset(
-      new detail::realm_owner{io_, opts_, reg_, *obs_,
-                              [this](const std::string& realm, const core::procedure& p,
-                                     std::shared_ptr<invocation> inv) { calls_->handle(realm, p, std::move(inv)); },
-                              [this](const std::vector<core::meta_event>& events) { publish(events); },
-                              [this] { return feed_->current(); }, [this] { check_ready(); }});
+  realm_owner_.reset(new detail::realm_owner{
+      io_, opts_, reg_, *obs_,
+      [this](const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv) {
+        calls_->handle(realm, p, std::move(inv));
+      },
+      [this](const std::vector<core::meta_event>& events) { publish(events); }, [this] { return feed_->current(); },
+      [this](detail::served_realm& s) {
+        feed_->announce(s.realm(), s.features());
+        check_ready();
+      }});
 }
 
 service::~service() {
@@ -120,10 +124,13 @@ void service::stop(std::chrono::steady_clock::time_point deadline, std::function
   closed();
 }
 
-void service::set_realms(const std::vector<std::string>& realms, const std::vector<std::string>& kill_realms) {
+void service::reconfigure(const service_options& next) {
   if (stopping_) return;
-  opts_.kill_realms = kill_realms;
+  opts_.kill_realms = next.kill_realms;
+  opts_.policy = next.policy;
+  opts_.on_leave_session_only = next.on_leave_session_only;
   if (opts_.all_realms) return;
+  const auto& realms = next.realms;
   std::vector<std::string> gone;
   for (const auto& [realm, s] : served_)
     if (std::find(realms.begin(), realms.end(), realm) == realms.end()) gone.push_back(realm);
@@ -140,6 +147,7 @@ void service::set_realms(const std::vector<std::string>& realms, const std::vect
     });
     reg_.unserve(realm);
     testaments_.discard_realm(realm);
+    feed_->announce(realm, std::nullopt);
     spdlog::info("realm '{}' no longer served", realm);
   }
   for (const auto& realm : realms) {

@@ -21,19 +21,29 @@ const char* argument_name(kill_kind kind) {
   return "none";
 }
 
-// reason (a URI; default wamp.close.killed) and message (a string), both optional and nullable.
-std::optional<call_error> read_options(const object& kwargs, kill_plan& plan) {
+// reason (a URI; default wamp.close.killed) and message (a string), both optional and nullable: as keyword
+// arguments (the spec's form), or positionally after the first argument (Crossbar's form: [target, reason,
+// message], args[1] and args[2]). A keyword wins over the positional value when both are given.
+std::optional<call_error> read_options(const array& args, const object& kwargs, kill_plan& plan) {
   if (auto err = unknown_kwarg(kwargs, {"reason", "message"})) return err;
+  const auto option = [&](const char* name, std::size_t index) -> const value* {
+    if (const value* kw = kwarg(kwargs, name); kw && !kw->is_null()) return kw;
+    if (index < args.size() && !args[index].is_null()) return &args[index];
+    return nullptr;
+  };
   plan.reason = uri::close_killed;
-  if (const value* reason = kwarg(kwargs, "reason"); reason && !reason->is_null()) {
+  if (const value* reason = option("reason", 1)) {
     const auto* s = reason->get_if<std::string>();
+    // A second positional argument that is no string is a call of another shape (two ids, say), not a reason.
+    if (!s && args.size() > 1 && reason == &args[1])
+      return invalid_argument("the second positional argument is the reason, a URI string; got " + describe(*reason));
     if (!s || !valid_uri(*s))
       return call_error{
           uri::invalid_uri,
           "reason must be a URI (dot-separated components without spaces or '#'), got " + describe(*reason)};
     plan.reason = *s;
   }
-  if (const value* message = kwarg(kwargs, "message"); message && !message->is_null()) {
+  if (const value* message = option("message", 2)) {
     const auto* s = message->get_if<std::string>();
     if (!s) return invalid_argument("message must be a string, got " + describe(*message));
     plan.message = *s;
@@ -47,17 +57,17 @@ outcome<kill_plan> plan_kill(const registry& reg, const std::string& realm, kill
                              const array& args, const object& kwargs) {
   kill_plan plan;
   plan.kind = kind;
-  if (auto err = read_options(kwargs, plan)) return *err;
-
   if (kind == kill_kind::all && !args.empty())
     return invalid_argument("kill_all takes no positional arguments; got " + std::to_string(args.size()));
-  if (kind != kill_kind::all && args.size() != 1)
-    return invalid_argument("expected exactly one positional argument, " + std::string(argument_name(kind)) + "; got " +
-                            std::to_string(args.size()));
+  if (kind != kill_kind::all && (args.empty() || args.size() > 3))
+    return invalid_argument("expected " + std::string(argument_name(kind)) +
+                            ", then optionally reason and message; got " + std::to_string(args.size()) +
+                            " positional arguments");
+  if (auto err = read_options(args, kwargs, plan)) return *err;
 
   switch (kind) {
     case kill_kind::one: {
-      auto id = parse_session_arg(args, {});
+      auto id = parse_session_id(args[0]);
       if (!id.ok()) return id.error();
       // The caller's own session is never killed: to the caller it does not exist as a target.
       if (id.value() == caller || !reg.find(realm, id.value())) return no_such_session(id.value());

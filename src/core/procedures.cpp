@@ -17,8 +17,30 @@ outcome<answer> plain(call_context& c) {
   return answer{std::move(r.value())};
 }
 
+// Defence in depth: the router should keep the kill family from the roles that must not kill, and
+// wamp-metad checks the caller's authrole (as its mirror has it) once more.
+std::optional<call_error> kill_refused(const call_context& c) {
+  const auto& allowed = c.policy.kill_authroles;
+  if (allowed.empty()) return std::nullopt;
+  const realm_sessions* sessions = c.sessions.truth().sessions(c.realm);
+  const auto it = sessions ? sessions->find(c.caller) : realm_sessions::const_iterator{};
+  if (!sessions || it == sessions->end())
+    return call_error{uri::unavailable, "session " + std::to_string(c.caller.value) +
+                                            " is not in wamp-metad's mirror yet, so its authrole cannot be "
+                                            "checked; try again"};
+  const std::string& role = it->second->authrole;
+  if (std::find(allowed.begin(), allowed.end(), role) != allowed.end()) return std::nullopt;
+  std::string names;
+  for (const auto& a : allowed)
+    names += (names.empty() ? "'" : ", '") + a + "'";
+  return call_error{
+      uri::not_authorized,
+      "authrole '" + role + "' may not kill sessions (wamp-metad's --kill-authrole allows " + names + ")"};
+}
+
 template <kill_kind kind>
 outcome<answer> kill_call(call_context& c) {
+  if (auto err = kill_refused(c)) return *err;
   auto plan = plan_kill(c.sessions, c.realm, kind, c.caller, c.args, c.kwargs);
   if (!plan.ok()) return plan.error();
   return answer{std::move(plan.value())};

@@ -119,6 +119,8 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   std::vector<std::string> realms;
   std::vector<std::string> hide;
   std::vector<std::string> kill_realms;
+  std::vector<std::string> kill_authroles;
+  std::vector<std::string> session_only_realms;
   long long testament_count = 0, testament_bytes = 0, testament_total = 0;
   bool start_quietly = false;
   long long get_wait_ms = 0, heartbeat_ms = 0, heartbeat_timeout_ms = 0, reconnect_min_ms = 0, reconnect_max_ms = 0,
@@ -152,6 +154,12 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "enable-kill", po::value<std::vector<std::string>>(&kill_realms),
       "register wamp.session.kill, kill_by_authid, kill_by_authrole and kill_all on this realm (repeatable; * = "
       "every served realm); off by default")(
+      "kill-authrole", po::value<std::vector<std::string>>(&kill_authroles),
+      "only sessions of this authrole may call the kill procedures (repeatable; checked by wamp-metad beside the "
+      "router's own authorization); default: every caller the router lets through")(
+      "on-leave-session-only", po::value<std::vector<std::string>>(&session_only_realms),
+      "on this realm, publish wamp.session.on_leave as [session] alone, as Crossbar and nexus do, for clients "
+      "written for them (repeatable; * = every served realm); default: the spec's [session, authid, authrole]")(
       "testament-max-count", po::value<long long>(&testament_count)->default_value(32),
       "testaments kept per session (0: wamp.session.add_testament and flush_testaments are not registered)")(
       "testament-max-bytes", po::value<long long>(&testament_bytes)->default_value(65536),
@@ -246,17 +254,34 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
     else if (std::find(s.realms.begin(), s.realms.end(), realm) == s.realms.end())
       s.realms.push_back(realm);
   }
-  for (const auto& realm : kill_realms) {
-    if (realm == "*") {
-      s.kill_realms.push_back(realm);
-    } else if (!valid_realm(realm)) {
-      r.problems.push_back("--enable-kill '" + realm + "' is not a realm name (or *)");
-    } else if (!s.all_realms && std::find(realms.begin(), realms.end(), realm) == realms.end()) {
-      r.problems.push_back("--enable-kill '" + realm + "' names a realm that is not served (no --realm " + realm + ")");
-    } else {
-      s.kill_realms.push_back(realm);
+  // A setting given per realm: served realms, or * for every served realm.
+  auto per_realm = [&](const char* flag, const std::vector<std::string>& given, std::vector<std::string>& out) {
+    for (const auto& realm : given) {
+      if (realm == "*") {
+        out.push_back(realm);
+      } else if (!valid_realm(realm)) {
+        r.problems.push_back(std::string(flag) + " '" + realm + "' is not a realm name (or *)");
+      } else if (!s.all_realms && std::find(realms.begin(), realms.end(), realm) == realms.end()) {
+        r.problems.push_back(std::string(flag) + " '" + realm + "' names a realm that is not served (no --realm " +
+                             realm + ")");
+      } else {
+        out.push_back(realm);
+      }
     }
+  };
+  per_realm("--enable-kill", kill_realms, s.kill_realms);
+  per_realm("--on-leave-session-only", session_only_realms, s.on_leave_session_only);
+  for (const auto& role : kill_authroles) {
+    if (role.empty() || role.size() > 255 || role.find_first_of(" \t\n\r") != std::string::npos)
+      r.problems.push_back("--kill-authrole '" + role + "' is not an authrole");
+    else
+      s.policy.kill_authroles.push_back(role);
   }
+  if (!s.kill_realms.empty() && s.policy.kill_authroles.empty())
+    r.warnings.push_back(
+        "kill is enabled and no --kill-authrole is given: every caller the router lets call "
+        "wamp.session.kill* may kill (restrict it in the router's permissions, or give "
+        "--kill-authrole ROLE)");
   auto limit = [&](const char* name, long long value, long long min, long long max, std::size_t& out) {
     if (value < min || value > max)
       r.problems.push_back(std::string("--") + name + " must be from " + std::to_string(min) + " to " +

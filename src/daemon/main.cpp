@@ -78,21 +78,26 @@ void on_reload(boost::asio::signal_set& hup, wamp_metad::adapter::service& servi
         spdlog::error("reload: {}", p);
       spdlog::error("reload: {} problem(s); the running configuration stays", parsed.problems.size());
     } else {
+      for (const auto& w : parsed.warnings)
+        spdlog::warn("reload: {}", w);
       spdlog::info(
-          "reload: serving {} realm(s); --enable-kill applies to realms joined from now on, other settings at "
-          "the next start",
+          "reload: serving {} realm(s); --enable-kill applies to realms joined from now on, --kill-authrole and "
+          "--on-leave-session-only at once, other settings at the next start",
           parsed.cfg.service.all_realms ? std::string("every") : std::to_string(parsed.cfg.service.realms.size()));
-      service.set_realms(parsed.cfg.service.realms, parsed.cfg.service.kill_realms);
+      service.reconfigure(parsed.cfg.service);
     }
     on_reload(hup, service, argc, argv);
   });
 }
 
-int run(const wamp_metad::daemon::config& cfg, int argc, const char* const* argv) {
+int run(const wamp_metad::daemon::parse_result& parsed, int argc, const char* const* argv) {
+  const auto& cfg = parsed.cfg;
   auto logger = spdlog::stderr_logger_mt("wamp-metad");
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   logger->set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_default_logger(logger);
+  for (const auto& w : parsed.warnings)
+    spdlog::warn("configuration: {}", w);
 
   // Metrics, when asked for: listening before the service starts, so that a bad address stops it at once.
   std::unique_ptr<wamp_metad::daemon::metrics> metrics;
@@ -187,12 +192,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cfg.check_only) {
+    for (const auto& w : parsed.warnings)
+      std::cerr << "wamp-metad: configuration: warning: " << w << "\n";
     std::cout << "wamp-metad: configuration OK\n";
     return 0;
   }
   tune_allocator();
   try {
-    return run(cfg, argc, argv);
+    return run(parsed, argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "wamp-metad: fatal: " << e.what() << "\n";
     return 1;

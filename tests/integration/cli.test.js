@@ -74,6 +74,14 @@ kit.main('integration: wamp-metad command line and configuration', 90000, async 
       const good = run(['--config', conf, '--heartbeat-ms', '500', '--check-config'], { CREDENTIALS_DIRECTORY: dir })
       t.eq(good.code, 0, `a flag wins over the file: ${good.err}`)
       t.ok(good.out.includes('configuration OK'), good.out)
+      const kill = run(['--config', conf, '--heartbeat-ms', '500', '--enable-kill', 'realm1', '--check-config'],
+        { CREDENTIALS_DIRECTORY: dir })
+      t.eq(kill.code, 0, `kill without --kill-authrole is usable: ${kill.err}`)
+      t.ok(/warning: kill is enabled and no --kill-authrole is given: every caller the router lets call/.test(kill.err),
+        `and --check-config warns: ${kill.err}`)
+      const guarded = run(['--config', conf, '--heartbeat-ms', '500', '--enable-kill', 'realm1', '--kill-authrole',
+        'admin', '--check-config'], { CREDENTIALS_DIRECTORY: dir })
+      t.eq([guarded.code, guarded.err], [0, ''], 'no warning with --kill-authrole')
       const typo = path.join(dir, 'typo.conf')
       fs.writeFileSync(typo, 'routr = rs://127.0.0.1:1\n')
       const r = run(['--config', typo, '--check-config'])

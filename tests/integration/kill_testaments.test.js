@@ -64,6 +64,12 @@ kit.main('integration: kill family and testaments with Autobahn|JS', 110000, asy
       const banned = await join({})
       await killer.session.call('wamp.session.kill', [banned.id], { reason: 'com.example.banned' })
       t.eq((await banned.closed).details.reason, 'com.example.banned', 'custom reason')
+      // Crossbar's browser example: reason and message positionally after the session id.
+      const positional = await join({})
+      await killer.session.call('wamp.session.kill', [positional.id, 'com.example.kicked', 'as Crossbar calls it'])
+      const kicked = await positional.closed
+      t.eq([kicked.details.reason, kicked.details.message], ['com.example.kicked', 'as Crossbar calls it'],
+        'reason and message from Crossbar\'s positional form')
       killer.connection.close()
       watcher.connection.close()
     })
@@ -83,6 +89,8 @@ kit.main('integration: kill family and testaments with Autobahn|JS', 110000, asy
         [['x'], {}, 'wamp.error.invalid_argument', 'a string id'],
         [[], {}, 'wamp.error.invalid_argument', 'no id'],
         [[1, 2], {}, 'wamp.error.invalid_argument', 'two ids'],
+        [[1, 'wamp.close.killed', 'm', 'x'], {}, 'wamp.error.invalid_argument', 'four positional arguments'],
+        [[1, 'not a uri'], {}, 'wamp.error.invalid_uri', 'a positional reason with spaces'],
         [[1], { reason: 'not a uri' }, 'wamp.error.invalid_uri', 'a reason with spaces'],
         [[1], { reason: 'a..b' }, 'wamp.error.invalid_uri', 'an empty URI component'],
         [[1], { reason: 42 }, 'wamp.error.invalid_uri', 'a number as reason'],

@@ -94,7 +94,32 @@ BOOST_AUTO_TEST_CASE(argument_shapes) {
   expect_error(plan_kill(reg, "r", kill_kind::one, caller, {"2"}, {}), uri::invalid_argument, "integer");
   expect_error(plan_kill(reg, "r", kill_kind::one, caller, {0}, {}), uri::invalid_argument, "integer");
   expect_error(plan_kill(reg, "r", kill_kind::by_authid, caller, {1}, {}), uri::invalid_argument, "authid");
-  expect_error(plan_kill(reg, "r", kill_kind::by_authrole, caller, {"a", "b"}, {}), uri::invalid_argument, "got 2");
+  expect_error(plan_kill(reg, "r", kill_kind::by_authrole, caller, {"a", "b", "c", "d"}, {}), uri::invalid_argument,
+               "got 4");
+  expect_error(plan_kill(reg, "r", kill_kind::one, caller, {3, "not a uri"}, {}), uri::invalid_uri, "reason");
+  expect_error(plan_kill(reg, "r", kill_kind::one, caller, {3, 2}, {}), uri::invalid_argument, "second positional");
+  expect_error(plan_kill(reg, "r", kill_kind::one, caller, {3, nullptr, 7}, {}), uri::invalid_argument, "message");
+}
+
+// Crossbar's callers pass reason and message positionally after the target; keywords win over them.
+BOOST_AUTO_TEST_CASE(reason_and_message_positionally_as_crossbar_takes_them) {
+  registry reg = sample();
+  const session_id caller{1};
+  auto plan = plan_kill(reg, "r", kill_kind::one, caller, {3, "com.example.bye", "see you"}, {});
+  BOOST_REQUIRE(plan.ok());
+  BOOST_TEST(plan.value().reason == "com.example.bye");
+  BOOST_TEST(*plan.value().message == "see you");
+  plan = plan_kill(reg, "r", kill_kind::by_authid, caller, {"alice", nullptr, "m"}, {});
+  BOOST_REQUIRE(plan.ok());
+  BOOST_TEST(plan.value().reason == "wamp.close.killed");
+  BOOST_TEST(*plan.value().message == "m");
+  plan = plan_kill(reg, "r", kill_kind::by_authrole, caller, {"user", "com.example.positional", "p"},
+                   {{"reason", "com.example.keyword"}});
+  BOOST_REQUIRE(plan.ok());
+  BOOST_TEST(plan.value().reason == "com.example.keyword");
+  BOOST_TEST(*plan.value().message == "p");
+  expect_error(plan_kill(reg, "r", kill_kind::all, caller, {"com.example.x"}, {}), uri::invalid_argument,
+               "no positional");
 }
 
 BOOST_AUTO_TEST_CASE(result_shapes_follow_the_spec) {

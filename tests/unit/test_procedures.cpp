@@ -32,12 +32,13 @@ registry sample() {
 struct fixture {
   registry reg = sample();
   testament_store testaments;
+  call_policy policy;
   std::string realm = "r";
 
   outcome<answer> call(const char* uri_, std::uint64_t caller, const array& args, const object& kwargs = {}) {
     const procedure* p = find_procedure(uri_);
     BOOST_REQUIRE(p != nullptr);
-    call_context ctx{reg, testaments, realm, session_id{caller}, args, kwargs};
+    call_context ctx{reg, testaments, policy, realm, session_id{caller}, args, kwargs};
     return p->handler(ctx);
   }
 };
@@ -142,6 +143,25 @@ BOOST_AUTO_TEST_CASE(the_named_session_is_the_first_positional_id) {
   BOOST_TEST(named_session({"7"}).value == 0u);
   BOOST_TEST(named_session({-1}).value == 0u);
   BOOST_TEST(named_session({std::uint64_t{1} << 60}).value == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(kill_only_by_the_authroles_named, fixture) {
+  policy.kill_authroles = {"admin"};
+  auto by_user = call(uri::kill, 1, {2});
+  BOOST_REQUIRE(!by_user.ok());
+  BOOST_TEST(by_user.error().uri == uri::not_authorized);
+  BOOST_TEST(by_user.error().message.find("authrole 'user' may not kill") != std::string::npos,
+             by_user.error().message);
+  BOOST_TEST(by_user.error().message.find("'admin'") != std::string::npos);
+  for (const char* p : {uri::kill_by_authid, uri::kill_by_authrole})
+    BOOST_TEST(call(p, 1, {"x"}).error().uri == uri::not_authorized, p);
+  BOOST_TEST(call(uri::kill_all, 1, {}).error().uri == uri::not_authorized);
+  BOOST_TEST(call(uri::kill, 2, {1}).ok());  // bob is admin
+  auto unknown = call(uri::kill_all, 99, {});
+  BOOST_REQUIRE(!unknown.ok());
+  BOOST_TEST(unknown.error().uri == uri::unavailable);
+  policy.kill_authroles = {};
+  BOOST_TEST(call(uri::kill, 1, {2}).ok());  // no list: the router's authorization alone decides
 }
 
 BOOST_AUTO_TEST_SUITE_END()

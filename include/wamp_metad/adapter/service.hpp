@@ -18,6 +18,7 @@
 
 #include "wamp_metad/adapter/link.hpp"
 #include "wamp_metad/adapter/observer.hpp"
+#include "wamp_metad/core/procedures.hpp"
 #include "wamp_metad/core/registry.hpp"
 #include "wamp_metad/core/testaments.hpp"
 #include "wamp_metad/core/uris.hpp"
@@ -42,6 +43,10 @@ struct service_options {
   std::vector<std::string> hidden_authroles;
   // Realms that get wamp.session.kill, kill_by_authid, kill_by_authrole and kill_all ("*": every served realm).
   std::vector<std::string> kill_realms;
+  // Who may kill (wamp-metad's own check, beside the router's authorization); empty: every caller.
+  core::call_policy policy;
+  // Realms whose on_leave carries [session] alone, as Crossbar and nexus publish it ("*": every served realm).
+  std::vector<std::string> on_leave_session_only;
   // Testaments kept per session and in all; per_session 0 leaves add_testament / flush_testaments unregistered.
   core::testament_limits testaments;
   std::chrono::milliseconds get_wait{1000};
@@ -77,10 +82,10 @@ class service {
   // answered, or at `deadline` with the links that are left torn down. Publishes nothing.
   void stop(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
-  // Serves exactly these realms from now on (a reload): leaves the realms no longer listed, joins the new
-  // ones, leaves the others alone. Ignored with all_realms.
-  // `kill_realms` replaces service_options::kill_realms for the realms joined from now on.
-  void set_realms(const std::vector<std::string>& realms, const std::vector<std::string>& kill_realms);
+  // A reload: serves exactly next.realms from now on (unless all_realms): leaves the realms no longer listed,
+  // joins the new ones, leaves the others alone. next.kill_realms and next.policy apply to the realms joined
+  // from now on, next.on_leave_session_only at once; the other settings only at the next start.
+  void reconfigure(const service_options& next);
 
   // Called once, when the mirror is synced and every served realm has its procedures registered.
   std::function<void()> on_ready;

@@ -23,6 +23,8 @@ struct kill_plan {
 
 // Checks the arguments and picks the targets among the realm's visible sessions (hidden ones, such as
 // wamp-metad's own, are never named). `caller` is the calling session (disclosed by the router).
+// `args`: the target (none for kill_all), then optionally reason and message (Crossbar's positional form);
+// `kwargs`: reason and message (the spec's form; they win over the positional ones).
 // Errors: wamp.error.invalid_argument for a wrong shape, wamp.error.invalid_uri for a reason that is no URI,
 // wamp.error.no_such_session for kill of an id the realm does not show or of the caller itself.
 outcome<kill_plan> plan_kill(const registry& reg, const std::string& realm, kill_kind kind, session_id caller,

@@ -15,10 +15,17 @@
 
 namespace wamp_metad::core {
 
-// What a call sees: the mirror, the testaments, which realm, who calls, and the call's arguments.
+// Who may do what, beyond what the router's own authorization already decided.
+struct call_policy {
+  // Authroles whose sessions may call the kill family; empty: every caller the router lets through.
+  std::vector<std::string> kill_authroles;
+};
+
+// What a call sees: the mirror, the testaments, the policy, which realm, who calls, and the call's arguments.
 struct call_context {
   const registry& sessions;
   testament_store& testaments;
+  const call_policy& policy;
   const std::string& realm;
   session_id caller;  // 0 when the router did not disclose it
   const array& args;

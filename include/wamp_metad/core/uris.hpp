@@ -26,6 +26,7 @@ inline constexpr const char* no_such_session = "wamp.error.no_such_session";
 inline constexpr const char* invalid_uri = "wamp.error.invalid_uri";
 inline constexpr const char* unavailable = "wamp.error.unavailable";
 inline constexpr const char* runtime_error = "wamp.error.runtime_error";
+inline constexpr const char* not_authorized = "wamp.error.not_authorized";
 // Errors the router answers wamp-metad's requests with, and what a link says of a call that got no answer.
 inline constexpr const char* error_prefix = "wamp.error.";
 inline constexpr const char* procedure_already_exists = "wamp.error.procedure_already_exists";
@@ -45,5 +46,7 @@ inline constexpr const char* hook_left = "router.session.left";
 inline constexpr const char* hook_snapshot = "router.session.snapshot";
 inline constexpr const char* hook_sync = "router.session.sync";
 inline constexpr const char* hook_kill = "router.session.kill";
+// Optional for routers: the meta API features of a realm, for the router's WELCOMEs.
+inline constexpr const char* hook_features = "router.meta.features";
 
 }  // namespace wamp_metad::uri

@@ -25,6 +25,7 @@ struct config {
 struct parse_result {
   config cfg;
   std::vector<std::string> problems;  // empty when the configuration is usable
+  std::vector<std::string> warnings;  // usable, but probably not what is meant
 };
 
 // Parses argv and the config file it names, reads the secret (file, or $CREDENTIALS_DIRECTORY), and checks
