@@ -1,10 +1,12 @@
 'use strict'
-// Command line and principals file parsing. Pure functions: every problem is thrown as a ConfigError whose
-// message is one line meant for stderr (router.js prints it and exits with code 2).
+// Command line and principals file parsing. Pure functions: a problem is thrown as a ConfigError whose message
+// is meant for stderr (router.js prints it and exits with code 2): one line, or for the permissions section one
+// line per problem, every problem at once.
 
 const fs = require('fs')
 const { parseArgs } = require('util')
 const { URI_RE, isPlainObject } = require('./wamp')
+const { parsePermissions } = require('./permissions')
 
 class ConfigError extends Error {}
 
@@ -19,7 +21,9 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
                           at least one listener is required; port 0 picks a free port
   --realms LIST           comma-separated realms served to clients
   --principals FILE       JSON: {"principals": [{"authid", "authrole", "ticket" | "wampcra"}],
-                          "anonymous_realms": [...]}
+                          "anonymous_realms": [...], "permissions": {REALM: {ROLE: [{"uri",
+                          "match": "exact"|"prefix"|"wildcard", "allow": {"call", "register", "publish",
+                          "subscribe"}}]}}}; without "permissions" every role may do everything
   --internal-realm NAME   realm carrying the session hooks (default router.internal); only the meta role
                           may join it
   --meta-role ROLE        authrole allowed on the internal realm and to register/publish wamp.* URIs
@@ -127,8 +131,9 @@ function parseCommandLine (argv) {
   return opts
 }
 
-// Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set}.
-function loadPrincipals (file, realms, internalRealm) {
+// Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set,
+// unknownAnonymousRealms, permissions (lib/permissions.js), warnings}; opts as parseCommandLine returns them.
+function loadPrincipals (file, { realms, internalRealm, metaRole }) {
   let text
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -170,7 +175,12 @@ function loadPrincipals (file, realms, internalRealm) {
     throw new ConfigError(`--principals: ${file}: the internal realm '${internalRealm}' cannot be anonymous`)
   }
   const unknown = anon.filter(r => !realms.includes(r))
-  return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown }
+  const roles = new Set([...principals.values()].map(p => p.authrole))
+  const { permissions, problems, warnings } = parsePermissions(doc.permissions,
+    { realms, internalRealm, metaRole, roles })
+  if (problems.length > 0) throw new ConfigError(problems.map(p => `--principals: ${file}: ${p}`).join('\n'))
+  return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown, permissions,
+    warnings: warnings.map(w => `${file}: ${w}`) }
 }
 
 module.exports = { parseCommandLine, loadPrincipals, ConfigError, USAGE }
