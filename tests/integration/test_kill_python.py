@@ -14,19 +14,10 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import metadctl  # noqa: E402
 import routerctl  # noqa: E402
-from pywamp import check, each_pair, eq, join, run, until  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
+from pywamp import check, each_pair, eq, error_of, join, run, until  # noqa: E402
 
 ALICE = dict(authid="alice", ticket=routerctl.SECRETS["alice"])
 BOB = dict(authid="bob", wampcra=routerctl.SECRETS["bob"])
-
-
-async def error_of(coro):
-    try:
-        r = await coro
-    except ApplicationError as e:
-        return e
-    raise AssertionError("expected an error, got %r" % (r,))
 
 
 async def left(session):

@@ -13,18 +13,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import metadctl  # noqa: E402
 import routerctl  # noqa: E402
-from pywamp import check, each_pair, eq, join, run, until  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
+from pywamp import check, each_pair, eq, error_of, join, run, until  # noqa: E402
 
 SPEC_KEYS = sorted(["session", "authid", "authrole", "authmethod", "authprovider", "realm", "transport"])
-
-
-async def error_of(coro):
-    try:
-        r = await coro
-    except ApplicationError as e:
-        return e
-    raise AssertionError("expected an error, got %r" % (r,))
 
 
 async def pair_checks(router, kind, ser):

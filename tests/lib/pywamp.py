@@ -6,6 +6,7 @@
         `router` is anything with .url (ws URL), .ws and .rawsocket ((host, port)), such as routerctl.start()'s.
         session.left is a future holding the CloseDetails when the session ends.
     await refused(router, kind, ser, **same)  -> the ABORT reason URI (fails if the join succeeds)
+    await error_of(session.call(...))         -> the ApplicationError it failed with (fails if it succeeded)
     await until(fn, seconds, what)            bounded polling
 """
 
@@ -18,6 +19,7 @@ try:
     from autobahn.asyncio.wamp import ApplicationSession
     from autobahn.asyncio.websocket import WampWebSocketClientFactory
     from autobahn.wamp import auth
+    from autobahn.wamp.exception import ApplicationError
     from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
     from autobahn.wamp.types import ComponentConfig
     import msgpack  # noqa: F401  (the msgpack serializer needs it)
@@ -104,6 +106,14 @@ async def refused(router, kind, ser, **kw):
         return e.reason
     s.leave()
     raise AssertionError("join unexpectedly succeeded: %r" % kw)
+
+
+async def error_of(coro):
+    try:
+        r = await coro
+    except ApplicationError as e:
+        return e
+    raise AssertionError("expected an error, got %r" % (r,))
 
 
 async def until(fn, seconds, what):
