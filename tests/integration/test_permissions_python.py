@@ -13,9 +13,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import metadctl  # noqa: E402
 import routerctl  # noqa: E402
-from pywamp import check, each_pair, eq, error_of, join, run  # noqa: E402
+from pywamp import check, eq, error_of, join, pairs_with_metad, run  # noqa: E402
 
 with open(os.path.join(routerctl.ROOT, "deploy", "examples", "principals.json")) as f:
     DEMO = json.load(f)
@@ -46,17 +45,8 @@ async def pair_checks(router, kind, ser):
 
 
 async def main():
-    r = routerctl.start(realms=["realm1", "realm2"], principals=DEMO)
-    m = None
-    try:
-        m = metadctl.start(r, realms=["realm1"], secret=SECRET["metad"], args=["--enable-kill", "*"])
-        await each_pair(pair_checks, r, m)
-    finally:
-        if m:
-            m.stop()
-        code, err = r.stop()
-        if "BUG:" in err:
-            raise AssertionError("router logged a bug:\n" + err)
+    await pairs_with_metad(pair_checks, dict(realms=["realm1", "realm2"], principals=DEMO),
+                           lambda r: dict(realms=["realm1"], secret=SECRET["metad"], args=["--enable-kill", "*"]))
 
 
 if __name__ == "__main__":
