@@ -69,7 +69,8 @@ kit.main('integration: the demo\'s permissions with Autobahn|JS', 90000, async t
       const victim = await join(alice)
       await admin.session.call('wamp.session.kill', [victim.id], { message: 'by the admin' })
       const closed = await victim.closed
-      t.eq([closed.details.reason, closed.details.message], ['wamp.close.killed', 'by the admin'], 'the victim\'s GOODBYE')
+      t.eq([closed.details.reason, closed.details.message], ['wamp.close.killed', 'by the admin'],
+        'the victim\'s GOODBYE')
       const others = [await join(alice), await join({})]
       t.eq(await admin.session.call('wamp.session.kill_by_authid', ['alice']), [others[0].id], 'kill_by_authid')
       t.eq(await admin.session.call('wamp.session.kill_all'), 1, 'kill_all')

@@ -92,7 +92,7 @@ kit.main('integration: deploy/run-local', 120000, async t => {
       const victim = await kit.join({ url, realm: 'realm2' })
       const killArgs = [url, 'realm2', String(victim.session.id), 'demo']
       const refused = await runNode('deploy/examples/kill-session.js', killArgs).then(() => null, e => e.message)
-      t.ok(/wamp\.error\.not_authorized.*role 'anonymous' may not call 'wamp\.session\.kill' on realm 'realm2'/.test(refused),
+      t.ok(refused.includes("wamp.error.not_authorized role 'anonymous' may not call 'wamp.session.kill' on realm 'realm2'"),
         `anonymous kill refused: ${refused}`)
       const said = await runNode('deploy/examples/kill-session.js', killArgs,
         { WAMP_AUTHID: 'bob', WAMP_WAMPCRA: 'bob-demo-secret' })

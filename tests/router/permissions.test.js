@@ -5,7 +5,8 @@
 // prefix over a wildcard, the wildcard with the longer fixed runs over another); roles the section does not
 // list and realms it does not name; the meta role unrestricted; wamp.* reserved whatever the file says;
 // PUBLISH refused silently without acknowledge; pattern subscriptions filtered per topic; testaments' topics;
-// a malformed section (exit 2, every problem listed); a file without the section (the start-up line, once).
+// a malformed section (exit 2, every problem listed, keys given twice included); a file without the section (the start-up line, once);
+// the production example of docs/operations.md decides as the text around it says.
 
 const fs = require('fs')
 const os = require('os')
@@ -14,6 +15,7 @@ const routerctl = require('../lib/routerctl')
 const raw = require('../lib/rawwamp')
 const kit = require('../lib/jskit')
 const { join, callError, until } = kit
+const { parsePermissions } = require(path.join(routerctl.ROOT, 'deploy', 'router', 'lib', 'permissions'))
 
 const ALL = { call: true, register: true, publish: true, subscribe: true }
 const prefix = (uri, allow) => ({ uri, match: 'prefix', allow })
@@ -53,25 +55,6 @@ function writeFile (dir, name, content) {
   return p
 }
 
-// Runs the router to its exit; resolves {code, stdout, stderr}.
-function run (argv, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const child = routerctl.spawnRouter(argv)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
-    const timer = setTimeout(() => {
-      process.kill(child.pid, 'SIGKILL')
-      reject(new Error(`router ${argv.join(' ')} did not exit within ${ms} ms`))
-    }, ms)
-    child.on('exit', code => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
 kit.main('router: role permissions', 90000, async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-perm-'))
   const r = await routerctl.start({ realms: ['realm1', 'realm2', 'realm3'], principals: PRINCIPALS })
@@ -98,7 +81,8 @@ kit.main('router: role permissions', 90000, async t => {
       t.ok(log.includes("realm 'realm2': permissions for no role"), 'realm2 summary')
       t.ok(/realm 'realm3' is not in the "permissions" of \S+: every role may call, register, publish and subscribe/
         .test(log), 'realm3 summary')
-      t.ok(/permissions\.realm1\.user\[11\]: register and publish of wamp\.\* stay reserved/.test(log), 'wamp.* warning')
+      t.ok(/permissions\.realm1\.user\[11\]: register and publish of wamp\.\* stay reserved/.test(log),
+        'wamp.* warning')
     })
 
     const m = await j(meta)
@@ -164,8 +148,8 @@ kit.main('router: role permissions', 90000, async t => {
       await a.session.publish('com.wild.t.get', [2], {}, { acknowledge: true })
       await refused(a.session.publish('com.app.secret.t', [3], {}, { acknowledge: true }),
         deny('user', 'publish to', 'com.app.secret.t'), 'publish with acknowledge: ERROR')
-      await refused(a.session.publish('com.ro.t', [], {}, { acknowledge: true }), deny('user', 'publish to', 'com.ro.t'),
-        'publish not allowed where subscribe is')
+      await refused(a.session.publish('com.ro.t', [], {}, { acknowledge: true }),
+        deny('user', 'publish to', 'com.ro.t'), 'publish not allowed where subscribe is')
       await a.session.publish('com.app.secret.t', [4]) // no acknowledge: nothing comes back, nothing delivered
       await m.session.publish('com.app.t', [5], {}, { acknowledge: true })
       await until(() => got.length >= 3, 5000, 'three events')
@@ -278,7 +262,7 @@ kit.main('router: role permissions', 90000, async t => {
           realm2: []
         }
       }
-      const res = await run(['--ws', '127.0.0.1:0', '--realms', 'realm1,realm2', '--principals',
+      const res = await routerctl.runRouter(['--ws', '127.0.0.1:0', '--realms', 'realm1,realm2', '--principals',
         writeFile(dir, 'bad.json', bad)])
       t.eq(res.code, 2, `exit code (stderr ${res.stderr})`)
       t.eq(res.stdout, '', 'nothing on stdout')
@@ -303,12 +287,48 @@ kit.main('router: role permissions', 90000, async t => {
       const lines = res.stderr.split('\n').filter(Boolean)
       t.eq(lines.length, expected.length, `one line per problem:\n${res.stderr}`)
       for (const re of expected) {
-        t.ok(lines.some(l => re.test(l) && l.startsWith(`router: error: --principals: ${dir}`)), `${re} in:\n${res.stderr}`)
+        t.ok(lines.some(l => re.test(l) && l.startsWith(`router: error: --principals: ${dir}`)),
+          `${re} in:\n${res.stderr}`)
       }
-      const notObject = await run(['--ws', '127.0.0.1:0', '--realms', 'realm1', '--principals',
+      // JSON.parse would keep the last of two equal keys: the router refuses them in the section.
+      const twice = await routerctl.runRouter(['--ws', '127.0.0.1:0', '--realms', 'realm1', '--principals',
+        writeFile(dir, 'twice.json', '{"principals": [], "permissions": {"realm1": {"user": [{"uri": "a.b", ' +
+          '"allow": {"call": true, "call": false}}], "user": []}, "realm1": {}}}')])
+      t.eq(twice.code, 2, `keys given twice: exit 2 (${twice.stderr})`)
+      t.eq(twice.stderr.split('\n').filter(Boolean).map(l => l.replace(/^.*\.json: /, '')), [
+        'permissions.realm1.user[0].allow: "call" is given twice (only the last would count)',
+        'permissions.realm1: "user" is given twice (only the last would count)',
+        'permissions: "realm1" is given twice (only the last would count)'
+      ], 'each key given twice')
+      const notObject = await routerctl.runRouter(['--ws', '127.0.0.1:0', '--realms', 'realm1', '--principals',
         writeFile(dir, 'list.json', { ...routerctl.DEFAULT_PRINCIPALS, permissions: [] })])
       t.eq(notObject.code, 2, 'permissions must be an object')
       t.ok(/"permissions" must be an object/.test(notObject.stderr), notObject.stderr)
+    })
+
+    await t.step('docs/operations.md: the production example decides as its text says', async () => {
+      const doc = fs.readFileSync(path.join(routerctl.ROOT, 'docs', 'operations.md'), 'utf8')
+      const block = /### Permissions[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)
+      t.ok(block, 'the example is there')
+      const { permissions, problems, warnings } = parsePermissions(JSON.parse(`{${block[1]}}`).permissions, {
+        realms: ['app'], internalRealm: 'router.internal', metaRole: 'metad',
+        roles: new Set(['operator', 'service', 'browser'])
+      })
+      t.eq([problems, warnings], [[], []], 'no problem, no warning')
+      const may = (role, action, uri) => permissions.rulesFor('app', role).allows(action, uri)
+      t.eq(permissions.rolesAllowed('app', 'call', 'wamp.session.kill'), ['operator'], 'only operators kill')
+      t.eq(permissions.rolesAllowed('app', 'call', 'wamp.session.kill_all'), ['operator'], 'only operators kill_all')
+      t.eq(permissions.rolesAllowed('app', 'call', 'wamp.session.list'), ['operator'], 'only operators list')
+      t.ok(may('operator', 'call', 'com.acme.orders.get') && !may('operator', 'publish', 'com.acme.x'),
+        'operator reads')
+      t.ok(may('service', 'register', 'com.acme.orders.get') && may('service', 'publish', 'com.acme.gone') &&
+        may('service', 'call', 'wamp.session.get') && may('service', 'subscribe', 'wamp.session.on_leave') &&
+        !may('service', 'subscribe', 'wamp.session.on_join'), 'service')
+      t.ok(may('browser', 'call', 'com.acme.api.orders.get') && !may('browser', 'call', 'com.acme.api.admin.reset') &&
+        may('browser', 'subscribe', 'com.acme.feed.room1.public') &&
+        !may('browser', 'subscribe', 'com.acme.feed.room1.staff') &&
+        !may('browser', 'call', 'wamp.session.count'), 'browser')
+      t.ok(!may('anonymous', 'call', 'com.acme.api.orders.get'), 'other roles: nothing')
     })
 
     await t.step('a file without the section: everything allowed, said once at start', async () => {

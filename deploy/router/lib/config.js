@@ -131,6 +131,41 @@ function parseCommandLine (argv) {
   return opts
 }
 
+// Where valid JSON text gives a key twice in one object: [{path, key}], path as 'permissions.realm1.user[0]'.
+// JSON.parse keeps the last of the two silently; in the permissions section that would drop a realm's or a
+// role's first list without a word, so the text is read again for them.
+function duplicateKeys (text) {
+  const found = []
+  const stack = [] // the open containers: {path, keys (a Set; null for a list), key (the last read), index}
+  const childPath = c => !c ? '' : c.keys ? (c.path ? `${c.path}.${c.key}` : c.key) : `${c.path}[${c.index}]`
+  let expectKey = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]
+    const top = stack[stack.length - 1]
+    if (ch === '"') {
+      let j = i + 1
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1))
+        if (top.keys.has(key)) found.push({ path: top.path, key })
+        top.keys.add(key)
+        top.key = key
+        expectKey = false
+      }
+      i = j
+    } else if (ch === '{' || ch === '[') {
+      stack.push({ path: childPath(top), keys: ch === '{' ? new Set() : null, key: null, index: 0 })
+      expectKey = ch === '{'
+    } else if (ch === '}' || ch === ']') {
+      stack.pop()
+    } else if (ch === ',') {
+      if (top.keys) expectKey = true
+      else top.index++
+    }
+  }
+  return found
+}
+
 // Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set,
 // unknownAnonymousRealms, permissions (lib/permissions.js), warnings}; opts as parseCommandLine returns them.
 function loadPrincipals (file, { realms, internalRealm, metaRole }) {
@@ -178,6 +213,11 @@ function loadPrincipals (file, { realms, internalRealm, metaRole }) {
   const roles = new Set([...principals.values()].map(p => p.authrole))
   const { permissions, problems, warnings } = parsePermissions(doc.permissions,
     { realms, internalRealm, metaRole, roles })
+  for (const { path, key } of duplicateKeys(text)) {
+    if (path === '' ? key === 'permissions' : /^permissions([.[]|$)/.test(path)) {
+      problems.push(`${path || 'the top level'}: ${JSON.stringify(key)} is given twice (only the last would count)`)
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems.map(p => `--principals: ${file}: ${p}`).join('\n'))
   return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown, permissions,
     warnings: warnings.map(w => `${file}: ${w}`) }

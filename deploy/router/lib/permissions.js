@@ -120,10 +120,6 @@ class Permissions {
     }
   }
 
-  restricts (realm) {
-    return this.rules.has(realm)
-  }
-
   // The rules a session of this role on this realm goes by, or null when it is not restricted. The caller
   // exempts the meta role and the internal realm, which the section cannot name.
   rulesFor (realm, role) {
@@ -229,8 +225,8 @@ function parsePermissions (section, { realms, internalRealm, metaRole, roles }) 
     const roleMap = new Map()
     for (const [role, list] of Object.entries(byRole)) {
       const where = `${at}.${role}`
-      if (role === '' || /\s/.test(role)) {
-        problems.push(`${at}: '${role}' is not a role name (non-empty, no spaces)`)
+      if (role === '') {
+        problems.push(`${at}: '' is not a role name`)
         continue
       }
       if (role === metaRole) {
@@ -266,4 +262,4 @@ function parsePermissions (section, { realms, internalRealm, metaRole, roles }) 
   return { permissions: new Permissions(parsed, true), problems, warnings }
 }
 
-module.exports = { parsePermissions, Permissions, ACTIONS }
+module.exports = { parsePermissions }

@@ -4,9 +4,9 @@
 // WampSocketWriterContext (fox-wamp/lib/wamp/gate) and replaces their message handlers, because stock
 // fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
 // GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, accepts duplicate
-// registrations, has no caller disclosure and no role permissions (lib/permissions.js decides those; this file
-// asks it at CALL, REGISTER, PUBLISH, SUBSCRIBE and before each EVENT). Routing itself (registrations, subscriptions, pending calls)
-// stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does.
+// registrations, has no caller disclosure and no role permissions (lib/permissions.js decides those; this
+// file asks it at CALL, REGISTER, PUBLISH, SUBSCRIBE and before each EVENT). Routing itself (registrations,
+// subscriptions, pending calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does.
 
 const { WampGate, WampSocketWriterContext } = require('fox-wamp/lib/wamp/gate')
 const { wampErrorCode } = require('fox-wamp/lib/wamp/msg')
