@@ -1,6 +1,7 @@
 'use strict'
-// Ends another session: wamp.session.kill (wamp-metad started with --enable-kill for the realm).
-//   node deploy/examples/kill-session.js [URL] [REALM] SESSION_ID [MESSAGE]
+// Ends another session: wamp.session.kill (wamp-metad started with --enable-kill for the realm), as a role the
+// router's permissions let call it (the demo: the admin role, bob).
+//   WAMP_AUTHID=bob WAMP_WAMPCRA=bob-demo-secret node deploy/examples/kill-session.js [URL] [REALM] SESSION_ID [MESSAGE]
 const { connect } = require('./wamp')
 
 connect(async (session, connection) => {

@@ -3,6 +3,7 @@
 // and the connection options from the command line.
 //   node EXAMPLE.js [URL] [REALM]      defaults: ws://127.0.0.1:8080/ws realm1 (anonymous)
 //   WAMP_AUTHID / WAMP_TICKET          join with a ticket instead
+//   WAMP_AUTHID / WAMP_WAMPCRA         or with a wampcra secret (the demo's admin: bob / bob-demo-secret)
 
 function loadAutobahn () {
   try {
@@ -20,14 +21,16 @@ function connect (onopen) {
   const realm = process.argv[3] || 'realm1'
   const options = { url, realm, max_retries: 0 }
   if (process.env.WAMP_AUTHID) {
+    const cra = process.env.WAMP_WAMPCRA
     options.authid = process.env.WAMP_AUTHID
-    options.authmethods = ['ticket']
-    options.onchallenge = () => process.env.WAMP_TICKET
+    options.authmethods = [cra ? 'wampcra' : 'ticket']
+    options.onchallenge = (session, method, extra) =>
+      cra ? autobahn.auth_cra.sign(cra, extra.challenge) : process.env.WAMP_TICKET
   }
   const connection = new autobahn.Connection(options)
   connection.onopen = session => {
     Promise.resolve(onopen(session, connection)).catch(e => {
-      console.error('error:', e.error || e.message || e, e.args || '')
+      console.error('error:', e.error || e.message || e, ...(e.args || []))
       process.exitCode = 1
       connection.close()
     })

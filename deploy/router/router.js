@@ -7,8 +7,9 @@
 const { parseCommandLine, loadPrincipals, ConfigError, USAGE } = require('./lib/config')
 const log = require('./lib/log')
 
+// A message of several lines (every problem of the permissions section) gets the prefix on each.
 function fail (message) {
-  process.stderr.write(`router: error: ${message}\n`)
+  process.stderr.write(message.split('\n').map(line => `router: error: ${line}\n`).join(''))
   process.exit(2)
 }
 
@@ -24,7 +25,7 @@ async function main () {
       process.stdout.write(USAGE + '\n')
       return
     }
-    principals = loadPrincipals(opts.principals, opts.realms, opts.internalRealm)
+    principals = loadPrincipals(opts.principals, opts)
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message)
     throw e
@@ -67,6 +68,8 @@ async function main () {
   for (const r of principals.unknownAnonymousRealms) {
     log.warn(`anonymous_realms lists '${r}', which is not served (--realms)`)
   }
+  for (const w of principals.warnings) log.warn(w)
+  for (const line of principals.permissions.summary(opts.realms, opts.principals)) log.info(line)
 }
 
 main().catch(e => {

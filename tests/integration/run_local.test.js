@@ -1,6 +1,7 @@
 'use strict'
 // deploy/run-local, the main job, as a user runs it: it starts the router and wamp-metad on the ports given,
-// prints a live wamp.session.list, the examples work against it, and Ctrl-C (SIGINT) stops both.
+// prints a live wamp.session.list and who may kill, the examples work against it under the demo's permissions
+// (anonymous lists and watches, only the admin kills), and Ctrl-C (SIGINT) stops both.
 
 const net = require('net')
 const path = require('path')
@@ -28,9 +29,10 @@ function listening (port) {
   })
 }
 
-function runNode (script, args) {
+function runNode (script, args, env) {
   return new Promise((resolve, reject) => {
-    const child = routerctl.spawnTracked(process.execPath, [path.join(ROOT, script), ...args])
+    const child = routerctl.spawnTracked(process.execPath, [path.join(ROOT, script), ...args],
+      env ? { env: { ...process.env, ...env } } : {})
     let out = ''
     let err = ''
     child.stdout.on('data', d => { out += d })
@@ -65,6 +67,8 @@ kit.main('integration: deploy/run-local', 120000, async t => {
       t.ok(/session\(s\) in realm1/.test(out), `live list printed; stdout:\n${out}\nstderr:\n${err}`)
       t.ok(out.includes(url), 'prints how to connect')
       t.ok(/\n {2}\d+ {2}authid=/.test(out), 'lists at least the checking session itself')
+      t.ok(/who may call wamp\.session\.kill:\n {16}realm1: role admin \(bob\)\n {16}realm2: role admin \(bob\)\n/.test(out),
+        'says who may kill, from the demo\'s permissions')
     })
 
     await t.step('the examples work against it', async () => {
@@ -83,9 +87,15 @@ kit.main('integration: deploy/run-local', 120000, async t => {
       t.ok(seen.includes(`joined: ${id} authid=alice authrole=user`), `watcher output: ${seen}`)
       watcher.kill('SIGTERM')
 
-      // --enable-kill: the kill example ends a session, which sees the reason and message.
+      // --enable-kill: the kill example, as the demo's admin, ends a session, which sees the reason and message;
+      // anonymous may not kill.
       const victim = await kit.join({ url, realm: 'realm2' })
-      const said = await runNode('deploy/examples/kill-session.js', [url, 'realm2', String(victim.session.id), 'demo'])
+      const killArgs = [url, 'realm2', String(victim.session.id), 'demo']
+      const refused = await runNode('deploy/examples/kill-session.js', killArgs).then(() => null, e => e.message)
+      t.ok(refused.includes("wamp.error.not_authorized role 'anonymous' may not call 'wamp.session.kill' on realm 'realm2'"),
+        `anonymous kill refused: ${refused}`)
+      const said = await runNode('deploy/examples/kill-session.js', killArgs,
+        { WAMP_AUTHID: 'bob', WAMP_WAMPCRA: 'bob-demo-secret' })
       t.ok(/killed/.test(said), `kill-session: ${said}`)
       const closed = await victim.closed
       t.eq([closed.details.reason, closed.details.message], ['wamp.close.killed', 'demo'], 'the victim\'s GOODBYE')

@@ -12,21 +12,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import metadctl  # noqa: E402
 import routerctl  # noqa: E402
-from pywamp import check, each_pair, eq, join, run, until  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
+from pywamp import check, eq, error_of, join, pairs_with_metad, run, until  # noqa: E402
 
 ALICE = dict(authid="alice", ticket=routerctl.SECRETS["alice"])
 BOB = dict(authid="bob", wampcra=routerctl.SECRETS["bob"])
-
-
-async def error_of(coro):
-    try:
-        r = await coro
-    except ApplicationError as e:
-        return e
-    raise AssertionError("expected an error, got %r" % (r,))
 
 
 async def left(session):
@@ -91,17 +81,8 @@ async def pair_checks(router, kind, ser):
 
 
 async def main():
-    r = routerctl.start(realms=["realm1"])
-    m = None
-    try:
-        m = metadctl.start(r, realms=["realm1"], args=["--enable-kill", "*", "--log-level", "debug"])
-        await each_pair(pair_checks, r, m)
-    finally:
-        if m:
-            m.stop()
-        code, err = r.stop()
-        if "BUG:" in err:
-            raise AssertionError("router logged a bug:\n" + err)
+    await pairs_with_metad(pair_checks, dict(realms=["realm1"]),
+                           lambda r: dict(realms=["realm1"], args=["--enable-kill", "*", "--log-level", "debug"]))
 
 
 if __name__ == "__main__":

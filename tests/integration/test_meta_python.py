@@ -11,20 +11,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import metadctl  # noqa: E402
 import routerctl  # noqa: E402
-from pywamp import check, each_pair, eq, join, run, until  # noqa: E402
-from autobahn.wamp.exception import ApplicationError  # noqa: E402
+from pywamp import check, eq, error_of, join, pairs_with_metad, run, until  # noqa: E402
 
 SPEC_KEYS = sorted(["session", "authid", "authrole", "authmethod", "authprovider", "realm", "transport"])
-
-
-async def error_of(coro):
-    try:
-        r = await coro
-    except ApplicationError as e:
-        return e
-    raise AssertionError("expected an error, got %r" % (r,))
 
 
 async def pair_checks(router, kind, ser):
@@ -76,19 +66,10 @@ async def pair_checks(router, kind, ser):
 
 
 async def main():
-    r = routerctl.start(realms=["realm1"])
-    m = None
-    try:
-        # wamp-metad over WebSocket (the JavaScript test uses RawSocket), as a wampcra principal.
-        m = metadctl.start(r, realms=["realm1"], authid="metacra", authmethod="wampcra",
-                           secret=routerctl.SECRETS["metacra"], url=r.url, args=["--log-level", "debug"])
-        await each_pair(pair_checks, r, m)
-    finally:
-        if m:
-            m.stop()
-        code, err = r.stop()
-        if "BUG:" in err:
-            raise AssertionError("router logged a bug:\n" + err)
+    # wamp-metad over WebSocket (the JavaScript test uses RawSocket), as a wampcra principal.
+    await pairs_with_metad(pair_checks, dict(realms=["realm1"]), lambda r: dict(
+        realms=["realm1"], authid="metacra", authmethod="wampcra", secret=routerctl.SECRETS["metacra"], url=r.url,
+        args=["--log-level", "debug"]))
 
 
 if __name__ == "__main__":

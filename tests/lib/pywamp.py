@@ -6,6 +6,10 @@
         `router` is anything with .url (ws URL), .ws and .rawsocket ((host, port)), such as routerctl.start()'s.
         session.left is a future holding the CloseDetails when the session ends.
     await refused(router, kind, ser, **same)  -> the ABORT reason URI (fails if the join succeeds)
+    await error_of(session.call(...))         -> the ApplicationError it failed with (fails if it succeeded)
+    await each_pair(checks, router, metad)    checks(router, kind, ser) for every pair (see below)
+    await pairs_with_metad(checks, router_options, metad_options)   the same with a router and wamp-metad of
+                                              their own, started and stopped around it
     await until(fn, seconds, what)            bounded polling
 """
 
@@ -18,6 +22,7 @@ try:
     from autobahn.asyncio.wamp import ApplicationSession
     from autobahn.asyncio.websocket import WampWebSocketClientFactory
     from autobahn.wamp import auth
+    from autobahn.wamp.exception import ApplicationError
     from autobahn.wamp.serializer import JsonSerializer, MsgPackSerializer
     from autobahn.wamp.types import ComponentConfig
     import msgpack  # noqa: F401  (the msgpack serializer needs it)
@@ -106,6 +111,14 @@ async def refused(router, kind, ser, **kw):
     raise AssertionError("join unexpectedly succeeded: %r" % kw)
 
 
+async def error_of(coro):
+    try:
+        r = await coro
+    except ApplicationError as e:
+        return e
+    raise AssertionError("expected an error, got %r" % (r,))
+
+
 async def until(fn, seconds, what):
     deadline = time.monotonic() + seconds
     while not fn():
@@ -130,6 +143,25 @@ async def each_pair(checks, router, metad):
     code, err = metad.stop()
     if code != 0:
         raise AssertionError("wamp-metad exited %s; the end of its log:\n%s" % (code, err[-3000:]))
+
+
+async def pairs_with_metad(checks, router_options, metad_options=lambda router: {}):
+    """Starts a router (routerctl.start(**router_options)) and wamp-metad next to it
+    (metadctl.start(router, **metad_options(router))), runs each_pair, and stops both however it ends; a router
+    that logged a bug fails the test."""
+    import metadctl  # beside this file
+    import routerctl
+    r = routerctl.start(**router_options)
+    m = None
+    try:
+        m = metadctl.start(r, **metad_options(r))
+        await each_pair(checks, r, m)
+    finally:
+        if m:
+            m.stop()
+        code, err = r.stop()
+        if "BUG:" in err:
+            raise AssertionError("router logged a bug:\n" + err)
 
 
 def run(name, main, seconds=90):

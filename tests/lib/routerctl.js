@@ -17,6 +17,7 @@
 //   routerctl.DEFAULT_PRINCIPALS / routerctl.SECRETS   the default users and their secrets
 //   routerctl.withTimeout(ms, name)  arms a global test timeout (exit 1 with a message)
 //   routerctl.spawnRouter(argv)      runs router.js with raw argv (for CLI tests); returns the child
+//   await routerctl.runRouter(argv, ms)  the same to its exit: {code, signal, stdout, stderr} (fails after ms)
 //   routerctl.spawnTracked(cmd, argv, opts)  spawns any child that is killed by pid when the test exits
 //
 // Every router started here is killed BY PID when the test process exits, however it exits
@@ -87,6 +88,24 @@ function spawnTracked (command, argv, options = {}) {
 
 function spawnRouter (argv) {
   return spawnTracked(process.execPath, [ROUTER_JS, ...argv])
+}
+
+function runRouter (argv, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const child = spawnRouter(argv)
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', d => { stdout += d })
+    child.stderr.on('data', d => { stderr += d })
+    const timer = setTimeout(() => {
+      process.kill(child.pid, 'SIGKILL')
+      reject(new Error(`router ${argv.join(' ')} did not exit within ${ms} ms`))
+    }, ms)
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+  })
 }
 
 function start (options = {}) {
@@ -183,4 +202,4 @@ function withTimeout (ms, name) {
   return t
 }
 
-module.exports = { start, spawnRouter, spawnTracked, stopChild, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }
+module.exports = { start, spawnRouter, runRouter, spawnTracked, stopChild, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }

@@ -9,24 +9,6 @@ const routerctl = require('../lib/routerctl')
 const kit = require('../lib/jskit')
 const { join, expectAbort, callError, until } = kit
 
-function run (argv, ms = 10000) {
-  return new Promise((resolve, reject) => {
-    const child = routerctl.spawnRouter(argv)
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', d => { stdout += d })
-    child.stderr.on('data', d => { stderr += d })
-    const timer = setTimeout(() => {
-      process.kill(child.pid, 'SIGKILL')
-      reject(new Error(`router ${argv.join(' ')} did not exit within ${ms} ms`))
-    }, ms)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-  })
-}
-
 kit.main('router: command line', 90000, async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'router-cli-'))
   const file = (name, content) => {
@@ -38,7 +20,7 @@ kit.main('router: command line', 90000, async t => {
   const started = []
   try {
     await t.step('--help', async () => {
-      const res = await run(['--help'])
+      const res = await routerctl.runRouter(['--help'])
       t.eq(res.code, 0, 'exit 0')
       t.ok(/usage: node router.js/.test(res.stdout) && /--rawsocket/.test(res.stdout), 'usage on stdout')
     })
@@ -77,7 +59,7 @@ kit.main('router: command line', 90000, async t => {
           '--ws', '127.0.0.1:0'], /anonymous_realms/]
       ]
       for (const [argv, re] of cases) {
-        const res = await run(argv)
+        const res = await routerctl.runRouter(argv)
         const lines = res.stderr.split('\n').filter(Boolean)
         t.eq(res.code, 2, `exit code for ${argv.join(' ')} (stderr ${res.stderr})`)
         t.eq(lines.length, 1, `one stderr line for ${argv.join(' ')}: ${res.stderr}`)

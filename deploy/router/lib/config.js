@@ -1,10 +1,12 @@
 'use strict'
-// Command line and principals file parsing. Pure functions: every problem is thrown as a ConfigError whose
-// message is one line meant for stderr (router.js prints it and exits with code 2).
+// Command line and principals file parsing. Pure functions: a problem is thrown as a ConfigError whose message
+// is meant for stderr (router.js prints it and exits with code 2): one line, or for the permissions section one
+// line per problem, every problem at once.
 
 const fs = require('fs')
 const { parseArgs } = require('util')
 const { URI_RE, isPlainObject } = require('./wamp')
+const { parsePermissions } = require('./permissions')
 
 class ConfigError extends Error {}
 
@@ -19,7 +21,9 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
                           at least one listener is required; port 0 picks a free port
   --realms LIST           comma-separated realms served to clients
   --principals FILE       JSON: {"principals": [{"authid", "authrole", "ticket" | "wampcra"}],
-                          "anonymous_realms": [...]}
+                          "anonymous_realms": [...], "permissions": {REALM: {ROLE: [{"uri",
+                          "match": "exact"|"prefix"|"wildcard", "allow": {"call", "register", "publish",
+                          "subscribe"}}]}}}; without "permissions" every role may do everything
   --internal-realm NAME   realm carrying the session hooks (default router.internal); only the meta role
                           may join it
   --meta-role ROLE        authrole allowed on the internal realm and to register/publish wamp.* URIs
@@ -127,8 +131,44 @@ function parseCommandLine (argv) {
   return opts
 }
 
-// Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set}.
-function loadPrincipals (file, realms, internalRealm) {
+// Where valid JSON text gives a key twice in one object: [{path, key}], path as 'permissions.realm1.user[0]'.
+// JSON.parse keeps the last of the two silently; in the permissions section that would drop a realm's or a
+// role's first list without a word, so the text is read again for them.
+function duplicateKeys (text) {
+  const found = []
+  const stack = [] // the open containers: {path, keys (a Set; null for a list), key (the last read), index}
+  const childPath = c => !c ? '' : c.keys ? (c.path ? `${c.path}.${c.key}` : c.key) : `${c.path}[${c.index}]`
+  let expectKey = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]
+    const top = stack[stack.length - 1]
+    if (ch === '"') {
+      let j = i + 1
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1
+      if (expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1))
+        if (top.keys.has(key)) found.push({ path: top.path, key })
+        top.keys.add(key)
+        top.key = key
+        expectKey = false
+      }
+      i = j
+    } else if (ch === '{' || ch === '[') {
+      stack.push({ path: childPath(top), keys: ch === '{' ? new Set() : null, key: null, index: 0 })
+      expectKey = ch === '{'
+    } else if (ch === '}' || ch === ']') {
+      stack.pop()
+    } else if (ch === ',') {
+      if (top.keys) expectKey = true
+      else top.index++
+    }
+  }
+  return found
+}
+
+// Returns {principals: Map authid -> {authid, authrole, ticket?, wampcra?}, anonymousRealms: Set,
+// unknownAnonymousRealms, permissions (lib/permissions.js), warnings}; opts as parseCommandLine returns them.
+function loadPrincipals (file, { realms, internalRealm, metaRole }) {
   let text
   try {
     text = fs.readFileSync(file, 'utf8')
@@ -170,7 +210,17 @@ function loadPrincipals (file, realms, internalRealm) {
     throw new ConfigError(`--principals: ${file}: the internal realm '${internalRealm}' cannot be anonymous`)
   }
   const unknown = anon.filter(r => !realms.includes(r))
-  return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown }
+  const roles = new Set([...principals.values()].map(p => p.authrole))
+  const { permissions, problems, warnings } = parsePermissions(doc.permissions,
+    { realms, internalRealm, metaRole, roles })
+  for (const { path, key } of duplicateKeys(text)) {
+    if (path === '' ? key === 'permissions' : /^permissions([.[]|$)/.test(path)) {
+      problems.push(`${path || 'the top level'}: ${JSON.stringify(key)} is given twice (only the last would count)`)
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems.map(p => `--principals: ${file}: ${p}`).join('\n'))
+  return { principals, anonymousRealms: new Set(anon), unknownAnonymousRealms: unknown, permissions,
+    warnings: warnings.map(w => `${file}: ${w}`) }
 }
 
 module.exports = { parseCommandLine, loadPrincipals, ConfigError, USAGE }

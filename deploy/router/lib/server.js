@@ -1,6 +1,7 @@
 'use strict'
 // Wiring: the router binding (lib/fox: fox-wamp with its realms and gate), the hook protocol on its internal
-// realm, the test switches when asked for, authentication, and the listeners. Nothing here knows fox-wamp.
+// realm, the test switches when asked for, authentication, role permissions, and the listeners. Nothing here
+// knows fox-wamp.
 
 const crypto = require('crypto')
 const { bindFox } = require('./fox')
@@ -19,7 +20,7 @@ async function startRouter (opts, principals) {
 
   const auth = new Authenticator({ principals: principals.principals, anonymousRealms: principals.anonymousRealms,
     internalRealm: opts.internalRealm, metaRole: opts.metaRole })
-  const gate = binding.createGate({ auth, metaRole: opts.metaRole })
+  const gate = binding.createGate({ auth, metaRole: opts.metaRole, permissions: principals.permissions })
 
   const listeners = []
   const addresses = {}

@@ -5,6 +5,10 @@
 
 // Realm names and URIs: dot-separated non-empty components without whitespace, '#' or '*'.
 const URI_RE = /^[^\s.#*]+(\.[^\s.#*]+)*$/
+// What a URI starts with: non-empty components, the last one may be empty ("com.example.", or "" for all).
+const PREFIX_URI_RE = /^([^\s.#*]+\.)*[^\s.#*]*$/
+// A wildcard pattern: the same components, where an empty one stands for any one component.
+const WILDCARD_URI_RE = /^([^\s.#*]*\.)*[^\s.#*]*$/
 
 // A WAMP dict as the decoders deliver it (a JSON object, a msgpack map): any object that is not a list.
 function isPlainObject (v) {
@@ -25,4 +29,4 @@ function invalidArgument (message) {
   return new WampError('wamp.error.invalid_argument', [message])
 }
 
-module.exports = { URI_RE, isPlainObject, WampError, invalidArgument }
+module.exports = { URI_RE, PREFIX_URI_RE, WILDCARD_URI_RE, isPlainObject, WampError, invalidArgument }

@@ -4,15 +4,16 @@
 // WampSocketWriterContext (fox-wamp/lib/wamp/gate) and replaces their message handlers, because stock
 // fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
 // GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, accepts duplicate
-// registrations and has no caller disclosure. Routing itself (registrations, subscriptions, pending calls)
-// stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does.
+// registrations, has no caller disclosure and no role permissions (lib/permissions.js decides those; this
+// file asks it at CALL, REGISTER, PUBLISH, SUBSCRIBE and before each EVENT). Routing itself (registrations,
+// subscriptions, pending calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does.
 
 const { WampGate, WampSocketWriterContext } = require('fox-wamp/lib/wamp/gate')
 const { wampErrorCode } = require('fox-wamp/lib/wamp/msg')
 const { RealmError } = require('fox-wamp/lib/realm_error')
 const { RESULT_EMIT, RESULT_OK } = require('fox-wamp/lib/messages')
 const { wampUriParse } = require('fox-wamp/lib/topic_pattern')
-const { URI_RE, isPlainObject, WampError } = require('../wamp')
+const { URI_RE, WILDCARD_URI_RE, isPlainObject, WampError } = require('../wamp')
 const log = require('../log')
 
 const T = {
@@ -128,6 +129,9 @@ class SocketContext extends WampSocketWriterContext {
 
   sendEvent (cmd) {
     const details = { topic: cmd.uri.join('.') }
+    // A pattern-based subscription was checked on its pattern; each topic it reaches is checked too, so that a
+    // permission on a more specific URI inside the pattern still holds.
+    if (this.conn.rules !== null && !this.conn.rules.allows('subscribe', details.topic)) return
     this.conn.send([T.EVENT, cmd.traceId, cmd.qid, details, ...payload(cmd.data, cmd.hdr)])
   }
 
@@ -155,6 +159,7 @@ class Connection {
     this.session.conn = this
     this.state = 'new'
     this.authState = null
+    this.rules = null // the role's permissions on its realm once established; null: not restricted
     log.debug(`${channel.type}/${channel.serializer} ${channel.peer}: connected`)
   }
 
@@ -267,6 +272,7 @@ class Connection {
     if (identity.authextra) session.metaInfo.authextra = identity.authextra
     session.metaInfo.transport = { type: this.channel.type, serializer: this.channel.serializer,
       peer: this.channel.peer }
+    this.rules = this.gate.rulesFor(realmName, identity.authrole)
     this.state = 'established'
     // The joined hook is published inside joinSession, so it leaves before WELCOME.
     realm.joinSession(session)
@@ -289,6 +295,12 @@ class Connection {
 
   isMeta () {
     return this.session.identity && this.session.identity.authrole === this.gate.metaRole
+  }
+
+  // Refuses with wamp.error.not_authorized what the session's role may not do on its realm.
+  authorize (action, uri, args) {
+    const why = this.rules === null ? null : this.rules.refusal(action, uri, args)
+    if (why !== null) throw new WampError('wamp.error.not_authorized', [why])
   }
 }
 
@@ -334,7 +346,7 @@ handlers[T.SUBSCRIBE] = function (ctx, msg) {
     checkUri(topic)
     parsed = wampUriParse(topic).concat(['#'])
   } else if (opt.match === 'wildcard') {
-    if (!/^([^\s.#*]*\.)*[^\s.#*]*$/.test(topic)) throw new WampError('wamp.error.invalid_uri', [`invalid URI '${topic}'`])
+    if (!WILDCARD_URI_RE.test(topic)) throw new WampError('wamp.error.invalid_uri', [`invalid URI '${topic}'`])
     parsed = wampUriParse(topic).map(c => (c === '' ? '*' : c))
   } else if (opt.match === undefined || opt.match === 'exact') {
     checkUri(topic)
@@ -342,6 +354,7 @@ handlers[T.SUBSCRIBE] = function (ctx, msg) {
   } else {
     throw new WampError('wamp.error.invalid_argument', [`unknown match policy '${opt.match}'`])
   }
+  this.authorize('subscribe', topic)
   this.session.realm.cmdTrace(ctx, { id, uri: parsed, opt: {} })
 }
 
@@ -361,6 +374,7 @@ handlers[T.PUBLISH] = function (ctx, msg) {
     if (opt.acknowledge) throw new WampError('wamp.error.not_authorized', [`publishing to '${topic}' is not allowed`])
     return
   }
+  this.authorize('publish', topic) // answered only when acknowledge was asked (onMessage), and not delivered
   this.session.realm.cmdPush(ctx, {
     id,
     uri: wampUriParse(topic),
@@ -381,6 +395,7 @@ handlers[T.REGISTER] = function (ctx, msg) {
   if (uri.startsWith('wamp.') && !this.isMeta()) {
     throw new WampError('wamp.error.not_authorized', [`registering '${uri}' is not allowed`])
   }
+  this.authorize('register', uri)
   const existing = this.session.realm.engine.wSub[uri]
   if (existing && Object.keys(existing).length > 0) {
     throw new WampError('wamp.error.procedure_already_exists', [`'${uri}' is already registered`])
@@ -403,6 +418,7 @@ handlers[T.CALL] = function (ctx, msg) {
   const opt = checkDict(msg[2], 'CALL.Options')
   const uri = checkUri(msg[3])
   const { args, kwargs } = checkArgs(msg, 4)
+  this.authorize('call', uri, args)
   const ident = this.session.identity
   const callOpt = {
     caller: { caller: this.session.sessionId, caller_authid: ident.authid, caller_authrole: ident.authrole }
@@ -444,12 +460,19 @@ function yieldToCaller (conn, ctx, cmd) {
 }
 
 class MetadGate extends WampGate {
-  constructor (router, { auth, realms, metaRole }) {
+  constructor (router, { auth, realms, metaRole, permissions }) {
     super(router)
     this.auth = auth
     this.realms = realms // Set of every joinable realm, the internal one included
     this.metaRole = metaRole
+    this.permissions = permissions
     this.connections = new Set()
+  }
+
+  // The meta role is never restricted: wamp-metad must always be able to serve the meta API. The internal realm
+  // is not either, as the permissions section cannot name it.
+  rulesFor (realm, role) {
+    return role === this.metaRole ? null : this.permissions.rulesFor(realm, role)
   }
 
   openConnection (channel) {

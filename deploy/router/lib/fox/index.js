@@ -246,8 +246,9 @@ class FoxBinding {
 
   // -------------------------------------------------------------------------------- for the transports
 
-  createGate ({ auth, metaRole }) {
-    this.gate = new MetadGate(this.router, { auth, realms: new Set([...this.realms, this.internalRealm]), metaRole })
+  createGate ({ auth, metaRole, permissions }) {
+    this.gate = new MetadGate(this.router, { auth, realms: new Set([...this.realms, this.internalRealm]), metaRole,
+      permissions })
     return this.gate
   }
 
