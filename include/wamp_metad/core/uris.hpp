@@ -20,9 +20,21 @@ inline constexpr const char* kill_all = "wamp.session.kill_all";
 inline constexpr const char* add_testament = "wamp.session.add_testament";
 inline constexpr const char* flush_testaments = "wamp.session.flush_testaments";
 
+// Registration and Subscription Meta API (served once the router speaks hook protocol v2).
+inline constexpr const char* registration_on_create = "wamp.registration.on_create";
+inline constexpr const char* registration_on_register = "wamp.registration.on_register";
+inline constexpr const char* registration_on_unregister = "wamp.registration.on_unregister";
+inline constexpr const char* registration_on_delete = "wamp.registration.on_delete";
+inline constexpr const char* subscription_on_create = "wamp.subscription.on_create";
+inline constexpr const char* subscription_on_subscribe = "wamp.subscription.on_subscribe";
+inline constexpr const char* subscription_on_unsubscribe = "wamp.subscription.on_unsubscribe";
+inline constexpr const char* subscription_on_delete = "wamp.subscription.on_delete";
+
 // Errors wamp-metad answers.
 inline constexpr const char* invalid_argument = "wamp.error.invalid_argument";
 inline constexpr const char* no_such_session = "wamp.error.no_such_session";
+inline constexpr const char* no_such_registration = "wamp.error.no_such_registration";
+inline constexpr const char* no_such_subscription = "wamp.error.no_such_subscription";
 inline constexpr const char* invalid_uri = "wamp.error.invalid_uri";
 inline constexpr const char* unavailable = "wamp.error.unavailable";
 inline constexpr const char* runtime_error = "wamp.error.runtime_error";
