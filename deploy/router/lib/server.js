@@ -1,10 +1,12 @@
 'use strict'
-// Wiring: the router binding (lib/fox: fox-wamp with its realms and gate), the hook protocol on its internal
-// realm, the test switches when asked for, authentication, and the listeners. Nothing here knows fox-wamp.
+// Wiring: the router binding (lib/fox: fox-wamp with its realms and gate), the hook protocol and
+// router.meta.features on its internal realm, the test switches when asked for, authentication, and the
+// listeners. Nothing here knows fox-wamp.
 
 const crypto = require('crypto')
 const { bindFox } = require('./fox')
 const { HookProtocol } = require('./hookproto')
+const { MetaFeatures } = require('./metafeatures')
 const { TestSwitches } = require('./testswitches')
 const { Authenticator } = require('./auth')
 const { startWebSocket, startRawSocket } = require('./transports')
@@ -15,6 +17,7 @@ async function startRouter (opts, principals) {
   const hooks = new HookProtocol({ binding, realms: opts.realms, epoch, pageSize: opts.snapshotPage,
     leftRetentionMs: opts.leftRetention * 1000 })
   hooks.start()
+  new MetaFeatures({ binding, realms: opts.realms, metaRole: opts.metaRole }).start()
   if (opts.testSwitches) new TestSwitches(hooks, binding).start()
 
   const auth = new Authenticator({ principals: principals.principals, anonymousRealms: principals.anonymousRealms,
