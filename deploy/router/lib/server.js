@@ -1,7 +1,7 @@
 'use strict'
 // Wiring: the router binding (lib/fox: fox-wamp with its realms and gate), the hook protocol and
-// router.meta.features on its internal realm, the test switches when asked for, authentication, and the
-// listeners. Nothing here knows fox-wamp.
+// router.meta.features on its internal realm, the test switches when asked for, authentication, the listeners
+// and the static files of --web. Nothing here knows fox-wamp.
 
 const crypto = require('crypto')
 const { bindFox } = require('./fox')
@@ -10,6 +10,7 @@ const { MetaFeatures } = require('./metafeatures')
 const { TestSwitches } = require('./testswitches')
 const { Authenticator } = require('./auth')
 const { startWebSocket, startRawSocket } = require('./transports')
+const { createWebHandler } = require('./web')
 
 async function startRouter (opts, principals) {
   const epoch = crypto.randomBytes(8).toString('hex')
@@ -24,9 +25,17 @@ async function startRouter (opts, principals) {
     internalRealm: opts.internalRealm, metaRole: opts.metaRole })
   const gate = binding.createGate({ auth, metaRole: opts.metaRole })
 
+  let onHttp
+  try {
+    onHttp = opts.web ? createWebHandler(opts.web) : undefined
+  } catch (e) {
+    e.startFailed = true
+    throw e
+  }
+
   const listeners = []
   const addresses = {}
-  const specs = [['ws', startWebSocket], ['rawsocket', startRawSocket]]
+  const specs = [['ws', (g, addr) => startWebSocket(g, addr, onHttp)], ['rawsocket', startRawSocket]]
   for (const [key, start] of specs) {
     if (!opts[key]) continue
     try {
@@ -36,7 +45,7 @@ async function startRouter (opts, principals) {
     } catch (e) {
       for (const l of listeners) l.close()
       const err = new Error(`--${key} ${opts[key].host}:${opts[key].port}: cannot listen: ${e.code || e.message}`)
-      err.listenFailed = true
+      err.startFailed = true
       throw err
     }
   }
