@@ -26,12 +26,7 @@ function withOwn (extra = {}) {
 kit.main('router: router.meta.features', 60000, async t => {
   const r = await routerctl.start({ realms: ['realm1', 'realm2'],
     principals: { ...routerctl.DEFAULT_PRINCIPALS, anonymous_realms: ['realm1', 'realm2'] } })
-  const open = []
-  const j = async o => {
-    const s = await join(o)
-    open.push(s)
-    return s
-  }
+  const { join: j, closeAll } = kit.joiner()
   // The features a session joining realm now is told, by Autobahn|JS and on the wire.
   const welcomeFeatures = async realm => {
     const c = await join({ url: r.url, serializer: 'json', realm })
@@ -147,8 +142,7 @@ kit.main('router: router.meta.features', 60000, async t => {
       t.eq(await welcomeFeatures('realm2'), withOwn({ broker: { session_meta_api: true } }), 'realm2 unchanged')
     })
   } finally {
-    for (const s of open) if (s.connection.isOpen) s.connection.close()
-    const res = await r.stop()
-    if (/BUG:/.test(res.stderr)) throw new Error(`router logged a bug:\n${res.stderr}`)
+    closeAll()
+    await r.stopChecked()
   }
 })

@@ -191,10 +191,7 @@ kit.main('router: static files (--web)', 90000, async t => {
       }
     })
   } finally {
-    for (const r of started) {
-      const res = await r.stop()
-      if (/BUG:/.test(res.stderr)) throw new Error(`router logged a bug:\n${res.stderr}`)
-    }
     fs.rmSync(tmp, { recursive: true, force: true })
+    for (const r of started) await r.stopChecked()
   }
 })
