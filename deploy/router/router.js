@@ -41,7 +41,7 @@ async function main () {
   try {
     server = await startRouter(opts, principals)
   } catch (e) {
-    if (e && e.listenFailed) fail(e.message)
+    if (e && e.startFailed) fail(e.message)
     throw e
   }
   // Signal handlers go in before the ready line: a test may signal the moment it reads that line.
@@ -63,7 +63,8 @@ async function main () {
   parts.push(`epoch=${server.epoch}`)
   process.stdout.write(parts.join(' ') + '\n')
   log.info(`${parts.join(' ')} realms=${opts.realms.join(',')} internal=${opts.internalRealm} ` +
-    `meta-role=${opts.metaRole}${opts.nativeMeta ? ' native-meta' : ''}${opts.testSwitches ? ' test-switches' : ''}`)
+    `meta-role=${opts.metaRole}${opts.web ? ` web=${opts.web}` : ''}${opts.nativeMeta ? ' native-meta' : ''}` +
+    `${opts.testSwitches ? ' test-switches' : ''}`)
 
   for (const r of principals.unknownAnonymousRealms) {
     log.warn(`anonymous_realms lists '${r}', which is not served (--realms)`)

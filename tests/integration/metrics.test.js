@@ -3,22 +3,12 @@
 // procedures (some with bad arguments), makes the router skip a hook and publish malformed ones, then scrapes
 // /metrics over HTTP and checks each number against what it did.
 
-const http = require('http')
 const routerctl = require('../lib/routerctl')
 const metadctl = require('../lib/metadctl')
 const kit = require('../lib/jskit')
 
 function scrape (port) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/metrics', timeout: 5000 }, res => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', d => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body }))
-    })
-    req.on('timeout', () => req.destroy(new Error('scrape timed out')))
-    req.on('error', reject)
-  })
+  return kit.httpGet(`http://127.0.0.1:${port}/metrics`)
 }
 
 // The exposition's samples as [{name, labels, value}].
@@ -61,7 +51,7 @@ kit.main('integration: Prometheus metrics', 110000, async t => {
     await t.step('the exposition is served and well formed', async () => {
       const r = await scrape(port)
       t.eq(r.status, 200, 'HTTP status')
-      t.ok(/^text\/plain/.test(r.type), `content type ${r.type}`)
+      t.ok(/^text\/plain/.test(r.headers['content-type']), `content type ${r.headers['content-type']}`)
       const samples = parse(r.body)
       t.eq(value(samples, 'wamp_metad_link_up', { link: 'internal' }), 1, 'internal link up')
       t.eq(value(samples, 'wamp_metad_link_up', { link: 'realm1' }), 1, 'realm1 link up')

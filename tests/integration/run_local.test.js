@@ -1,7 +1,8 @@
 'use strict'
 // deploy/run-local, the main job, as a user runs it: it starts the router and wamp-metad on the ports given,
-// prints a live wamp.session.list and who may kill, the examples work against it under the demo's permissions
-// (anonymous lists and watches, only the admin kills), and Ctrl-C (SIGINT) stops both.
+// prints a live wamp.session.list, who may kill and the address of the sessions page (served there), the
+// examples work against it under the demo's permissions (anonymous lists and watches, only the admin kills),
+// and Ctrl-C (SIGINT) stops both.
 
 const net = require('net')
 const path = require('path')
@@ -66,9 +67,18 @@ kit.main('integration: deploy/run-local', 120000, async t => {
         60000, 'the live list')
       t.ok(/session\(s\) in realm1/.test(out), `live list printed; stdout:\n${out}\nstderr:\n${err}`)
       t.ok(out.includes(url), 'prints how to connect')
+      t.ok(out.includes(`  page:       http://127.0.0.1:${wsPort}/?realm=realm1 `), 'prints the page\'s address')
       t.ok(/\n {2}\d+ {2}authid=/.test(out), 'lists at least the checking session itself')
       t.ok(/who may call wamp\.session\.kill:\n {16}realm1: role admin \(bob\)\n {16}realm2: role admin \(bob\)\n/.test(out),
         'says who may kill, from the demo\'s permissions')
+    })
+
+    await t.step('the page is served at the address it printed', async () => {
+      const page = await kit.httpGet(`http://127.0.0.1:${wsPort}/?realm=realm1`)
+      t.eq([page.status, page.headers['content-type']], [200, 'text/html; charset=utf-8'], 'the page')
+      t.ok(page.body.includes('/autobahn/autobahn.min.js'), 'it loads Autobahn|JS from the router')
+      const ab = await kit.httpGet(`http://127.0.0.1:${wsPort}/autobahn/autobahn.min.js`)
+      t.eq([ab.status, ab.headers['content-type']], [200, 'text/javascript; charset=utf-8'], 'Autobahn|JS')
     })
 
     await t.step('the examples work against it', async () => {

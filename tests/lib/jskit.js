@@ -11,7 +11,11 @@
 //   await kit.expectAbort(opts)            -> the reason URI of a refused join
 //   await kit.callError(promise)           -> the autobahn.Error a call rejected with (fails if it resolved)
 //   kit.sleep(ms), kit.until(fn, ms, what)  bounded waiting
+//   const { join, closeAll } = kit.joiner({realm, url, ...})   join with these defaults, remembering each session;
+//                                          closeAll() closes those still open (for a finally)
+//   await kit.httpGet(url, ms)             -> {status, headers, body (utf-8 string)}; rejects after ms (5000)
 
+const http = require('http')
 const path = require('path')
 const { ROOT, withTimeout } = require('./routerctl')
 
@@ -148,4 +152,31 @@ async function callError (promise) {
   throw new Failure(`expected an error, got result ${fmt(r)}`)
 }
 
-module.exports = { main, t, autobahn, join, expectAbort, callError, sleep, until, Failure }
+function joiner (defaults = {}) {
+  const open = []
+  return {
+    async join (o) {
+      const j = await join({ ...defaults, ...o })
+      open.push(j)
+      return j
+    },
+    closeAll () {
+      for (const j of open) if (j.connection.isOpen) j.connection.close()
+    }
+  }
+}
+
+function httpGet (url, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, res => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', d => { body += d })
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }))
+    })
+    req.setTimeout(ms, () => req.destroy(new Error(`GET ${url}: no answer within ${ms} ms`)))
+    req.on('error', reject)
+  })
+}
+
+module.exports = { main, t, autobahn, join, joiner, expectAbort, callError, sleep, until, httpGet, Failure }

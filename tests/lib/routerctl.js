@@ -14,6 +14,7 @@
 //   r.epoch, r.pid, r.dir (temp dir, removed by stop), r.principalsFile
 //   r.stderr()     router stderr so far (string)
 //   await r.stop() SIGTERM, then SIGKILL after 5 s; resolves {code, signal, stderr}; idempotent
+//   await r.stopChecked()  the same, and throws if the router logged a BUG on the way
 //   routerctl.DEFAULT_PRINCIPALS / routerctl.SECRETS   the default users and their secrets
 //   routerctl.withTimeout(ms, name)  arms a global test timeout (exit 1 with a message)
 //   routerctl.spawnRouter(argv)      runs router.js with raw argv (for CLI tests); returns the child
@@ -145,6 +146,11 @@ function start (options = {}) {
         })()
       }
       return handle._stopped
+    },
+    stopChecked: async () => {
+      const res = await handle.stop()
+      if (/BUG:/.test(res.stderr)) throw new Error(`router logged a bug:\n${res.stderr}`)
+      return res
     }
   }
 

@@ -56,7 +56,12 @@ kit.main('router: command line', 90000, async t => {
         [['--realms', 'realm1', '--principals', file('norole.json', { principals: [{ authid: 'a', ticket: 'x' }] }),
           '--ws', '127.0.0.1:0'], /authrole must be a non-empty string/],
         [['--realms', 'realm1', '--principals', file('anon.json', { anonymous_realms: 'realm1' }),
-          '--ws', '127.0.0.1:0'], /anonymous_realms/]
+          '--ws', '127.0.0.1:0'], /anonymous_realms/],
+        [[...base, '--ws', '127.0.0.1:0', '--web', path.join(dir, 'no-such-dir')],
+          /--web: cannot read the directory .*no-such-dir: ENOENT/],
+        [[...base, '--ws', '127.0.0.1:0', '--web', good], /--web: .*good\.json is not a directory/],
+        [[...base, '--rawsocket', '127.0.0.1:0', '--web', dir], /--web needs --ws/],
+        [[...base, '--ws', '127.0.0.1:0', '--web'], /--web needs a value/]
       ]
       for (const [argv, re] of cases) {
         const res = await routerctl.runRouter(argv)

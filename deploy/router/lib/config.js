@@ -10,13 +10,17 @@ const { parsePermissions } = require('./permissions')
 
 class ConfigError extends Error {}
 
-const USAGE = `usage: node router.js [--ws HOST:PORT] [--rawsocket HOST:PORT] --realms R1,R2 --principals FILE
-                      [--internal-realm NAME] [--meta-role ROLE] [--native-meta] [--snapshot-page N]
-                      [--left-retention SECONDS] [--test-switches] [--log-level error|warn|info|debug] [--help]
+const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket HOST:PORT] --realms R1,R2
+                      --principals FILE [--internal-realm NAME] [--meta-role ROLE] [--native-meta]
+                      [--snapshot-page N] [--left-retention SECONDS] [--test-switches]
+                      [--log-level error|warn|info|debug] [--help]
 
 Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v1).
 
   --ws HOST:PORT          WebSocket listener (subprotocols wamp.2.msgpack, wamp.2.json; any URL path)
+  --web DIR               also serve DIR's files over plain HTTP on the --ws listener (a directory serves its
+                          index.html), and the Autobahn|JS browser build at /autobahn/autobahn.min.js;
+                          WebSocket connections are WAMP on every path as before (a page connects to /ws)
   --rawsocket HOST:PORT   WAMP RawSocket listener over TCP (msgpack and JSON)
                           at least one listener is required; port 0 picks a free port
   --realms LIST           comma-separated realms served to clients
@@ -41,6 +45,7 @@ SIGTERM/SIGINT close the router and exit 0. Bad options exit 2.`
 // Every flag as util.parseArgs knows it; the defaults are applied in parseCommandLine.
 const OPTIONS = {
   ws: { type: 'string' },
+  web: { type: 'string' },
   rawsocket: { type: 'string' },
   realms: { type: 'string' },
   principals: { type: 'string' },
@@ -99,6 +104,7 @@ function parseCommandLine (argv) {
   }
   const opts = {
     ws: v.ws === undefined ? null : parseHostPort('--ws', v.ws),
+    web: v.web ?? null,
     rawsocket: v.rawsocket === undefined ? null : parseHostPort('--rawsocket', v.rawsocket),
     realms: v.realms === undefined ? null : v.realms.split(',').map(s => s.trim()),
     principals: v.principals ?? null,
@@ -115,6 +121,7 @@ function parseCommandLine (argv) {
   }
   if (opts.help) return opts
   if (!opts.ws && !opts.rawsocket) throw new ConfigError('at least one of --ws and --rawsocket is required')
+  if (opts.web !== null) checkWebDir(opts.web, opts.ws)
   if (!opts.realms) throw new ConfigError('--realms is required')
   if (!opts.principals) throw new ConfigError('--principals is required')
   for (const r of opts.realms) {
@@ -129,6 +136,20 @@ function parseCommandLine (argv) {
   }
   if (!/^\S+$/.test(opts.metaRole)) throw new ConfigError(`--meta-role: invalid role '${opts.metaRole}'`)
   return opts
+}
+
+// The directory --web serves must exist and be listable now, so that a typo fails at start, not at the
+// first page load.
+function checkWebDir (dir, ws) {
+  if (!ws) throw new ConfigError('--web needs --ws: the files are served on the WebSocket listener')
+  let stat
+  try {
+    stat = fs.statSync(dir)
+    if (stat.isDirectory()) fs.readdirSync(dir)
+  } catch (e) {
+    throw new ConfigError(`--web: cannot read the directory ${dir}: ${e.code || e.message}`)
+  }
+  if (!stat.isDirectory()) throw new ConfigError(`--web: ${dir} is not a directory`)
 }
 
 // Where valid JSON text gives a key twice in one object: [{path, key}], path as 'permissions.realm1.user[0]'.

@@ -1,14 +1,16 @@
 'use strict'
-// Wiring: the router binding (lib/fox: fox-wamp with its realms and gate), the hook protocol on its internal
-// realm, the test switches when asked for, authentication, role permissions, and the listeners. Nothing here
-// knows fox-wamp.
+// Wiring: the router binding (lib/fox: fox-wamp with its realms and gate), the hook protocol and
+// router.meta.features on its internal realm, the test switches when asked for, authentication, role
+// permissions, the listeners and the static files of --web. Nothing here knows fox-wamp.
 
 const crypto = require('crypto')
 const { bindFox } = require('./fox')
 const { HookProtocol } = require('./hookproto')
+const { MetaFeatures } = require('./metafeatures')
 const { TestSwitches } = require('./testswitches')
 const { Authenticator } = require('./auth')
 const { startWebSocket, startRawSocket } = require('./transports')
+const { createWebHandler } = require('./web')
 
 async function startRouter (opts, principals) {
   const epoch = crypto.randomBytes(8).toString('hex')
@@ -16,15 +18,24 @@ async function startRouter (opts, principals) {
   const hooks = new HookProtocol({ binding, realms: opts.realms, epoch, pageSize: opts.snapshotPage,
     leftRetentionMs: opts.leftRetention * 1000 })
   hooks.start()
+  new MetaFeatures({ binding, realms: opts.realms, metaRole: opts.metaRole }).start()
   if (opts.testSwitches) new TestSwitches(hooks, binding).start()
 
   const auth = new Authenticator({ principals: principals.principals, anonymousRealms: principals.anonymousRealms,
     internalRealm: opts.internalRealm, metaRole: opts.metaRole })
   const gate = binding.createGate({ auth, metaRole: opts.metaRole, permissions: principals.permissions })
 
+  let onHttp
+  try {
+    onHttp = opts.web ? createWebHandler(opts.web) : undefined
+  } catch (e) {
+    e.startFailed = true
+    throw e
+  }
+
   const listeners = []
   const addresses = {}
-  const specs = [['ws', startWebSocket], ['rawsocket', startRawSocket]]
+  const specs = [['ws', (g, addr) => startWebSocket(g, addr, onHttp)], ['rawsocket', startRawSocket]]
   for (const [key, start] of specs) {
     if (!opts[key]) continue
     try {
@@ -34,7 +45,7 @@ async function startRouter (opts, principals) {
     } catch (e) {
       for (const l of listeners) l.close()
       const err = new Error(`--${key} ${opts[key].host}:${opts[key].port}: cannot listen: ${e.code || e.message}`)
-      err.listenFailed = true
+      err.startFailed = true
       throw err
     }
   }

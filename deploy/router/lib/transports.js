@@ -36,11 +36,12 @@ function listen (server, host, port) {
 
 // ---------------------------------------------------------------------------------------------- WebSocket
 
-async function startWebSocket (gate, { host, port }) {
-  const httpServer = require('http').createServer((req, res) => {
+// Plain HTTP requests (no upgrade) go to onHttp when given (the static files of --web), else get a 426.
+async function startWebSocket (gate, { host, port }, onHttp) {
+  const httpServer = require('http').createServer(onHttp || ((req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain' })
     res.end('WAMP over WebSocket only\n')
-  })
+  }))
   httpServer.on('clientError', (err, socket) => {
     log.debug('websocket: bad HTTP request:', err.code || err.message)
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')

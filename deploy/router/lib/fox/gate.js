@@ -460,12 +460,13 @@ function yieldToCaller (conn, ctx, cmd) {
 }
 
 class MetadGate extends WampGate {
-  constructor (router, { auth, realms, metaRole, permissions }) {
+  constructor (router, { auth, realms, metaRole, permissions, welcomeFeatures }) {
     super(router)
     this.auth = auth
     this.realms = realms // Set of every joinable realm, the internal one included
     this.metaRole = metaRole
     this.permissions = permissions
+    this.welcomeFeatures = welcomeFeatures // realm -> the meta role's announced features, or undefined
     this.connections = new Set()
   }
 
@@ -486,7 +487,10 @@ class MetadGate extends WampGate {
     return conn
   }
 
+  // The router's own features, and the meta API features the meta role announced for the realm
+  // (router.meta.features): session_meta_api only when something really serves it there.
   welcomeDetails (realm, identity) {
+    const announced = this.welcomeFeatures(realm) || {}
     const d = {
       realm,
       authid: identity.authid,
@@ -494,10 +498,8 @@ class MetadGate extends WampGate {
       authmethod: identity.authmethod,
       authprovider: identity.authprovider,
       roles: {
-        broker: { features: { publisher_exclusion: true, pattern_based_subscription: true,
-          session_meta_api: true } },
-        dealer: { features: { caller_identification: true, progressive_call_results: true,
-          session_meta_api: true } }
+        broker: { features: { publisher_exclusion: true, pattern_based_subscription: true, ...announced.broker } },
+        dealer: { features: { caller_identification: true, progressive_call_results: true, ...announced.dealer } }
       }
     }
     if (identity.authextra) d.authextra = identity.authextra

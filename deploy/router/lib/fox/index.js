@@ -1,7 +1,8 @@
 'use strict'
 // The fox-wamp binding: everything that touches fox-wamp lives in this folder (this file and gate.js, the WAMP
-// session layer); nothing outside it requires fox-wamp. It gives the hook protocol (lib/hookproto.js) and the
-// test switches (lib/testswitches.js) what they ask of a router, and the transports their gate.
+// session layer); nothing outside it requires fox-wamp. It gives the hook protocol (lib/hookproto.js),
+// router.meta.features (lib/metafeatures.js) and the test switches (lib/testswitches.js) what they ask of a
+// router, and the transports their gate.
 //
 // Pinned to fox-wamp 0.7.28 exactly (package.json and package-lock.json): most of what follows is not fox-wamp's
 // public API, and any other version may change it. What the binding relies on, file by file:
@@ -181,6 +182,15 @@ class FoxBinding {
     this.realms = realms // client realm names
     this.internalRealm = internalRealm
     this.stopped = false
+    this.internalLeftWatchers = []
+    this.welcomeFeatures = new Map() // client realm -> {broker: {...}, dealer: {...}} added to its WELCOMEs
+    // The internal realm's sessions are never hooked; only their leaving is watched.
+    this.router.findRealm(internalRealm).binding = {
+      sessionJoined () {},
+      sessionLeft: session => {
+        for (const fn of this.internalLeftWatchers) fn(session.sessionId)
+      }
+    }
   }
 
   // ------------------------------------------------------------------ for the hook protocol (lib/hookproto.js)
@@ -216,6 +226,17 @@ class FoxBinding {
     this.router.getSession(info.session).conn.goodbye(reason, message)
   }
 
+  // ------------------------------------------------------------ for router.meta.features (lib/metafeatures.js)
+
+  onInternalLeft (fn) {
+    this.internalLeftWatchers.push(fn)
+  }
+
+  setWelcomeFeatures (realm, features) {
+    if (features) this.welcomeFeatures.set(realm, features)
+    else this.welcomeFeatures.delete(realm)
+  }
+
   // ---------------------------------------------------------------- for the test switches (lib/testswitches.js)
 
   newSessionId () {
@@ -248,7 +269,7 @@ class FoxBinding {
 
   createGate ({ auth, metaRole, permissions }) {
     this.gate = new MetadGate(this.router, { auth, realms: new Set([...this.realms, this.internalRealm]), metaRole,
-      permissions })
+      permissions, welcomeFeatures: realm => this.welcomeFeatures.get(realm) })
     return this.gate
   }
 
