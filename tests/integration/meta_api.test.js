@@ -1,8 +1,8 @@
 'use strict'
 // The Session Meta API served by wamp-metad next to the reference router, seen by Autobahn|JS clients over
 // WebSocket (JSON and msgpack) and RawSocket (JSON): payload shapes key by key, filters, errors, realm
-// isolation, hidden sidecar sessions, get-for-self right after WELCOME, authorization of wamp.session.*, and
-// event order for 200 sessions churning concurrently.
+// isolation, hidden sidecar sessions, get-for-self right after WELCOME, authorization of wamp.session.*, event
+// order for 200 sessions churning concurrently, and the meta API features WELCOME announces.
 
 const path = require('path')
 const routerctl = require('../lib/routerctl')
@@ -207,6 +207,26 @@ kit.main('integration: meta API with Autobahn|JS', 110000, async t => {
         t.eq([...v.view].sort(), [...list].sort(), 'view built from events equals wamp.session.list')
       }
       for (const v of watchers) v.w.connection.close()
+    })
+
+    await t.step('WELCOME announces the meta API the realm has, while wamp-metad serves it', async () => {
+      // What a client joining `realm` is told (a fresh session each time: WELCOME is read at the join).
+      const features = async realm => {
+        const j = await kit.join({ url: router.url, realm, ...alice })
+        const roles = j.welcome.roles || {}
+        j.connection.close()
+        return { broker: (roles.broker || {}).features || {}, dealer: (roles.dealer || {}).features || {} }
+      }
+      const served = f => f.broker.session_meta_api === true && f.dealer.session_meta_api === true
+      const f1 = await kit.until(async () => { const f = await features('realm1'); return served(f) && f }, 3000,
+        'realm1 announced')
+      t.eq(f1.dealer.testament_meta_api, true, 'testaments announced (served by default)')
+      t.ok(!served(await features('realm3')), 'realm3, not served, announces no meta API')
+      const res = await metad.stop()
+      t.eq(res.code, 0, 'exit code')
+      await kit.until(async () => !served(await features('realm1')), 3000, 'withdrawn once wamp-metad left')
+      metad = await metadctl.start(router, { realms: ['realm1', 'realm2'], args: ['--log-level', 'debug'] })
+      await kit.until(async () => served(await features('realm2')), 3000, 'announced again by the new instance')
     })
 
     await t.step('the sidecar leaves cleanly on SIGTERM; a new one announces nothing of its own', async () => {
