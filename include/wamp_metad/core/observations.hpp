@@ -14,13 +14,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/patterns.hpp"
 #include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/session.hpp"
 
 namespace wamp_metad::core {
-
-enum class observation_kind { registration, subscription };
 
 // A registration or a subscription, as the meta API describes it.
 struct observation {
@@ -42,9 +41,16 @@ struct observation_change {
   bool conflict = false;  // the hook contradicts the mirror (another id for the same uri and match): resync
 };
 
-// One kind (registrations or subscriptions) in one realm.
+// One kind (registrations or subscriptions) in one realm. Movable, not copyable: the pattern index keeps
+// views of the URIs its entries hold.
 class observation_table {
  public:
+  observation_table() = default;
+  observation_table(const observation_table&) = delete;
+  observation_table& operator=(const observation_table&) = delete;
+  observation_table(observation_table&&) = default;
+  observation_table& operator=(observation_table&&) = default;
+
   observation_change attach(session_id member, std::uint64_t id, std::string_view uri, match_policy match,
                             std::string_view invoke, std::string_view created);
   observation_change detach(session_id member, std::uint64_t id);
@@ -81,6 +87,15 @@ class observations {
   // nullptr for a realm with none of that kind.
   const observation_table* find(const std::string& realm, observation_kind kind) const;
   void forget_realm(const std::string& realm);
+  // f(realm, kind, table) for every table.
+  template <class F>
+  void for_each_table(F&& f) const {
+    for (const auto& [realm, t] : realms_) {
+      f(realm, observation_kind::registration, t.registrations);
+      f(realm, observation_kind::subscription, t.subscriptions);
+    }
+  }
+  bool empty() const { return realms_.empty(); }
 
  private:
   struct realm_tables {
