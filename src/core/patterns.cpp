@@ -128,9 +128,10 @@ bool pattern_index::remove(std::string_view pattern, match_policy m) {
       if (!g || g->patterns.erase(pattern) == 0) return false;
       --wildcard_count_;
       if (g->patterns.empty()) {
-        auto& by_shape = wildcard_[g->components];
+        const std::size_t components = g->components;  // g goes with its group
+        auto& by_shape = wildcard_[components];
         by_shape.erase(g->wildcards);
-        if (by_shape.empty()) wildcard_.erase(g->components);
+        if (by_shape.empty()) wildcard_.erase(components);
       }
       return true;
     }
