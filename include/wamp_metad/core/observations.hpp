@@ -127,7 +127,19 @@ outcome<call_result> call_observation_members(const observation_query& q, const 
 // count_callees / count_subscribers(id) -> [n]
 outcome<call_result> call_observation_count(const observation_query& q, const array& args, const object& kwargs);
 
+// wamp.registration.remove_callee / wamp.subscription.remove_subscriber: what the router is to remove.
+struct removal_plan {
+  observation_kind kind = observation_kind::registration;
+  std::uint64_t id = 0;
+  session_id member;
+  std::optional<std::string> reason;
+};
+// [id, member, reason?] (reason also as keyword; the keyword wins), as Crossbar takes them. Errors:
+// no_such_registration / no_such_subscription for an id the caller may not see, no_such_session for a session
+// that is not a member, invalid_uri for a reason that is no URI, invalid_argument for any other shape.
+outcome<removal_plan> plan_removal(const observation_query& q, const array& args, const object& kwargs);
+
 // The details dict of get and on_create.
-value observation_details(const observation& o, observation_kind kind);
+value observation_details(const observation_info& o);
 
 }  // namespace wamp_metad::core
