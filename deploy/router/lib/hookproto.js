@@ -121,7 +121,7 @@ class HookProtocol {
   left (id) {
     const entry = this.registry.get(id)
     if (!entry) return
-    for (const held of Array.from(entry.held || [])) this.removed(held.kind, id, held.id)
+    if (entry.held) for (const held of Array.from(entry.held)) this.removed(held.kind, id, held.id)
     this.registry.delete(id)
     this.publishHook('router.session.left', entry.info)
   }
