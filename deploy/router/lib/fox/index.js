@@ -23,14 +23,17 @@
 //                                 engine.qYield.defers (Map taskId -> call with destSID {calleeId: true}, ctx and
 //                                 msg.id, to fail the calls of a callee that left); a REGISTER's request id comes
 //                                 back as the id of each invocation (ActorReg.callWorker), which carries the
-//                                 handler of the router's own procedures; a call reaches the registrations stored
-//                                 under restoreUri(cmd.uri) exactly (engine.doCall), in the order they were added;
-//                                 ActorTrace (subclassed: filter(event) decides whether a matching event is
-//                                 delivered, event.uri split on dots)
-//   lib/realm.js (BaseEngine)     makeTraceId() (overridden: cmdTrace takes a new subscriber's id from it),
-//                                 createActorTrace(ctx, cmd) (overridden), wTrace (a Qlobber: '*' matches one
+//                                 handler of the router's own procedures; cmdRegRpc stores a registration under
+//                                 restoreUri(cmd.uri) (engine.addSub) and a call reaches the registrations stored
+//                                 under its restoreUri(cmd.uri) exactly (engine.doCall); cmdTrace keeps the new
+//                                 subscriber under the id engine.makeTraceId() gives (session.addTrace, and the
+//                                 qid of its SUBSCRIBED and EVENTs); ActorTrace (subclassed: filter(event) decides
+//                                 whether a matching event is delivered, event.uri split on dots; msg is the cmd
+//                                 of its SUBSCRIBE, opt included)
+//   lib/realm.js (BaseEngine)     makeTraceId() (overridden), createActorTrace(ctx, cmd) (overridden), wTrace (a
+//                                 Qlobber matching the subscribers' cmd.uri joined with dots: '*' matches one
 //                                 component, '#' any number, none included)
-//   lib/mono/memengine.js         MemEngine, the realm engine
+//   lib/mono/memengine.js         MemEngine, the realm engine (subclassed)
 //   lib/session.js (Session)      new Session(id), sessionId, realm, realmName, secureDetails,
 //                                 setGateProtocol, setAuthMethod, setUserDetails, getSub(registrationId).msg.opt,
 //                                 removeSub(engine, registrationId), removeTrace(engine, subscriptionId)
