@@ -88,9 +88,10 @@ mirror::verdict registry::on_snapshot(std::optional<hook_position> position, std
           table.for_each([&](const observation& o) { it->second.obs_uncertain.insert(obs_key(kind, o.id)); });
         });
   }
-  dispatch_observations(changes, phase::ends, out);
-  dispatch(changes, out);
-  dispatch_observations(changes, phase::begins, out);
+  // Everything a snapshot changed is told by flush(), with what waited already, in one order: what ends
+  // (of registrations and subscriptions), the sessions, what begins.
+  dispatch(changes, out, true);
+  dispatch_observations(changes, phase::both, out, true);
   for (auto& [realm, v] : views_)
     flush(realm, v, out);  // the uncertain ones, and what waited for a live mirror
   return verdict;
@@ -107,7 +108,7 @@ registry::view* registry::view_for(const std::string& realm) {
   return &it->second;
 }
 
-void registry::dispatch(const std::vector<change>& changes, std::vector<meta_event>& out) {
+void registry::dispatch(const std::vector<change>& changes, std::vector<meta_event>& out, bool defer) {
   for (const change& c : changes) {
     if (c.of != change::subject::session) continue;
     if (!hidden_ids_.empty() && hidden_ids_.count(c.id) != 0) {
@@ -120,7 +121,7 @@ void registry::dispatch(const std::vector<change>& changes, std::vector<meta_eve
     record_ptr truth = visible_record(c.realm, c.id);
     index(v, c.id, truth != nullptr);
     if (!v.baselined) continue;
-    if (tells(v))
+    if (tells(v) && !defer)
       converge(c.realm, v, c.id, std::move(truth), out);
     else
       v.dirty.insert(c.id);
@@ -255,6 +256,16 @@ void registry::answered(const std::string& realm) {
     for (const auto& [id, rec] : *sessions)
       if (visible(*rec) && v.told.count(id) == 0) v.uncertain.emplace(id, rec);
   }
+  // Likewise the registrations and subscriptions it may have shown: those told differently, or not at all.
+  for (auto kind : {observation_kind::registration, observation_kind::subscription}) {
+    const observation_table* table = mirror_.observations().find(realm, kind);
+    if (!table) continue;
+    table->for_each([&](const observation& o) {
+      const std::uint64_t key = obs_key(kind, o.id);
+      auto told = v.told_obs.find(key);
+      if (told == v.told_obs.end() || told->second.members != o.members) v.obs_uncertain.insert(key);
+    });
+  }
 }
 
 std::uint64_t registry::published(const std::string& realm) const {
@@ -372,7 +383,8 @@ void registry::converge(const std::string& realm, view& v, session_id id, record
 
 namespace wamp_metad::core {
 
-void registry::dispatch_observations(const std::vector<change>& changes, phase p, std::vector<meta_event>& out) {
+void registry::dispatch_observations(const std::vector<change>& changes, phase p, std::vector<meta_event>& out,
+                                     bool defer) {
   for (const change& c : changes) {
     if (c.of == change::subject::session) continue;
     view* v = view_for(c.realm);
@@ -380,7 +392,7 @@ void registry::dispatch_observations(const std::vector<change>& changes, phase p
     const auto kind =
         c.of == change::subject::registration ? observation_kind::registration : observation_kind::subscription;
     const std::uint64_t key = obs_key(kind, c.observation);
-    if (tells(*v))
+    if (tells(*v) && !defer)
       converge_observation(c.realm, *v, key, c.id, p, out);
     else
       v->obs_dirty.insert(key);
@@ -406,12 +418,14 @@ void registry::converge_observation(const std::string& realm, view& v, std::uint
   const observation* truth = table ? table->get(id) : nullptr;
   auto told_it = v.told_obs.find(key);
   view::told_observation* told = told_it == v.told_obs.end() ? nullptr : &told_it->second;
+  const bool uncertain = v.obs_uncertain.count(key) != 0;
+  // Its URI, when known here: an unsure one that is gone and was never told here has none, yet its end is
+  // told (the subscribers may have listed it).
   const std::string& uri = truth ? truth->uri : told ? told->info->uri : std::string();
-  if (uri.empty() || uri.rfind(uri::reserved_prefix, 0) == 0) {
+  if (uri.empty() ? !uncertain : uri.rfind(uri::reserved_prefix, 0) == 0) {
     v.obs_uncertain.erase(key);
     return;
   }
-  const bool uncertain = v.obs_uncertain.count(key) != 0;
   const bool replaced = told && truth && (told->info->uri != truth->uri || told->info->match != truth->match);
   const auto event = [&](meta_event::kind what, session_id member) {
     meta_event e;
@@ -422,21 +436,24 @@ void registry::converge_observation(const std::string& realm, view& v, std::uint
     return e;
   };
 
-  if (p != phase::begins && told && (!truth || replaced || uncertain)) {
-    // Gone (or its told state is unsure, or another pattern took its id): every member leaves it, then it
-    // is deleted. An unsure one that still exists is told in full again in the begins phase.
-    if (!truth || replaced) {
-      session_id last = hint;
-      if (!uncertain) {
-        for (session_id m : told->members) {
-          announce_observation(realm, v, key, event(meta_event::kind::detached, m), out);
-          last = m;
-        }
-      } else if (!told->members.empty() && !last.value) {
-        last = *told->members.begin();
-      }
-      announce_observation(realm, v, key, event(meta_event::kind::deleted, last), out);
+  if (p != phase::begins && uncertain) {
+    // What the subscribers hold of it is unknown (a lost link, a list answered while events were held
+    // back): it is deleted for them, whatever they hold, and told again in full in the begins phase if it
+    // still exists.
+    session_id last = hint;
+    if (!last.value && told && !told->members.empty()) last = *told->members.begin();
+    if (!last.value && truth && !truth->members.empty()) last = *truth->members.begin();
+    announce_observation(realm, v, key, event(meta_event::kind::deleted, last), out);
+    if (told) v.told_obs.erase(told_it);
+    told = nullptr;
+  } else if (p != phase::begins && told && (!truth || replaced)) {
+    // Gone (or another pattern took its id): every member leaves it, then it is deleted.
+    session_id last = hint;
+    for (session_id m : told->members) {
+      announce_observation(realm, v, key, event(meta_event::kind::detached, m), out);
+      last = m;
     }
+    announce_observation(realm, v, key, event(meta_event::kind::deleted, last), out);
     v.told_obs.erase(told_it);
     told = nullptr;
   } else if (p != phase::begins && told && truth) {
@@ -448,9 +465,6 @@ void registry::converge_observation(const std::string& realm, view& v, std::uint
       announce_observation(realm, v, key, event(meta_event::kind::detached, *m), out);
       m = told->members.erase(m);
     }
-  } else if (p != phase::begins && !told && !truth && uncertain) {
-    // Unsure and gone, with nothing told here since: its end may not have arrived.
-    announce_observation(realm, v, key, event(meta_event::kind::deleted, hint), out);
   }
   if (p == phase::ends) return;
   v.obs_uncertain.erase(key);

@@ -156,9 +156,12 @@ class registry {
     return id * 2 + (kind == observation_kind::subscription ? 1 : 0);
   }
 
-  void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out);
-  // The registration and subscription changes of `changes`, in `p`.
-  void dispatch_observations(const std::vector<change>& changes, phase p, std::vector<meta_event>& out);
+  // Tells the session changes of `changes` (or, with `defer` or while the realm does not tell, marks them
+  // for flush()).
+  void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out, bool defer = false);
+  // The same for the registration and subscription changes, in phase `p`.
+  void dispatch_observations(const std::vector<change>& changes, phase p, std::vector<meta_event>& out,
+                             bool defer = false);
   void converge_observation(const std::string& realm, view& v, std::uint64_t key, session_id hint, phase p,
                             std::vector<meta_event>& out);
   void announce_observation(const std::string& realm, view& v, std::uint64_t key, meta_event e,
