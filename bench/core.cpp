@@ -21,6 +21,7 @@
 #include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/meta.hpp"
 #include "wamp_metad/core/mirror.hpp"
+#include "wamp_metad/core/observations.hpp"
 #include "wamp_metad/core/registry.hpp"
 #include "workload.hpp"
 
@@ -439,6 +440,174 @@ void BM_Resync(benchmark::State& state) {
   state.counters["events_per_resync"] = static_cast<double>(events) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_Resync)->Unit(benchmark::kMillisecond);
+
+// --- (e) registrations and subscriptions (hook protocol v2)
+
+// 100,000 sessions holding 1,000,000 subscriptions: each session subscribes to 10 topics, each topic has 10
+// subscribers (100,000 subscriptions of which 10% are prefix or wildcard). A subscription hook applied per
+// iteration (subscribe, then unsubscribe, of one session to one more topic); memory per subscriber entry
+// beyond the URI strings; subscription.match over them.
+constexpr std::size_t subscription_topics = 100'000;
+constexpr std::size_t subscriptions_per_session = 10;
+
+std::string topic_uri(std::size_t t) {
+  // One in ten is a pattern: prefixes "com.example.feed.N." and wildcards "com.example..kind.N".
+  if (t % 10 == 1) return "com.example.feed." + std::to_string(t) + ".";
+  if (t % 10 == 2) return "com.example..kind." + std::to_string(t);
+  return "com.example.topic." + std::to_string(t);
+}
+
+core::match_policy topic_match(std::size_t t) {
+  return t % 10 == 1   ? core::match_policy::prefix
+         : t % 10 == 2 ? core::match_policy::wildcard
+                       : core::match_policy::exact;
+}
+
+core::snapshot_observation topic_entry(std::size_t t, std::vector<core::session_id> members) {
+  core::snapshot_observation o;
+  o.realm = served_realm;
+  o.info = core::observation_info{
+      core::observation_kind::subscription, t + 1, topic_uri(t), topic_match(t), "", "2026-11-30T10:00:00.000Z"};
+  o.members = std::move(members);
+  return o;
+}
+
+// The snapshot: `population` sessions, each subscribed to 10 topics (session i to topics i*10/10.. spread).
+core::snapshot subscribed_snapshot() {
+  hook_stream stream(7);
+  core::snapshot snap = stream.initial(population);
+  std::vector<std::vector<core::session_id>> members(subscription_topics);
+  for (std::size_t i = 0; i < population; ++i)
+    for (std::size_t k = 0; k < subscriptions_per_session; ++k)
+      members[(i * 7 + k * 10'007) % subscription_topics].push_back(snap.sessions[i].id);
+  for (std::size_t t = 0; t < subscription_topics; ++t)
+    if (!members[t].empty()) snap.observations.push_back(topic_entry(t, std::move(members[t])));
+  return snap;
+}
+
+std::size_t uri_heap_bytes(const core::registry& reg) {
+  std::size_t n = 0;
+  if (const auto* table = reg.truth().observations().find(served_realm, core::observation_kind::subscription))
+    table->for_each([&](const core::observation& o) { n += heap_string_bytes(o.uri) + heap_string_bytes(o.created); });
+  return n;
+}
+
+void BM_MemoryPerSubscriber(benchmark::State& state) {
+  double per_entry = 0, uri_bytes = 0, entries = 0;
+  for (auto _ : state) {
+    core::snapshot snap = subscribed_snapshot();
+    std::unique_ptr<core::registry> reg;
+    // The sessions alone first, so that what the subscriptions add is measured apart.
+    core::snapshot sessions_only{snap.position, snap.sessions, {}};
+    g_live_bytes = 0;
+    g_counting = true;
+    {
+      reg = std::make_unique<core::registry>(registry_options());
+      std::vector<core::meta_event> out;
+      reg->serve(served_realm);
+      reg->set_online(served_realm, true, out);
+      reg->on_snapshot(std::move(sessions_only), out);
+    }
+    const std::int64_t sessions_bytes = g_live_bytes;
+    {
+      std::vector<core::meta_event> out;
+      reg->begin_resync();
+      reg->on_snapshot(std::move(snap), out);  // announces every subscription: the told view is filled too
+      reg->confirm(served_realm, reg->published(served_realm));
+    }
+    g_counting = false;
+    const std::int64_t with_subscriptions = g_live_bytes;
+    const auto* table = reg->truth().observations().find(served_realm, core::observation_kind::subscription);
+    entries = table ? static_cast<double>(table->members()) : 0;
+    uri_bytes = static_cast<double>(uri_heap_bytes(*reg));
+    per_entry = (static_cast<double>(with_subscriptions - sessions_bytes) - uri_bytes) / entries;
+    if (entries != static_cast<double>(population * subscriptions_per_session))
+      state.SkipWithError("wrong subscriber entry count");
+    reg.reset();
+  }
+  state.counters["subscriber_entries"] = entries;
+  state.counters["bytes_per_subscriber_entry"] = per_entry;
+  state.counters["uri_string_bytes_total"] = uri_bytes;
+}
+BENCHMARK(BM_MemoryPerSubscriber)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// A subscribed / unsubscribed hook pair per two iterations, on a served online realm, one event each.
+void BM_ApplySubscriptionHook(benchmark::State& state) {
+  struct fixture {
+    core::registry reg{registry_options()};
+    std::vector<core::session_id> ids;
+    std::uint64_t seq = 0;
+    std::size_t next = 0;
+    bool subscribe = true;
+    fixture() {
+      core::snapshot snap = subscribed_snapshot();
+      for (const auto& s : snap.sessions)
+        ids.push_back(s.id);
+      seq = 0;
+      std::vector<core::meta_event> out;
+      reg.serve(served_realm);
+      reg.on_snapshot(std::move(snap), out);
+      reg.set_online(served_realm, true, out);
+    }
+  };
+  static fixture f;
+  std::vector<core::meta_event> out;
+  std::size_t not_applied = 0;
+  std::size_t events = 0;
+  for (auto _ : state) {
+    // Session n subscribes (on_create, on_subscribe), then unsubscribes (on_unsubscribe, on_delete); then n + 1.
+    const core::session_id member = f.ids[f.next % f.ids.size()];
+    core::hook_event ev;
+    ev.kind = f.subscribe ? core::hook_kind::subscribed : core::hook_kind::unsubscribed;
+    if (!f.subscribe) ++f.next;
+    f.subscribe = !f.subscribe;
+    ev.session.realm = served_realm;
+    ev.session.id = member;
+    ev.position = core::hook_position{"e1", ++f.seq};
+    ev.observation = core::observation_info{core::observation_kind::subscription,
+                                            5'000'000,
+                                            "com.example.bench",
+                                            core::match_policy::exact,
+                                            "",
+                                            "2026-11-30T10:00:00.000Z"};
+    not_applied += f.reg.on_hook(std::move(ev), out) != core::mirror::verdict::applied;
+    events += out.size();
+    out.clear();
+    if ((f.seq & 1023) == 0) f.reg.confirm(served_realm, f.reg.published(served_realm));
+  }
+  if (not_applied) state.SkipWithError("a hook was not applied");
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  state.counters["events_per_hook"] = static_cast<double>(events) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_ApplySubscriptionHook);
+
+// wamp.subscription.match against 100,000 subscriptions of which 10,000 are prefix or wildcard.
+void BM_SubscriptionMatch(benchmark::State& state) {
+  static const std::unique_ptr<core::registry> reg = [] {
+    auto r = std::make_unique<core::registry>(registry_options());
+    std::vector<core::meta_event> out;
+    r->on_snapshot(subscribed_snapshot(), out);
+    return r;
+  }();
+  const core::observation_query q{reg->truth().observations().find(served_realm, core::observation_kind::subscription),
+                                  core::observation_kind::subscription, false};
+  // A URI an exact, a prefix and a wildcard subscription all reach.
+  const core::array args{std::string("com.example.feed.11.x")};
+  std::size_t matched = 0;
+  for (auto _ : state) {
+    auto r = core::call_observation_match(q, args, {});
+    if (!r.ok()) {
+      state.SkipWithError("match failed");
+      break;
+    }
+    const auto* ids = r.value().args[0].get_if<core::array>();
+    matched = ids ? ids->size() : 0;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["matched"] = static_cast<double>(matched);
+  state.counters["subscriptions"] = static_cast<double>(q.table ? q.table->size() : 0);
+}
+BENCHMARK(BM_SubscriptionMatch)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

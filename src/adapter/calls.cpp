@@ -96,6 +96,7 @@ void calls::answer(const std::string& realm, const core::procedure& p, const std
   auto result = p.handler(ctx);
   if (!result.ok()) return inv->fail(result.error());
   if (auto* plan = std::get_if<core::kill_plan>(&result.value())) return execute_kill(realm, p, std::move(*plan), inv);
+  if (auto* plan = std::get_if<core::removal_plan>(&result.value())) return execute_removal(realm, p, *plan, inv);
   inv->reply(std::get<core::call_result>(result.value()));
   reg_.answered(realm);
 }
@@ -165,6 +166,17 @@ void calls::execute_kill(const std::string& realm, const core::procedure& p, cor
   spdlog::info("realm '{}': {} by session {}: {} session(s) to kill, reason {}", realm, p.uri, job->inv->caller(),
                job->plan.targets.size(), job->plan.reason);
   kill_next(job);
+}
+
+// The router removes the member and tells it (UNREGISTERED / UNSUBSCRIBED); its hook then flows as any other.
+void calls::execute_removal(const std::string& realm, const core::procedure& p, const core::removal_plan& plan,
+                            std::shared_ptr<invocation> inv) {
+  if (!feed_.up()) return inv->fail({uri::unavailable, "the router's internal realm is out of reach: cannot remove"});
+  spdlog::info("realm '{}': {} by session {}: {} {}", realm, p.uri, inv->caller(), plan.id, plan.member.value);
+  feed_.remove(realm, plan, [inv](const call_reply& r) {
+    if (r.ok()) return inv->reply(core::call_result{});
+    inv->fail(core::call_error{r.error->uri, r.error->message});
+  });
 }
 
 void calls::kill_next(const std::shared_ptr<kill_job>& job) {

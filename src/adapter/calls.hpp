@@ -40,6 +40,8 @@ class calls {
   void execute_kill(const std::string& realm, const core::procedure& p, core::kill_plan plan,
                     std::shared_ptr<invocation> inv);
   void kill_next(const std::shared_ptr<kill_job>& job);
+  void execute_removal(const std::string& realm, const core::procedure& p, const core::removal_plan& plan,
+                       std::shared_ptr<invocation> inv);
 
   boost::asio::io_context& io_;
   const service_options& opts_;

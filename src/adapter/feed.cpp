@@ -43,6 +43,8 @@ verdict_words words(core::mirror::verdict v) {
       return {"new_epoch", "a new router epoch"};
     case core::mirror::verdict::overflow:
       return {"overflow", "too many hooks buffered"};
+    case core::mirror::verdict::conflict:
+      return {"conflict", "a hook that contradicts the mirror"};
   }
   return {"?", "?"};
 }
@@ -102,7 +104,8 @@ void feed::joined() {
   // Hooks are decoded as they are read and applied in a handler of their own, in the order they came: not
   // inside the client library's dispatch, since what a hook sets off (a resync, a lost link) may tear the
   // link and its session down.
-  auto pending = std::make_shared<int>(2);
+  // Every topic of hook protocol v2: a v1 router never publishes the registration and subscription ones.
+  auto pending = std::make_shared<int>(6);
   auto subscribe = [this, pending](const char* topic, core::hook_kind kind) {
     auto apply = guarded([topic](feed& f, protocol::decoded<core::hook_event>& ev) {
       if (!ev.ok()) {
@@ -135,6 +138,10 @@ void feed::joined() {
   };
   subscribe(uri::hook_joined, core::hook_kind::joined);
   subscribe(uri::hook_left, core::hook_kind::left);
+  subscribe(uri::hook_registered, core::hook_kind::registered);
+  subscribe(uri::hook_unregistered, core::hook_kind::unregistered);
+  subscribe(uri::hook_subscribed, core::hook_kind::subscribed);
+  subscribe(uri::hook_unsubscribed, core::hook_kind::unsubscribed);
 }
 
 void feed::lost(const failure& why) {
@@ -197,6 +204,7 @@ void feed::fetch_snapshot() {
   fetched_position_.reset();
   fetched_left_.clear();
   fetched_records_.clear();
+  fetched_observations_.clear();
   fetch_page(fetch, std::nullopt);
 }
 
@@ -232,7 +240,10 @@ void feed::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor) {
                 if (first) {
                   f.fetched_position_ = page.value().position;
                   f.fetched_left_ = std::move(page.value().recently_left);
+                  f.fetched_protocol_ = page.value().protocol;
                 }
+                for (auto& o : page.value().observations)
+                  f.fetched_observations_.push_back(std::move(o));
                 // The next page is asked for first: the router prepares it while this one is put away.
                 if (page.value().next_cursor) f.fetch_page(fetch, page.value().next_cursor);
                 for (auto& s : page.value().sessions)
@@ -245,8 +256,20 @@ void feed::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor) {
                 f.fetched_records_ = {};
                 const std::size_t count = records.size();
                 std::vector<core::meta_event> out;
-                const auto verdict = f.reg_.on_snapshot(std::move(f.fetched_position_), std::move(records),
-                                                        std::move(f.fetched_left_), out);
+                const auto verdict =
+                    f.reg_.on_snapshot(std::move(f.fetched_position_), std::move(records), std::move(f.fetched_left_),
+                                       out, std::move(f.fetched_observations_));
+                f.fetched_observations_ = {};
+                if (f.fetched_protocol_ != f.protocol_) {
+                  if (f.fetched_protocol_ < 2)
+                    spdlog::info(
+                        "the router speaks hook protocol v{}: the session meta API only (the registration and "
+                        "subscription meta API needs v2)",
+                        f.fetched_protocol_);
+                  else
+                    spdlog::info("the router speaks hook protocol v{}", f.fetched_protocol_);
+                  f.protocol_ = f.fetched_protocol_;
+                }
                 f.fetched_position_.reset();
                 f.fetched_left_.clear();
                 f.ev_.resynced();
@@ -329,6 +352,14 @@ void feed::send_features(const std::string& realm, const core::value& features) 
                 }
                 spdlog::warn("{} for realm '{}': {}", uri::hook_features, realm, r.error->message);
               }));
+}
+
+void feed::remove(const std::string& realm, const core::removal_plan& plan,
+                  std::function<void(const call_reply&)> done) {
+  core::array args{realm, plan.id, plan.member.value};
+  if (plan.reason) args.emplace_back(*plan.reason);
+  const bool reg = plan.kind == core::observation_kind::registration;
+  link_->call(reg ? uri::hook_remove_callee : uri::hook_remove_subscriber, args, opts_.call_timeout, std::move(done));
 }
 
 void feed::kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,

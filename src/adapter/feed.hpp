@@ -19,6 +19,7 @@
 #include "wamp_metad/adapter/link.hpp"
 #include "wamp_metad/adapter/observer.hpp"
 #include "wamp_metad/adapter/service.hpp"
+#include "wamp_metad/core/procedures.hpp"
 #include "wamp_metad/core/registry.hpp"
 
 namespace wamp_metad::adapter::detail {
@@ -57,6 +58,10 @@ class feed : public generations<feed> {
   // (nullopt withdraws them). Told again after every reconnect: the router forgets them when the internal
   // session that told it leaves.
   void announce(const std::string& realm, std::optional<core::object> features);
+  // router.registration.remove_callee / router.subscription.remove_subscriber (hook protocol v2).
+  void remove(const std::string& realm, const core::removal_plan& plan, std::function<void(const call_reply&)> done);
+  // The hook protocol version of the router's last snapshot (1 before the first).
+  int protocol() const { return protocol_; }
   // router.session.kill.
   void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
             std::function<void(const call_reply&)> done);
@@ -91,6 +96,9 @@ class feed : public generations<feed> {
   std::optional<core::hook_position> fetched_position_;
   std::vector<core::session_record> fetched_left_;
   std::vector<core::record_ptr> fetched_records_;
+  std::vector<core::snapshot_observation> fetched_observations_;
+  int fetched_protocol_ = 1;
+  int protocol_ = 1;
   std::uint64_t resyncs_ = 0;
   bool heartbeat_pending_ = false;
   std::map<std::string, core::object> features_;  // what each served realm has, as announced

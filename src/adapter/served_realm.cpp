@@ -60,15 +60,20 @@ std::vector<const core::procedure*> served_realm::procedures() const {
     const bool served = p.group == core::opt_in::none ||
                         (p.group == core::opt_in::testaments && o_.opts.testaments.per_session > 0) ||
                         (p.group == core::opt_in::kill && listed(o_.opts.kill_realms, realm_));
-    if (served) out.push_back(&p);
+    if (served && (!p.needs_v2 || o_.router_protocol() >= 2)) out.push_back(&p);
   }
   return out;
 }
 
 core::object served_realm::features() const {
+  core::object broker{{"session_meta_api", true}};
   core::object dealer{{"session_meta_api", true}};
   if (o_.opts.testaments.per_session > 0) dealer.emplace_back("testament_meta_api", true);
-  return {{"broker", core::object{{"session_meta_api", true}}}, {"dealer", std::move(dealer)}};
+  if (o_.router_protocol() >= 2) {
+    broker.emplace_back("subscription_meta_api", true);
+    dealer.emplace_back("registration_meta_api", true);
+  }
+  return {{"broker", std::move(broker)}, {"dealer", std::move(dealer)}};
 }
 
 void served_realm::connect() {
@@ -194,15 +199,32 @@ void served_realm::heartbeat() {
 
 void served_realm::publish(const core::meta_event& e) {
   if (!link_) return;
-  const bool join = e.what == core::meta_event::kind::join;
-  spdlog::debug("realm '{}': on_{} {}", realm_, join ? "join" : "leave", e.session->id.value);
-  if (join)
-    link_->publish(uri::on_join, core::array{core::details(*e.session)});
-  else if (listed(o_.opts.on_leave_session_only, realm_))
-    link_->publish(uri::on_leave, core::array{e.session->id.value});  // as Crossbar and nexus shape it
+  using kind = core::meta_event::kind;
+  if (e.what == kind::join || e.what == kind::leave) {
+    const bool join = e.what == kind::join;
+    spdlog::debug("realm '{}': on_{} {}", realm_, join ? "join" : "leave", e.session->id.value);
+    if (join)
+      link_->publish(uri::on_join, core::array{core::details(*e.session)});
+    else if (listed(o_.opts.on_leave_session_only, realm_))
+      link_->publish(uri::on_leave, core::array{e.session->id.value});  // as Crossbar and nexus shape it
+    else
+      link_->publish(uri::on_leave, core::on_leave_arguments(*e.session));
+    o_.obs.published(realm_, join ? "on_join" : "on_leave");
+    return;
+  }
+  // The registration and subscription events: [session, details] for on_create, [session, id] for the others.
+  const bool reg = e.of == core::observation_kind::registration;
+  static constexpr const char* topics[2][4] = {{uri::subscription_on_create, uri::subscription_on_subscribe,
+                                                uri::subscription_on_unsubscribe, uri::subscription_on_delete},
+                                               {uri::registration_on_create, uri::registration_on_register,
+                                                uri::registration_on_unregister, uri::registration_on_delete}};
+  const char* topic = topics[reg ? 1 : 0][static_cast<int>(e.what) - static_cast<int>(kind::created)];
+  spdlog::debug("realm '{}': {} {} by {}", realm_, topic, e.observation, e.member.value);
+  if (e.what == kind::created)
+    link_->publish(topic, core::array{e.member.value, core::observation_details(*e.details)});
   else
-    link_->publish(uri::on_leave, core::on_leave_arguments(*e.session));
-  o_.obs.published(realm_, join ? "on_join" : "on_leave");
+    link_->publish(topic, core::array{e.member.value, e.observation});
+  o_.obs.published(realm_, reg ? "registration" : "subscription");
 }
 
 void served_realm::add_testaments(std::vector<core::testament> gone) {

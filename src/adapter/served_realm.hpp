@@ -32,6 +32,8 @@ struct realm_owner {
   std::function<void(const std::vector<core::meta_event>&)> publish;
   // Whether the mirror holds the router's sessions of now (see feed::current).
   std::function<bool()> mirror_current;
+  // The hook protocol version the router speaks (the registration and subscription meta API needs 2).
+  std::function<int()> router_protocol;
   // A realm is ready: joined, every procedure registered.
   std::function<void(served_realm&)> ready;
 };

@@ -58,16 +58,16 @@ service::service(boost::asio::io_context& io, service_options opts)
   };
   feed_ = std::make_shared<detail::feed>(io_, opts_, reg_, *obs_, std::move(ev));
   calls_ = std::make_unique<detail::calls>(io_, opts_, reg_, testaments_, *feed_);
-  realm_owner_.reset(new detail::realm_owner{
-      io_, opts_, reg_, *obs_,
-      [this](const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv) {
-        calls_->handle(realm, p, std::move(inv));
-      },
-      [this](const std::vector<core::meta_event>& events) { publish(events); }, [this] { return feed_->current(); },
-      [this](detail::served_realm& s) {
-        feed_->announce(s.realm(), s.features());
-        check_ready();
-      }});
+  realm_owner_.reset(
+      new detail::realm_owner{io_, opts_, reg_, *obs_,
+                              [this](const std::string& realm, const core::procedure& p,
+                                     std::shared_ptr<invocation> inv) { calls_->handle(realm, p, std::move(inv)); },
+                              [this](const std::vector<core::meta_event>& events) { publish(events); },
+                              [this] { return feed_->current(); }, [this] { return feed_->protocol(); },
+                              [this](detail::served_realm& s) {
+                                feed_->announce(s.realm(), s.features());
+                                check_ready();
+                              }});
 }
 
 service::~service() {

@@ -25,7 +25,10 @@ mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
       return verdict::gap;
     }
   }
-  apply(ev, changed);
+  if (!apply(ev, changed)) {
+    start_syncing();
+    return verdict::conflict;
+  }
   return verdict::applied;
 }
 
@@ -48,25 +51,68 @@ const realm_sessions* mirror::sessions(const std::string& realm) const {
   return it == realms_.end() ? nullptr : &it->second;
 }
 
-void mirror::apply(hook_event& ev, std::vector<change>& changed) {
+namespace {
+
+change::subject subject_of(observation_kind kind) {
+  return kind == observation_kind::registration ? change::subject::registration : change::subject::subscription;
+}
+
+}  // namespace
+
+bool mirror::apply(hook_event& ev, std::vector<change>& changed) {
+  if (ev.kind != hook_kind::joined && ev.kind != hook_kind::left) {
+    if (!apply_observation(ev, changed)) return false;
+    if (ev.position) position_ = ev.position;
+    return true;
+  }
   if (ev.position) position_ = ev.position;
   const session_id id = ev.session.id;
   if (ev.kind == hook_kind::left) {
+    // What it still held goes with it (a router sends its unregistered / unsubscribed hooks first; one that
+    // does not still leaves no member behind).
+    if (!observations_.empty()) {
+      for (auto kind : {observation_kind::registration, observation_kind::subscription}) {
+        if (!observations_.find(ev.session.realm, kind)) continue;
+        for (const auto& [oid, c] : observations_.table(ev.session.realm, kind).detach_all(id))
+          if (c.detached) changed.push_back({ev.session.realm, id, subject_of(kind), oid});
+      }
+    }
     auto realm = realms_.find(ev.session.realm);
-    if (realm == realms_.end()) return;
-    if (realm->second.erase(id) == 0) return;  // a leave for a session never seen: nothing to tell
+    if (realm == realms_.end()) return true;
+    if (realm->second.erase(id) == 0) return true;  // a leave for a session never seen: nothing to tell
     --size_;
     changed.push_back({realm->first, id});
     if (realm->second.empty()) realms_.erase(realm);
-    return;
+    return true;
   }
   auto& sessions = realms_[ev.session.realm];
   auto [it, inserted] = sessions.try_emplace(id);
-  if (!inserted && *it->second == ev.session) return;  // a repeated join with the same details
+  if (!inserted && *it->second == ev.session) return true;  // a repeated join with the same details
   if (inserted) ++size_;
   std::string realm = ev.session.realm;
   it->second = std::make_shared<const session_record>(std::move(ev.session));
   changed.push_back({std::move(realm), id});
+  return true;
+}
+
+bool mirror::apply_observation(hook_event& ev, std::vector<change>& changed) {
+  const auto& o = ev.observation;
+  const std::string& realm = ev.session.realm;
+  const session_id member = ev.session.id;
+  const bool adds = ev.kind == hook_kind::registered || ev.kind == hook_kind::subscribed;
+  if (adds) {
+    // A member that is no session of the realm contradicts the mirror.
+    const realm_sessions* in_realm = sessions(realm);
+    if (!in_realm || in_realm->count(member) == 0) return false;
+    auto c = observations_.table(realm, o.kind).attach(member, o.id, o.uri, o.match, o.invoke, o.created);
+    if (c.conflict) return false;
+    if (c.attached) changed.push_back({realm, member, subject_of(o.kind), o.id});
+    return true;
+  }
+  if (!observations_.find(realm, o.kind)) return true;  // nothing held: a duplicate removal tells nothing
+  auto c = observations_.table(realm, o.kind).detach(member, o.id);
+  if (c.detached) changed.push_back({realm, member, subject_of(o.kind), o.id});
+  return true;
 }
 
 mirror::verdict mirror::on_snapshot(snapshot snap, std::vector<change>& changed) {
@@ -74,11 +120,11 @@ mirror::verdict mirror::on_snapshot(snapshot snap, std::vector<change>& changed)
   records.reserve(snap.sessions.size());
   for (auto& s : snap.sessions)
     records.push_back(std::make_shared<const session_record>(std::move(s)));
-  return on_snapshot(std::move(snap.position), std::move(records), changed);
+  return on_snapshot(std::move(snap.position), std::move(records), changed, std::move(snap.observations));
 }
 
 mirror::verdict mirror::on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> sessions,
-                                    std::vector<change>& changed) {
+                                    std::vector<change>& changed, std::vector<snapshot_observation> observations) {
   // Sized up front: growing a table of a million sessions rehashes it some twenty times.
   std::unordered_map<std::string, std::size_t> per_realm;
   for (const auto& rec : sessions)
@@ -114,7 +160,22 @@ mirror::verdict mirror::on_snapshot(std::optional<hook_position> position, std::
 
   realms_ = std::move(fresh);
   size_ = fresh_size;
+
+  // Registrations and subscriptions: the snapshot's replace the mirror's; every one that differs is a change.
+  core::observations before = std::move(observations_);
+  observations_ = core::observations{};
+  bool consistent = true;
+  for (auto& o : observations) {
+    auto& table = observations_.table(o.realm, o.info.kind);
+    for (session_id m : o.members)
+      consistent &= !table.attach(m, o.info.id, o.info.uri, o.info.match, o.info.invoke, o.info.created).conflict;
+  }
+  diff_observations(before, changed);
   position_ = std::move(position);
+  if (!consistent) {
+    start_syncing();
+    return verdict::conflict;
+  }
   status_ = status::live;
 
   // Replay what arrived while the snapshot was fetched. Hooks at or below the snapshot's seq are in it.
@@ -132,9 +193,33 @@ mirror::verdict mirror::on_snapshot(std::optional<hook_position> position, std::
         return verdict::gap;
       }
     }
-    apply(ev, changed);
+    if (!apply(ev, changed)) {
+      start_syncing();
+      return verdict::conflict;
+    }
   }
   return verdict::applied;
+}
+
+// One change per registration or subscription that differs between `before` and now (created, deleted,
+// another pattern under the same id, or other members).
+void mirror::diff_observations(const core::observations& before, std::vector<change>& changed) const {
+  const auto same = [](const observation& a, const observation& b) {
+    return a.uri == b.uri && a.match == b.match && a.invoke == b.invoke && a.members == b.members;
+  };
+  before.for_each_table([&](const std::string& realm, observation_kind kind, const observation_table& old) {
+    const observation_table* now = observations_.find(realm, kind);
+    old.for_each([&](const observation& o) {
+      const observation* n = now ? now->get(o.id) : nullptr;
+      if (!n || !same(o, *n)) changed.push_back({realm, session_id{}, subject_of(kind), o.id});
+    });
+  });
+  observations_.for_each_table([&](const std::string& realm, observation_kind kind, const observation_table& now) {
+    const observation_table* old = before.find(realm, kind);
+    now.for_each([&](const observation& n) {
+      if (!old || !old->get(n.id)) changed.push_back({realm, session_id{}, subject_of(kind), n.id});
+    });
+  });
 }
 
 }  // namespace wamp_metad::core

@@ -155,10 +155,36 @@ value id_or_null(const observation_query& q, std::optional<std::uint64_t> id) {
 
 }  // namespace
 
-value observation_details(const observation& o, observation_kind kind) {
+value observation_details(const observation_info& o) {
   object d{{"id", o.id}, {"created", o.created}, {"uri", o.uri}, {"match", match_name(o.match)}};
-  if (kind == observation_kind::registration) d.emplace_back("invoke", o.invoke);
+  if (o.kind == observation_kind::registration) d.emplace_back("invoke", o.invoke);
   return value(std::move(d));
+}
+
+outcome<removal_plan> plan_removal(const observation_query& q, const array& args, const object& kwargs) {
+  if (auto err = unknown_kwarg(kwargs, {"reason"})) return *err;
+  const char* member_name = q.kind == observation_kind::registration ? "callee" : "subscriber";
+  if (args.size() < 2 || args.size() > 3)
+    return invalid_argument("expected the " + std::string(noun(q.kind)) + " id, the " + member_name +
+                            "'s session id and optionally a reason; got " + std::to_string(args.size()) +
+                            " positional arguments");
+  auto o = read_id(q, array{args[0]}, {});
+  if (!o.ok()) return o.error();
+  auto member = parse_session_id(args[1]);
+  if (!member.ok()) return member.error();
+  if (o.value()->members.count(member.value()) == 0)
+    return call_error{uri::no_such_session, "session " + std::to_string(member.value().value) + " is no " +
+                                                member_name + " of " + noun(q.kind) + " " +
+                                                std::to_string(o.value()->id)};
+  removal_plan plan{q.kind, o.value()->id, member.value(), std::nullopt};
+  const value* reason = kwarg(kwargs, "reason");
+  if ((!reason || reason->is_null()) && args.size() == 3) reason = &args[2];
+  if (reason && !reason->is_null()) {
+    const auto* s = reason->get_if<std::string>();
+    if (!s || !valid_uri(*s)) return call_error{uri::invalid_uri, "reason must be a URI, got " + describe(*reason)};
+    plan.reason = *s;
+  }
+  return plan;
 }
 
 outcome<call_result> call_observation_list(const observation_query& q, const array& args, const object& kwargs) {
@@ -230,7 +256,10 @@ outcome<call_result> call_observation_match(const observation_query& q, const ar
 outcome<call_result> call_observation_get(const observation_query& q, const array& args, const object& kwargs) {
   auto o = read_id(q, args, kwargs);
   if (!o.ok()) return o.error();
-  return call_result{array{observation_details(*o.value(), q.kind)}, {}};
+  const observation& found = *o.value();
+  return call_result{
+      array{observation_details(observation_info{q.kind, found.id, found.uri, found.match, found.invoke, found.created})},
+      {}};
 }
 
 outcome<call_result> call_observation_members(const observation_query& q, const array& args, const object& kwargs) {

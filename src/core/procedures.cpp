@@ -38,6 +38,32 @@ std::optional<call_error> kill_refused(const call_context& c) {
       "authrole '" + role + "' may not kill sessions (wamp-metad's --kill-authrole allows " + names + ")"};
 }
 
+// Sessions hidden from the meta API (wamp-metad's own, the meta role) may see the reserved wamp.* entries.
+bool sees_reserved(const call_context& c) {
+  const realm_sessions* sessions = c.sessions.truth().sessions(c.realm);
+  const auto it = sessions ? sessions->find(c.caller) : realm_sessions::const_iterator{};
+  return sessions && it != sessions->end() && !c.sessions.visible(*it->second);
+}
+
+observation_query query_of(const call_context& c, observation_kind kind) {
+  return {c.sessions.truth().observations().find(c.realm, kind), kind, sees_reserved(c)};
+}
+
+template <outcome<call_result> (*f)(const observation_query&, const array&, const object&), observation_kind kind>
+outcome<answer> observation_call(call_context& c) {
+  auto r = f(query_of(c, kind), c.args, c.kwargs);
+  if (!r.ok()) return r.error();
+  return answer{std::move(r.value())};
+}
+
+template <observation_kind kind>
+outcome<answer> removal_call(call_context& c) {
+  if (auto err = kill_refused(c)) return *err;
+  auto plan = plan_removal(query_of(c, kind), c.args, c.kwargs);
+  if (!plan.ok()) return plan.error();
+  return answer{std::move(plan.value())};
+}
+
 template <kill_kind kind>
 outcome<answer> kill_call(call_context& c) {
   if (auto err = kill_refused(c)) return *err;
@@ -66,25 +92,58 @@ outcome<answer> testament_call(call_context& c) {
 
 const std::vector<procedure>& procedures() {
   using w = wait_policy;
+  constexpr auto reg = observation_kind::registration;
+  constexpr auto sub = observation_kind::subscription;
   static const std::vector<procedure> table{
-      {uri::count, plain<call_count>, w::caller, opt_in::none, false, false,
+      // uri, handler, wait, opt-in, needs the caller, names a session, needs hook protocol v2, summary
+      {uri::count, plain<call_count>, w::caller, opt_in::none, false, false, false,
        "[filter_authroles?] -> [n]: the realm's sessions, of these authroles if given"},
-      {uri::list, plain<call_list>, w::caller, opt_in::none, false, false,
+      {uri::list, plain<call_list>, w::caller, opt_in::none, false, false, false,
        "[filter_authroles?] -> [[ids]]: the realm's session ids, of these authroles if given"},
-      {uri::get, plain<call_get>, w::caller, opt_in::none, false, true,
+      {uri::get, plain<call_get>, w::caller, opt_in::none, false, true, false,
        "[session] -> [details]: one session's details, as on_join has them"},
-      {uri::add_testament, testament_call<&testament_store::add>, w::caller, opt_in::testaments, true, false,
+      {uri::add_testament, testament_call<&testament_store::add>, w::caller, opt_in::testaments, true, false, false,
        "[topic, args, kwargs], {scope?, publish_options?} -> []: published when the caller goes"},
       {uri::flush_testaments, testament_call<&testament_store::flush>, w::caller, opt_in::testaments, true, false,
-       "{scope?} -> []: forgets the caller's testaments"},
-      {uri::kill, kill_call<kill_kind::one>, w::caller, opt_in::kill, true, true,
-       "[session], {reason?, message?} -> []: ends one session (never the caller)"},
-      {uri::kill_by_authid, kill_call<kill_kind::by_authid>, w::router, opt_in::kill, true, false,
-       "[authid], {reason?, message?} -> [[ids]]: ends every session of this authid but the caller"},
-      {uri::kill_by_authrole, kill_call<kill_kind::by_authrole>, w::router, opt_in::kill, true, false,
-       "[authrole], {reason?, message?} -> [n]: ends every session of this authrole but the caller"},
-      {uri::kill_all, kill_call<kill_kind::all>, w::router, opt_in::kill, true, false,
+       false, "{scope?} -> []: forgets the caller's testaments"},
+      {uri::kill, kill_call<kill_kind::one>, w::caller, opt_in::kill, true, true, false,
+       "[session, reason?, message?], {reason?, message?} -> []: ends one session (never the caller)"},
+      {uri::kill_by_authid, kill_call<kill_kind::by_authid>, w::router, opt_in::kill, true, false, false,
+       "[authid, reason?, message?], {reason?, message?} -> [[ids]]: ends every session of this authid but the "
+       "caller"},
+      {uri::kill_by_authrole, kill_call<kill_kind::by_authrole>, w::router, opt_in::kill, true, false, false,
+       "[authrole, reason?, message?], {reason?, message?} -> [n]: ends every session of this authrole but the "
+       "caller"},
+      {uri::kill_all, kill_call<kill_kind::all>, w::router, opt_in::kill, true, false, false,
        "{reason?, message?} -> [n]: ends every session but the caller, with no on_leave and no testaments"},
+      {uri::registration_list, observation_call<call_observation_list, reg>, w::caller, opt_in::none, false, false,
+       true, "[session?] -> [{exact, prefix, wildcard}]: the realm's registration ids (of one callee if given)"},
+      {uri::registration_lookup, observation_call<call_observation_lookup, reg>, w::caller, opt_in::none, false,
+       false, true, "[uri, {match?}] -> [id or null]: the registration of exactly this uri and match policy"},
+      {uri::registration_match, observation_call<call_observation_match, reg>, w::caller, opt_in::none, false, false,
+       true, "[uri] -> [id or null]: the registration a call to uri reaches"},
+      {uri::registration_get, observation_call<call_observation_get, reg>, w::caller, opt_in::none, false, false,
+       true, "[id] -> [{id, created, uri, match, invoke}]: one registration"},
+      {uri::registration_list_callees, observation_call<call_observation_members, reg>, w::caller, opt_in::none,
+       false, false, true, "[id] -> [[session ids]]: the callees of a registration"},
+      {uri::registration_count_callees, observation_call<call_observation_count, reg>, w::caller, opt_in::none,
+       false, false, true, "[id] -> [n]: how many callees a registration has"},
+      {uri::registration_remove_callee, removal_call<reg>, w::caller, opt_in::kill, true, false, true,
+       "[id, callee, reason?] -> []: the router unregisters that callee (it gets UNREGISTERED)"},
+      {uri::subscription_list, observation_call<call_observation_list, sub>, w::caller, opt_in::none, false, false,
+       true, "[session?] -> [{exact, prefix, wildcard}]: the realm's subscription ids (of one subscriber if given)"},
+      {uri::subscription_lookup, observation_call<call_observation_lookup, sub>, w::caller, opt_in::none, false,
+       false, true, "[uri, {match?}] -> [id or null]: the subscription of exactly this uri and match policy"},
+      {uri::subscription_match, observation_call<call_observation_match, sub>, w::caller, opt_in::none, false, false,
+       true, "[uri] -> [[ids] or null]: every subscription an event on uri reaches"},
+      {uri::subscription_get, observation_call<call_observation_get, sub>, w::caller, opt_in::none, false, false,
+       true, "[id] -> [{id, created, uri, match}]: one subscription"},
+      {uri::subscription_list_subscribers, observation_call<call_observation_members, sub>, w::caller, opt_in::none,
+       false, false, true, "[id] -> [[session ids]]: the subscribers of a subscription"},
+      {uri::subscription_count_subscribers, observation_call<call_observation_count, sub>, w::caller, opt_in::none,
+       false, false, true, "[id] -> [n]: how many subscribers a subscription has"},
+      {uri::subscription_remove_subscriber, removal_call<sub>, w::caller, opt_in::kill, true, false, true,
+       "[id, subscriber, reason?] -> []: the router unsubscribes that subscriber (it gets UNSUBSCRIBED)"},
   };
   return table;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "wamp_metad/core/uris.hpp"
+
 namespace wamp_metad::core {
 
 registry::registry(options opts)
@@ -29,7 +31,9 @@ const session_record* registry::find(const std::string& realm, session_id id) co
 mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_hook(std::move(ev), changes);
+  dispatch_observations(changes, phase::ends, out);
   dispatch(changes, out);
+  dispatch_observations(changes, phase::begins, out);
   return verdict;
 }
 
@@ -38,11 +42,13 @@ mirror::verdict registry::on_snapshot(snapshot snap, std::vector<meta_event>& ou
   records.reserve(snap.sessions.size());
   for (auto& s : snap.sessions)
     records.push_back(std::make_shared<const session_record>(std::move(s)));
-  return on_snapshot(std::move(snap.position), std::move(records), std::move(snap.recently_left), out);
+  return on_snapshot(std::move(snap.position), std::move(records), std::move(snap.recently_left), out,
+                     std::move(snap.observations));
 }
 
 mirror::verdict registry::on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> records,
-                                      std::vector<session_record> recently_left, std::vector<meta_event>& out) {
+                                      std::vector<session_record> recently_left, std::vector<meta_event>& out,
+                                      std::vector<snapshot_observation> observations) {
   const bool first = !synced_once_;
   // A freshly started wamp-metad does not know what the subscribers were told: with announce_existing, every
   // session it hears of at its first snapshot (there, recently left, or gone while the snapshot was
@@ -55,7 +61,8 @@ mirror::verdict registry::on_snapshot(std::optional<hook_position> position, std
       heard.push_back(std::make_shared<const session_record>(std::move(s)));
   }
   std::vector<change> changes;
-  const mirror::verdict verdict = mirror_.on_snapshot(std::move(position), std::move(records), changes);
+  const mirror::verdict verdict =
+      mirror_.on_snapshot(std::move(position), std::move(records), changes, std::move(observations));
   if (first && opts_.serve_all_realms) {
     for (const auto& [realm, sessions] : mirror_.realms())
       maybe_auto_serve(realm);
@@ -72,30 +79,49 @@ mirror::verdict registry::on_snapshot(std::optional<hook_position> position, std
     auto it = views_.find(rec->realm);
     if (it != views_.end() && visible(*rec)) it->second.uncertain.emplace(rec->id, rec);
   }
-  dispatch(changes, out);
+  if (first && opts_.announce_existing) {
+    // Likewise every registration and subscription there is: told in full.
+    mirror_.observations().for_each_table(
+        [&](const std::string& realm, observation_kind kind, const observation_table& table) {
+          auto it = views_.find(realm);
+          if (it == views_.end()) return;
+          table.for_each([&](const observation& o) { it->second.obs_uncertain.insert(obs_key(kind, o.id)); });
+        });
+  }
+  // Everything a snapshot changed is told by flush(), with what waited already, in one order: what ends
+  // (of registrations and subscriptions), the sessions, what begins.
+  dispatch(changes, out, true);
+  dispatch_observations(changes, phase::both, out, true);
   for (auto& [realm, v] : views_)
     flush(realm, v, out);  // the uncertain ones, and what waited for a live mirror
   return verdict;
 }
 
-void registry::dispatch(const std::vector<change>& changes, std::vector<meta_event>& out) {
+registry::view* registry::view_for(const std::string& realm) {
+  auto it = views_.find(realm);
+  if (it == views_.end()) {
+    if (!opts_.serve_all_realms || !synced_once_) return nullptr;
+    maybe_auto_serve(realm);
+    it = views_.find(realm);
+    if (it == views_.end()) return nullptr;
+  }
+  return &it->second;
+}
+
+void registry::dispatch(const std::vector<change>& changes, std::vector<meta_event>& out, bool defer) {
   for (const change& c : changes) {
+    if (c.of != change::subject::session) continue;
     if (!hidden_ids_.empty() && hidden_ids_.count(c.id) != 0) {
       const realm_sessions* sessions = mirror_.sessions(c.realm);
       if (!sessions || sessions->count(c.id) == 0) hidden_ids_.erase(c.id);  // gone: forget it
     }
-    auto it = views_.find(c.realm);
-    if (it == views_.end()) {
-      if (!opts_.serve_all_realms || !synced_once_) continue;
-      maybe_auto_serve(c.realm);
-      it = views_.find(c.realm);
-      if (it == views_.end()) continue;
-    }
-    view& v = it->second;
+    view* found = view_for(c.realm);
+    if (!found) continue;
+    view& v = *found;
     record_ptr truth = visible_record(c.realm, c.id);
     index(v, c.id, truth != nullptr);
     if (!v.baselined) continue;
-    if (tells(v))
+    if (tells(v) && !defer)
       converge(c.realm, v, c.id, std::move(truth), out);
     else
       v.dirty.insert(c.id);
@@ -119,6 +145,17 @@ void registry::baseline(const std::string& realm, view& v) {
   if (const realm_sessions* sessions = mirror_.sessions(realm)) {
     for (const auto& [id, rec] : *sessions)
       if (visible(*rec)) v.told.emplace(id, rec);
+  }
+  v.told_obs.clear();
+  v.obs_dirty.clear();
+  for (auto kind : {observation_kind::registration, observation_kind::subscription}) {
+    const observation_table* table = mirror_.observations().find(realm, kind);
+    if (!table) continue;
+    table->for_each([&](const observation& o) {
+      auto info = std::make_shared<observation_info>();
+      *info = observation_info{kind, o.id, o.uri, o.match, o.invoke, o.created};
+      v.told_obs[obs_key(kind, o.id)] = view::told_observation{std::move(info), o.members};
+    });
   }
   v.baselined = true;
 }
@@ -181,6 +218,9 @@ void registry::set_online(const std::string& realm, bool online, std::vector<met
     for (auto& [id, entry] : v.unconfirmed)
       v.uncertain.emplace(id, std::move(entry.first));
     v.unconfirmed.clear();
+    for (const auto& [key, mark] : v.obs_unconfirmed)
+      v.obs_uncertain.insert(key);
+    v.obs_unconfirmed.clear();
     return;
   }
   v.online = true;
@@ -196,8 +236,16 @@ void registry::flush(const std::string& realm, view& v, std::vector<meta_event>&
   for (session_id id : v.dirty)
     if (v.uncertain.count(id) == 0) ids.push_back(id);
   v.dirty.clear();
+  std::vector<std::uint64_t> keys(v.obs_uncertain.begin(), v.obs_uncertain.end());
+  for (std::uint64_t key : v.obs_dirty)
+    if (v.obs_uncertain.count(key) == 0) keys.push_back(key);
+  v.obs_dirty.clear();
+  for (std::uint64_t key : keys)
+    converge_observation(realm, v, key, session_id{}, phase::ends, out);
   for (session_id id : ids)
     converge(realm, v, id, out);
+  for (std::uint64_t key : keys)
+    converge_observation(realm, v, key, session_id{}, phase::begins, out);
 }
 
 void registry::answered(const std::string& realm) {
@@ -207,6 +255,16 @@ void registry::answered(const std::string& realm) {
   if (const realm_sessions* sessions = mirror_.sessions(realm)) {
     for (const auto& [id, rec] : *sessions)
       if (visible(*rec) && v.told.count(id) == 0) v.uncertain.emplace(id, rec);
+  }
+  // Likewise the registrations and subscriptions it may have shown: those told differently, or not at all.
+  for (auto kind : {observation_kind::registration, observation_kind::subscription}) {
+    const observation_table* table = mirror_.observations().find(realm, kind);
+    if (!table) continue;
+    table->for_each([&](const observation& o) {
+      const std::uint64_t key = obs_key(kind, o.id);
+      auto told = v.told_obs.find(key);
+      if (told == v.told_obs.end() || told->second.members != o.members) v.obs_uncertain.insert(key);
+    });
   }
 }
 
@@ -219,13 +277,21 @@ void registry::confirm(const std::string& realm, std::uint64_t upto) {
   auto it = views_.find(realm);
   if (it == views_.end()) return;
   auto& unconfirmed = it->second.unconfirmed;
+  auto& obs_unconfirmed = it->second.obs_unconfirmed;
   if (upto >= it->second.published) {
     unconfirmed.clear();
+    obs_unconfirmed.clear();
     return;
   }
   for (auto e = unconfirmed.begin(); e != unconfirmed.end();) {
     if (e->second.second <= upto)
       e = unconfirmed.erase(e);
+    else
+      ++e;
+  }
+  for (auto e = obs_unconfirmed.begin(); e != obs_unconfirmed.end();) {
+    if (e->second <= upto)
+      e = obs_unconfirmed.erase(e);
     else
       ++e;
   }
@@ -266,7 +332,11 @@ void registry::announce(const std::string& realm, view& v, meta_event::kind what
   else
     v.told.erase(id);
   v.unconfirmed[id] = {rec, ++v.published};
-  out.push_back(meta_event{what, realm, std::move(rec)});
+  meta_event e;
+  e.what = what;
+  e.realm = realm;
+  e.session = std::move(rec);
+  out.push_back(std::move(e));
 }
 
 // Makes what `realm` was told about `id` equal to the mirror, announcing the difference: the old record
@@ -307,6 +377,110 @@ void registry::converge(const std::string& realm, view& v, session_id id, record
   }
   if (told) announce(realm, v, meta_event::kind::leave, told, out);
   if (truth) announce(realm, v, meta_event::kind::join, truth, out);
+}
+
+}  // namespace wamp_metad::core
+
+namespace wamp_metad::core {
+
+void registry::dispatch_observations(const std::vector<change>& changes, phase p, std::vector<meta_event>& out,
+                                     bool defer) {
+  for (const change& c : changes) {
+    if (c.of == change::subject::session) continue;
+    view* v = view_for(c.realm);
+    if (!v || !v->baselined) continue;
+    const auto kind =
+        c.of == change::subject::registration ? observation_kind::registration : observation_kind::subscription;
+    const std::uint64_t key = obs_key(kind, c.observation);
+    if (tells(*v) && !defer)
+      converge_observation(c.realm, *v, key, c.id, p, out);
+    else
+      v->obs_dirty.insert(key);
+  }
+}
+
+void registry::announce_observation(const std::string& realm, view& v, std::uint64_t key, meta_event e,
+                                    std::vector<meta_event>& out) {
+  e.realm = realm;
+  v.obs_unconfirmed[key] = ++v.published;
+  out.push_back(std::move(e));
+}
+
+// Makes what `realm` was told of one registration or subscription equal to the mirror, in phase `p`: ends
+// (members gone, then its on_delete) or begins (its on_create, then members added). `hint` names the
+// session that caused the change, for on_create's first argument, when known. URIs under wamp. (the router's
+// and wamp-metad's own) are never told.
+void registry::converge_observation(const std::string& realm, view& v, std::uint64_t key, session_id hint, phase p,
+                                    std::vector<meta_event>& out) {
+  const auto kind = key % 2 ? observation_kind::subscription : observation_kind::registration;
+  const std::uint64_t id = key / 2;
+  const observation_table* table = mirror_.observations().find(realm, kind);
+  const observation* truth = table ? table->get(id) : nullptr;
+  auto told_it = v.told_obs.find(key);
+  view::told_observation* told = told_it == v.told_obs.end() ? nullptr : &told_it->second;
+  const bool uncertain = v.obs_uncertain.count(key) != 0;
+  // Its URI, when known here: an unsure one that is gone and was never told here has none, yet its end is
+  // told (the subscribers may have listed it).
+  const std::string& uri = truth ? truth->uri : told ? told->info->uri : std::string();
+  if (uri.empty() ? !uncertain : uri.rfind(uri::reserved_prefix, 0) == 0) {
+    v.obs_uncertain.erase(key);
+    return;
+  }
+  const bool replaced = told && truth && (told->info->uri != truth->uri || told->info->match != truth->match);
+  const auto event = [&](meta_event::kind what, session_id member) {
+    meta_event e;
+    e.what = what;
+    e.of = kind;
+    e.observation = id;
+    e.member = member;
+    return e;
+  };
+
+  if (p != phase::begins && uncertain) {
+    // What the subscribers hold of it is unknown (a lost link, a list answered while events were held
+    // back): it is deleted for them, whatever they hold, and told again in full in the begins phase if it
+    // still exists.
+    session_id last = hint;
+    if (!last.value && told && !told->members.empty()) last = *told->members.begin();
+    if (!last.value && truth && !truth->members.empty()) last = *truth->members.begin();
+    announce_observation(realm, v, key, event(meta_event::kind::deleted, last), out);
+    if (told) v.told_obs.erase(told_it);
+    told = nullptr;
+  } else if (p != phase::begins && told && (!truth || replaced)) {
+    // Gone (or another pattern took its id): every member leaves it, then it is deleted.
+    session_id last = hint;
+    for (session_id m : told->members) {
+      announce_observation(realm, v, key, event(meta_event::kind::detached, m), out);
+      last = m;
+    }
+    announce_observation(realm, v, key, event(meta_event::kind::deleted, last), out);
+    v.told_obs.erase(told_it);
+    told = nullptr;
+  } else if (p != phase::begins && told && truth) {
+    for (auto m = told->members.begin(); m != told->members.end();) {
+      if (truth->members.count(*m)) {
+        ++m;
+        continue;
+      }
+      announce_observation(realm, v, key, event(meta_event::kind::detached, *m), out);
+      m = told->members.erase(m);
+    }
+  }
+  if (p == phase::ends) return;
+  v.obs_uncertain.erase(key);
+  if (!truth) return;
+  if (!told) {
+    auto info = std::make_shared<observation_info>();
+    *info = observation_info{kind, truth->id, truth->uri, truth->match, truth->invoke, truth->created};
+    const session_id creator = hint.value && truth->members.count(hint) ? hint : *truth->members.begin();
+    meta_event e = event(meta_event::kind::created, creator);
+    e.details = info;
+    announce_observation(realm, v, key, std::move(e), out);
+    told = &v.told_obs.emplace(key, view::told_observation{std::move(info), {}}).first->second;
+  }
+  for (session_id m : truth->members) {
+    if (told->members.insert(m).second) announce_observation(realm, v, key, event(meta_event::kind::attached, m), out);
+  }
 }
 
 }  // namespace wamp_metad::core

@@ -74,6 +74,13 @@ const char* opt_in_words(core::opt_in group) {
   return "?";
 }
 
+// When a procedure is served: its opt-in, and the router's hook protocol it needs.
+std::string served_words(const core::procedure& p) {
+  std::string words = opt_in_words(p.group);
+  if (!p.needs_v2) return words;
+  return p.group == core::opt_in::none ? "with a hook protocol v2 router" : words + ", with a hook protocol v2 router";
+}
+
 const char* wait_words(const core::procedure& p) {
   switch (p.wait) {
     case core::wait_policy::none:
@@ -92,7 +99,7 @@ std::string procedures_help() {
   out << "\nMeta procedures served on each realm (--procedures prints them as a table):\n";
   for (const auto& p : core::procedures()) {
     out << "  " << p.uri;
-    if (p.group != core::opt_in::none) out << " (" << opt_in_words(p.group) << ")";
+    if (p.group != core::opt_in::none || p.needs_v2) out << " (" << served_words(p) << ")";
     out << "\n      " << p.summary << "\n";
   }
   return out.str();
@@ -104,7 +111,7 @@ std::string procedures_markdown() {
   std::ostringstream out;
   out << "| procedure | arguments -> result | served | waits for |\n|---|---|---|---|\n";
   for (const auto& p : core::procedures())
-    out << "| `" << p.uri << "` | " << p.summary << " | " << opt_in_words(p.group) << " | " << wait_words(p) << " |\n";
+    out << "| `" << p.uri << "` | " << p.summary << " | " << served_words(p) << " | " << wait_words(p) << " |\n";
   return out.str();
 }
 

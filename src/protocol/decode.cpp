@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string_view>
+#include <tuple>
 
 #include "wamp_metad/core/uris.hpp"
 
@@ -310,6 +311,104 @@ bool session_info(const msgpack::object& info, const limits& lim, core::session_
   return true;
 }
 
+// The fields of a registration or subscription (the dict of a registered / subscribed hook, or an entry of a
+// snapshot's lists): id, uri, match, created, and invoke for registrations. Unknown keys are ignored.
+bool observation_fields(const msgpack::object& o, const limits& lim, core::observation_info& info,
+                        const std::string& where, std::string& err) {
+  if (o.type != msgpack::type::MAP) {
+    err = where + " must be a dict, got " + kind_name(o);
+    return false;
+  }
+  bool have_id = false, have_uri = false;
+  std::string match = "exact";
+  for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+    const auto& kv = o.via.map.ptr[i];
+    const auto k = key_of(kv);
+    const std::string at = where + "." + std::string(k.substr(0, 64));
+    bool ok = true;
+    if (k == "id") {
+      ok = have_id = read_id(kv.val, info.id, at, err);
+    } else if (k == "uri") {
+      ok = read_string(kv.val, lim, info.uri, at, err);
+      have_uri = ok && !info.uri.empty();
+      if (ok && !have_uri) {
+        err = at + " must not be empty";
+        return false;
+      }
+    } else if (k == "match") {
+      ok = read_string(kv.val, lim, match, at, err);
+    } else if (k == "created") {
+      ok = read_string(kv.val, lim, info.created, at, err);
+    } else if (k == "invoke" && info.kind == core::observation_kind::registration) {
+      ok = read_string(kv.val, lim, info.invoke, at, err);
+    }
+    if (!ok) return false;
+  }
+  const auto policy = core::parse_match(match);
+  if (!policy) {
+    err = where + ".match must be exact, prefix or wildcard, got \"" + match.substr(0, 64) + "\"";
+    return false;
+  }
+  info.match = *policy;
+  if (!have_id) err = where + " has no id";
+  if (have_id && !have_uri) err = where + " has no uri";
+  return have_id && have_uri;
+}
+
+// The member and the registration or subscription of a v2 hook: {realm, session, registration|subscription,
+// epoch, seq}, where registration / subscription is a dict for the hooks that add a member and an id for
+// those that remove one.
+bool observation_hook(const msgpack::object& info, const limits& lim, core::hook_event& ev, const std::string& where,
+                      std::string& err) {
+  if (!session_info(info, lim, ev.session, where, err)) return false;
+  const bool reg = ev.kind == core::hook_kind::registered || ev.kind == core::hook_kind::unregistered;
+  const bool adds = ev.kind == core::hook_kind::registered || ev.kind == core::hook_kind::subscribed;
+  ev.observation.kind = reg ? core::observation_kind::registration : core::observation_kind::subscription;
+  const char* key = reg ? "registration" : "subscription";
+  for (std::uint32_t i = 0; i < info.via.map.size; ++i) {
+    const auto& kv = info.via.map.ptr[i];
+    if (key_of(kv) != key) continue;
+    const std::string at = where + "." + key;
+    if (adds) return observation_fields(kv.val, lim, ev.observation, at, err);
+    return read_id(kv.val, ev.observation.id, at, err);
+  }
+  err = where + " has no " + key;
+  return false;
+}
+
+// A snapshot list entry: {realm, id, uri, match, created, invoke?, callees|subscribers: [ids]}.
+bool snapshot_entry(const msgpack::object& o, const limits& lim, core::observation_kind kind,
+                    core::snapshot_observation& out, const std::string& where, std::string& err) {
+  out.info.kind = kind;
+  if (!observation_fields(o, lim, out.info, where, err)) return false;
+  const char* members = kind == core::observation_kind::registration ? "callees" : "subscribers";
+  bool have_realm = false, have_members = false;
+  for (std::uint32_t i = 0; i < o.via.map.size; ++i) {
+    const auto& kv = o.via.map.ptr[i];
+    const auto k = key_of(kv);
+    if (k == "realm") {
+      if (!read_string(kv.val, lim, out.realm, where + ".realm", err)) return false;
+      have_realm = !out.realm.empty();
+    } else if (k == members) {
+      if (kv.val.type != msgpack::type::ARRAY) {
+        err = where + "." + members + " must be a list, got " + kind_name(kv.val);
+        return false;
+      }
+      have_members = true;
+      out.members.reserve(kv.val.via.array.size);
+      for (std::uint32_t j = 0; j < kv.val.via.array.size; ++j) {
+        core::session_id id;
+        if (!read_id(kv.val.via.array.ptr[j], id.value, where + "." + members + "[" + std::to_string(j) + "]", err))
+          return false;
+        out.members.push_back(id);
+      }
+    }
+  }
+  if (!have_realm) err = where + " has no realm";
+  if (have_realm && !have_members) err = where + " has no " + members;
+  return have_realm && have_members;
+}
+
 }  // namespace
 
 decoded<core::value> to_value(const msgpack::object& obj, const limits& lim) {
@@ -349,7 +448,9 @@ decoded<core::session_record> decode_session_info(const msgpack::object& info, c
 }
 
 decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args, const limits& lim) {
-  const char* name = kind == core::hook_kind::joined ? "joined hook" : "left hook";
+  static constexpr const char* names[] = {"joined hook",       "left hook",       "registered hook",
+                                          "unregistered hook", "subscribed hook", "unsubscribed hook"};
+  const char* name = names[static_cast<int>(kind)];
   if (args.type != msgpack::type::ARRAY || args.via.array.size < 1)
     return fail(std::string(name) + ": Arguments must be a list [info], got " +
                 (args.type == msgpack::type::ARRAY ? "an empty list" : kind_name(args)));
@@ -357,7 +458,11 @@ decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::objec
   core::hook_event ev;
   ev.kind = kind;
   std::string err;
-  if (!session_info(info, lim, ev.session, std::string(name) + " info", err)) return fail(err);
+  if (kind == core::hook_kind::joined || kind == core::hook_kind::left) {
+    if (!session_info(info, lim, ev.session, std::string(name) + " info", err)) return fail(err);
+  } else if (!observation_hook(info, lim, ev, std::string(name) + " info", err)) {
+    return fail(err);
+  }
   if (!read_position(info, lim, ev.position, std::string(name) + " info", err)) return fail(err);
   if (ev.position && ev.position->seq == 0) return fail(std::string(name) + " info.seq must be 1 or more");
   return ev;
@@ -374,11 +479,20 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
   if (!read_position(page, lim, out.position, "snapshot page", err)) return fail(err);
   const msgpack::object* sessions = nullptr;
   const msgpack::object* left = nullptr;
+  const msgpack::object* registrations = nullptr;
+  const msgpack::object* subscriptions = nullptr;
   for (std::uint32_t i = 0; i < page.via.map.size; ++i) {
     const auto& kv = page.via.map.ptr[i];
     const auto k = key_of(kv);
     if (k == "sessions") sessions = &kv.val;
     if (k == "left" && kv.val.type != msgpack::type::NIL) left = &kv.val;
+    if (k == "registrations" && kv.val.type != msgpack::type::NIL) registrations = &kv.val;
+    if (k == "subscriptions" && kv.val.type != msgpack::type::NIL) subscriptions = &kv.val;
+    if (k == "protocol" && kv.val.type != msgpack::type::NIL) {
+      if (kv.val.type != msgpack::type::POSITIVE_INTEGER || kv.val.via.u64 < 1 || kv.val.via.u64 > 1000)
+        return fail(std::string("snapshot page.protocol must be a small positive integer, got ") + kind_name(kv.val));
+      out.protocol = static_cast<int>(kv.val.via.u64);
+    }
     if (k == "next_cursor" && kv.val.type != msgpack::type::NIL) {
       std::string cursor;
       if (!read_string(kv.val, lim, cursor, "snapshot page.next_cursor", err)) return fail(err);
@@ -405,6 +519,19 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
       if (!session_info(left->via.array.ptr[i], lim, s, "snapshot page.left[" + std::to_string(i) + "]", err))
         return fail(err);
       out.recently_left.push_back(std::move(s));
+    }
+  }
+  for (auto [list, kind, name] : {std::tuple{registrations, core::observation_kind::registration, "registrations"},
+                                  std::tuple{subscriptions, core::observation_kind::subscription, "subscriptions"}}) {
+    if (!list) continue;
+    if (list->type != msgpack::type::ARRAY)
+      return fail(std::string("snapshot page.") + name + " must be a list, got " + kind_name(*list));
+    for (std::uint32_t i = 0; i < list->via.array.size; ++i) {
+      core::snapshot_observation o;
+      if (!snapshot_entry(list->via.array.ptr[i], lim, kind, o,
+                          std::string("snapshot page.") + name + "[" + std::to_string(i) + "]", err))
+        return fail(err);
+      out.observations.push_back(std::move(o));
     }
   }
   return out;

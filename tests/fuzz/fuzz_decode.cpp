@@ -212,6 +212,29 @@ void call_all(const core::registry& reg, const std::string& realm, const call_ar
     check(get.error().uri == uri::invalid_argument || get.error().uri == uri::no_such_session,
           "get: unexpected error URI");
   }
+  // The registration and subscription procedures, over the registry's registrations and subscriptions.
+  for (auto kind : {core::observation_kind::registration, core::observation_kind::subscription}) {
+    const core::observation_query q{reg.truth().observations().find(realm, kind), kind, false};
+    for (auto f : {core::call_observation_list, core::call_observation_lookup, core::call_observation_match,
+                   core::call_observation_get, core::call_observation_members, core::call_observation_count}) {
+      auto r = f(q, a.args, a.kwargs);
+      if (r.ok()) {
+        check_result_round_trip(r.value());
+        check(r.value().args.size() == 1, "observation procedure: one result argument");
+      } else {
+        const auto& e = r.error().uri;
+        check(e == uri::invalid_argument || e == uri::no_such_registration || e == uri::no_such_subscription ||
+                  e == uri::no_such_session,
+              "observation procedure: unexpected error URI");
+      }
+    }
+    auto removal = core::plan_removal(q, a.args, a.kwargs);
+    if (!removal.ok())
+      check(removal.error().uri == uri::invalid_argument || removal.error().uri == uri::invalid_uri ||
+                removal.error().uri == uri::no_such_registration || removal.error().uri == uri::no_such_subscription ||
+                removal.error().uri == uri::no_such_session,
+            "remove: unexpected error URI");
+  }
 }
 
 const core::registry& fixed_registry() {
@@ -232,7 +255,23 @@ const core::registry& fixed_registry() {
       sessions.push_back(std::move(s));
     }
     r.serve("realm1");
-    r.on_snapshot(core::snapshot{core::hook_position{"e", 1}, std::move(sessions), {}}, out);
+    core::snapshot snap{core::hook_position{"e", 1}, std::move(sessions), {}};
+    // A few registrations and subscriptions of every policy, shared and single, one reserved.
+    const auto add = [&snap](core::observation_kind kind, std::uint64_t id, const char* uri, core::match_policy m,
+                             std::vector<std::uint64_t> members) {
+      core::snapshot_observation o;
+      o.realm = "realm1";
+      o.info = core::observation_info{kind, id, uri, m, "single", "2026-11-30T10:00:00.000Z"};
+      for (auto member : members)
+        o.members.push_back(core::session_id{member});
+      snap.observations.push_back(std::move(o));
+    };
+    add(core::observation_kind::registration, 1, "com.example.add", core::match_policy::exact, {1});
+    add(core::observation_kind::registration, 2, "com.example.", core::match_policy::prefix, {2});
+    add(core::observation_kind::registration, 3, "wamp.session.count", core::match_policy::exact, {3});
+    add(core::observation_kind::subscription, 1, "com.example.news", core::match_policy::exact, {1, 2, 4});
+    add(core::observation_kind::subscription, 5, "com..news", core::match_policy::wildcard, {5});
+    r.on_snapshot(std::move(snap), out);
     r.set_online("realm1", true, out);
     return r;
   }();
@@ -432,6 +471,34 @@ void exercise(const msgpack::object& obj, bool flag) {
     check(!ev.value().position || ev.value().position->seq >= 1, "decode_hook: seq 0");
     check_hook_round_trip(ev.value());
     exercise_hook(ev.value(), calls, flag);
+  }
+  for (const auto kind : {core::hook_kind::registered, core::hook_kind::unregistered, core::hook_kind::subscribed,
+                          core::hook_kind::unsubscribed}) {
+    auto ev = protocol::decode_hook(kind, obj);
+    if (!ev.ok()) continue;
+    const auto& o = ev.value().observation;
+    check(core::session_id::valid(o.id), "decode_hook: invalid registration or subscription id");
+    const bool adds = kind == core::hook_kind::registered || kind == core::hook_kind::subscribed;
+    check(!adds || !o.uri.empty(), "decode_hook: no uri");
+    // Applied to a registry that has the member: applied or a conflict, never a crash; an added member is
+    // then held, and listed by the procedures.
+    core::registry reg(registry_options(false));
+    std::vector<core::meta_event> out;
+    const auto& s = ev.value().session;
+    reg.serve(s.realm);
+    reg.set_online(s.realm, true, out);
+    core::session_record member = s;
+    member.authrole = "user";
+    std::optional<core::hook_position> before;
+    if (ev.value().position) before = core::hook_position{ev.value().position->epoch, ev.value().position->seq - 1};
+    reg.on_snapshot(core::snapshot{before, {member}, {}}, out);
+    const auto verdict = reg.on_hook(ev.value(), out);
+    check(verdict == core::mirror::verdict::applied || verdict == core::mirror::verdict::conflict,
+          "a registration or subscription hook neither applied nor a conflict");
+    if (adds && verdict == core::mirror::verdict::applied) {
+      const auto* table = reg.truth().observations().find(s.realm, o.kind);
+      check(table && table->get(o.id) && table->get(o.id)->members.count(s.id), "an added member is not held");
+    }
   }
 
   auto page = protocol::decode_snapshot_page(obj);

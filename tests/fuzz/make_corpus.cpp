@@ -145,11 +145,34 @@ void valid_seeds() {
                                                        {"http_headers", object{{"cookie", "secret"}}}}),
                                            12),
                                 object{}});
+  // Hook protocol v2: registration and subscription hooks, and a snapshot page with their lists.
+  const object registration{{"id", 31},
+                            {"uri", "com.example."},
+                            {"match", "prefix"},
+                            {"invoke", "single"},
+                            {"created", "2026-11-30T10:00:00.000Z"}};
+  const object subscription{
+      {"id", 32}, {"uri", "com..news"}, {"match", "wildcard"}, {"created", "2026-11-30T10:00:00.000Z"}};
+  const auto member = [](const char* key, value v) { return object{{"realm", "realm1"}, {"session", 4242}, {key, v}}; };
+  seed("hook_registered", array{positioned(member("registration", registration), 14)});
+  seed("hook_unregistered", array{positioned(member("registration", 31), 15)});
+  seed("hook_subscribed", array{positioned(member("subscription", subscription), 16)});
+  seed("hook_unsubscribed", array{positioned(member("subscription", 32), 17)});
+  seed("hook_subscribed_bad_match", array{positioned(member("subscription", with(subscription, "match", "glob")), 18)});
   seed("hook_nil_fields", array{positioned(with(with(info(79), "authid", nullptr), "transport", nullptr), 13)});
 
   // Snapshot pages.
   seed("page_first", page(array{info(1), info(2, "realm1", "admin"), info(3, "realm2")}, 40, "cursor-1"));
   seed("page_last", page(array{info(4), info(5, "realm1", "metad"), info(6, "router.internal")}, 40, nullptr));
+  {
+    value v2 = page(array{info(1), info(2)}, 41, nullptr);
+    auto& p = *(*v2.get_if<array>())[0].get_if<object>();
+    p.emplace_back("protocol", 2);
+    p.emplace_back("registrations", array{value(with(with(registration, "realm", "realm1"), "callees", array{1}))});
+    p.emplace_back("subscriptions",
+                   array{value(with(with(subscription, "realm", "realm1"), "subscribers", array{1, 2}))});
+    seed("page_v2", v2);
+  }
   seed("page_empty", page(array{}, 0, nullptr));
   seed("page_duplicates", page(array{info(1), with(info(1), "authrole", "admin"), info(1, "realm2")}, 2, nullptr));
   seed("page_no_position", array{object{{"sessions", array{info(8)}}}});

@@ -53,7 +53,8 @@ kit.main('router: hook protocol', 100000, async t => {
       t.eq(s, { epoch: r.epoch, seq: 0 }, 'sync = [epoch, 0] on a fresh router (epoch of the ready line)')
       t.ok(/^[0-9a-f]{16}$/.test(r.epoch), 'epoch is 16 hex chars')
       const snap = (await callArgs('router.session.snapshot', []))[0]
-      t.eq(snap, { epoch: r.epoch, seq: 0, sessions: [], left: [] }, 'empty snapshot without next_cursor')
+      t.eq(snap, { epoch: r.epoch, seq: 0, sessions: [], registrations: [], subscriptions: [], protocol: 2, left: [] },
+        'empty snapshot without next_cursor')
     })
 
     const byId = new Map()

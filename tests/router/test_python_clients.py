@@ -2,7 +2,9 @@
 """python3-autobahn 22.7 against the reference router over all four transport/serializer pairs
 (WebSocket/JSON, WebSocket/msgpack, RawSocket/JSON, RawSocket/msgpack): join, call (arguments not
 flattened, no null), callee errors passed through, publish/subscribe, authentication, hooks seen by a meta
-session, kill (GOODBYE reason + message reach the victim), GOODBYE reason on leave.
+session, kill (GOODBYE reason + message reach the victim), GOODBYE reason on leave, and what python3-autobahn
+makes of the router-initiated UNREGISTERED and UNSUBSCRIBED (router.registration.remove_callee,
+router.subscription.remove_subscriber).
 
 Run with Debian's /usr/bin/python3. Exits 0 on success, 1 with a message on failure.
 """
@@ -15,7 +17,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import routerctl  # noqa: E402
 
-from pywamp import PAIRS, check, eq, join, refused, run, until  # noqa: E402
+from pywamp import PAIRS, check, eq, error_of, join, refused, run, until  # noqa: E402
 from autobahn.wamp.exception import ApplicationError  # noqa: E402
 from autobahn.wamp.types import CallResult, PublishOptions  # noqa: E402
 
@@ -100,6 +102,29 @@ async def pair_checks(router, meta, hooks, kind, ser):
     eq(d.reason, "wamp.close.goodbye_and_out", "GOODBYE reply reason")
 
 
+async def revocations(router, meta, kind, ser):
+    """Router-initiated UNREGISTERED [67, 0, {registration, reason}] and UNSUBSCRIBED [35, 0, {subscription}].
+    python3-autobahn 22.7 accepts the first (it logs it and keeps the registration in its own table, still marked
+    active) and takes the second for a protocol error: it fails its connection, and the session is lost. Pinned
+    here, so that a python3-autobahn that handles it shows up as a failure to update."""
+    tag = "%s_%s" % (kind, ser)
+    c, wc = await join(router, kind, ser)
+    other, _ = await join(router, kind, ser)
+    reg = await c.register(lambda: "c", "com.py.%s.revoked" % tag)
+    sub = await c.subscribe(lambda *a: None, "com.py.%s.revoked" % tag)
+    eq(await other.call("com.py.%s.revoked" % tag), "c", "the call reaches c")
+    eq(await meta.call("router.registration.remove_callee", "realm1", reg.id, wc.session, "com.example.gone"), None,
+       "remove_callee result")
+    e = await error_of(other.call("com.py.%s.revoked" % tag))
+    eq(e.error, "wamp.error.no_such_procedure", "calls stop")
+    check(c.is_attached() and reg.active, "UNREGISTERED accepted; python3-autobahn keeps the registration active")
+    eq(await meta.call("router.subscription.remove_subscriber", "realm1", sub.id, wc.session), None,
+       "remove_subscriber result")
+    d = await asyncio.wait_for(c.left, 5)
+    check(not c.is_attached(), "python3-autobahn 22.7 drops the session on UNSUBSCRIBED with request 0 (%r)" % (d,))
+    other.leave()
+
+
 async def main():
     r = routerctl.start(realms=["realm1", "realm2"])
     try:
@@ -124,6 +149,10 @@ async def main():
             eq(await refused(r, kind, ser, realm="router.internal", authid="alice", ticket=routerctl.SECRETS["alice"]),
                "wamp.error.not_authorized", "internal realm refused")
         print("  ok authentication on all pairs")
+
+        for kind, ser in PAIRS:
+            await revocations(r, meta, kind, ser)
+        print("  ok router-initiated UNREGISTERED / UNSUBSCRIBED on all pairs")
 
         # hooks: seq gap-free, epoch constant
         epoch, seq = (await meta.call("router.session.sync")).results

@@ -43,12 +43,42 @@ inline core::snapshot snap(std::vector<core::session_record> sessions, std::uint
   return core::snapshot{core::hook_position{epoch, seq}, std::move(sessions), {}};
 }
 
-// "+12" for a join of session 12, "-12" for a leave: compact event traces for assertions.
+// A registration or subscription hook: `what` is registered, unregistered, subscribed or unsubscribed.
+inline core::hook_event observed(core::hook_kind what, const std::string& realm, std::uint64_t member, std::uint64_t id,
+                                 const std::string& uri, std::uint64_t seq,
+                                 core::match_policy match = core::match_policy::exact,
+                                 const std::string& epoch = "e1") {
+  core::hook_event ev;
+  ev.kind = what;
+  ev.session.realm = realm;
+  ev.session.id = core::session_id{member};
+  ev.position = core::hook_position{epoch, seq};
+  const bool reg = what == core::hook_kind::registered || what == core::hook_kind::unregistered;
+  ev.observation.kind = reg ? core::observation_kind::registration : core::observation_kind::subscription;
+  ev.observation.id = id;
+  ev.observation.uri = uri;
+  ev.observation.match = match;
+  ev.observation.invoke = reg ? "single" : "";
+  ev.observation.created = "2026-11-30T10:00:00.000Z";
+  return ev;
+}
+
+// "+12" for a join of session 12, "-12" for a leave; for a registration (r) or subscription (s) 7:
+// "s7*12" created by 12, "s7+12" 12 added, "s7-12" 12 removed, "s7x12" deleted (12 the last member):
+// compact event traces for assertions.
 inline std::string trace(const std::vector<core::meta_event>& events) {
+  using k = core::meta_event::kind;
   std::string out;
   for (const auto& e : events) {
     if (!out.empty()) out += ' ';
-    out += (e.what == core::meta_event::kind::join ? "+" : "-") + std::to_string(e.session->id.value);
+    if (e.what == k::join || e.what == k::leave) {
+      out += (e.what == k::join ? "+" : "-") + std::to_string(e.session->id.value);
+      continue;
+    }
+    out += e.of == core::observation_kind::registration ? "r" : "s";
+    out += std::to_string(e.observation);
+    out += e.what == k::created ? "*" : e.what == k::attached ? "+" : e.what == k::detached ? "-" : "x";
+    out += std::to_string(e.member.value);
   }
   return out;
 }

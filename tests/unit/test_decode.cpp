@@ -344,3 +344,94 @@ BOOST_AUTO_TEST_CASE(values_round_trip_through_msgpack) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Hook protocol v2: the registration and subscription hooks, and the snapshot's lists.
+BOOST_AUTO_TEST_SUITE(decode_v2)
+
+namespace {
+
+object v2_info(const char* key, value observation) {
+  return object{{"realm", "realm1"},
+                {"session", std::uint64_t{4242}},
+                {key, std::move(observation)},
+                {"epoch", "abc"},
+                {"seq", std::uint64_t{9}}};
+}
+
+object registration() {
+  return object{{"id", std::uint64_t{77}},
+                {"uri", "com.example."},
+                {"match", "prefix"},
+                {"invoke", "roundrobin"},
+                {"created", "2026-11-30T10:00:00.000Z"}};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(registration_and_subscription_hooks) {
+  auto w = from_value(array{v2_info("registration", registration())});
+  auto ev = protocol::decode_hook(core::hook_kind::registered, w.get());
+  BOOST_REQUIRE(ev.ok());
+  BOOST_TEST(ev.value().session.id.value == 4242u);
+  BOOST_TEST(ev.value().session.realm == "realm1");
+  BOOST_TEST((ev.value().observation.kind == core::observation_kind::registration));
+  BOOST_TEST(ev.value().observation.id == 77u);
+  BOOST_TEST(ev.value().observation.uri == "com.example.");
+  BOOST_TEST((ev.value().observation.match == core::match_policy::prefix));
+  BOOST_TEST(ev.value().observation.invoke == "roundrobin");
+  BOOST_TEST(ev.value().position->seq == 9u);
+
+  auto gone = from_value(array{v2_info("subscription", std::uint64_t{78})});
+  auto un = protocol::decode_hook(core::hook_kind::unsubscribed, gone.get());
+  BOOST_REQUIRE(un.ok());
+  BOOST_TEST((un.value().observation.kind == core::observation_kind::subscription));
+  BOOST_TEST(un.value().observation.id == 78u);
+
+  const auto error_of = [](core::hook_kind kind, const value& args) {
+    auto w = from_value(args);
+    auto r = protocol::decode_hook(kind, w.get());
+    return r.ok() ? std::string() : r.error().message;
+  };
+  BOOST_TEST(
+      error_of(core::hook_kind::registered, array{without(v2_info("registration", registration()), "registration")})
+          .find("has no registration") != std::string::npos);
+  BOOST_TEST(
+      error_of(core::hook_kind::registered, array{v2_info("registration", with(registration(), "match", "glob"))})
+          .find("match must be exact, prefix or wildcard") != std::string::npos);
+  BOOST_TEST(error_of(core::hook_kind::subscribed, array{v2_info("subscription", without(registration(), "uri"))})
+                 .find("has no uri") != std::string::npos);
+  BOOST_TEST(error_of(core::hook_kind::unregistered, array{v2_info("registration", "77")}).find("id") !=
+             std::string::npos);
+  BOOST_TEST(error_of(core::hook_kind::subscribed, array{v2_info("subscription", with(registration(), "id", -1))})
+                 .find("id") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(snapshot_lists) {
+  object page{{"epoch", "abc"},
+              {"seq", std::uint64_t{3}},
+              {"protocol", std::uint64_t{2}},
+              {"sessions", array{value(good_info())}},
+              {"registrations",
+               array{value(with(with(registration(), "realm", "realm1"), "callees", array{std::uint64_t{4242}}))}},
+              {"subscriptions", array{}}};
+  auto w = from_value(array{value(page)});
+  auto p = protocol::decode_snapshot_page(w.get());
+  BOOST_REQUIRE(p.ok());
+  BOOST_TEST(p.value().protocol == 2);
+  BOOST_REQUIRE(p.value().observations.size() == 1u);
+  BOOST_TEST(p.value().observations[0].realm == "realm1");
+  BOOST_TEST(p.value().observations[0].info.id == 77u);
+  BOOST_TEST(p.value().observations[0].members.size() == 1u);
+
+  auto v1 = from_value(array{value(without(without(page, "protocol"), "registrations"))});
+  BOOST_TEST(protocol::decode_snapshot_page(v1.get()).value().protocol == 1);
+
+  auto bad = from_value(array{value(with(page, "subscriptions", array{value(with(registration(), "realm", "r"))}))});
+  auto b = protocol::decode_snapshot_page(bad.get());
+  BOOST_REQUIRE(!b.ok());
+  BOOST_TEST(b.error().message.find("has no subscribers") != std::string::npos, b.error().message);
+  auto no_list = from_value(array{value(with(page, "registrations", "x"))});
+  BOOST_TEST(!protocol::decode_snapshot_page(no_list.get()).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

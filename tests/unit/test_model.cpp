@@ -1,10 +1,13 @@
-// Randomized model test: thousands of random runs of a router (joins, leaves, restarts), a lossy hook
-// channel (drops, duplicates), snapshots fetched while hooks keep coming, and served links that go down
-// and come back, losing a suffix of what they published. After each run the registry must agree with a
+// Randomized model test: thousands of random runs of a router (joins, leaves, subscriptions, restarts), a
+// lossy hook channel (drops, duplicates), snapshots fetched while hooks keep coming, and served links that go
+// down and come back, losing a suffix of what they published. After each run the registry must agree with a
 // trivially correct model of the router, and every realm's subscriber, who knows only the events it
-// received, must see exactly the visible sessions and never a session's on_join after its on_leave.
+// received, must see exactly the visible sessions and every subscription with its subscribers, never a
+// session's on_join after its on_leave, never a member added to a subscription it was not told of, and never
+// a session's on_leave while it still holds a subscription.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
@@ -28,25 +31,51 @@ struct router_model {
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, session_record> sessions;
   std::vector<session_record> left;  // tombstones of this epoch
+  // Subscriptions: one per (realm, topic), shared; a new id after the last subscriber left.
+  struct subscription {
+    std::string realm;
+    std::string uri;
+    std::set<std::uint64_t> members;
+  };
+  std::map<std::uint64_t, subscription> subscriptions;
+  std::uint64_t next_subscription = 1;
 
   snapshot take_snapshot() const {
     snapshot s{hook_position{epoch, seq}, {}, left};
     for (const auto& [id, r] : sessions)
       s.sessions.push_back(r);
+    for (const auto& [id, sub] : subscriptions) {
+      snapshot_observation o;
+      o.realm = sub.realm;
+      o.info = observation_info{observation_kind::subscription, id, sub.uri, match_policy::exact, "", "t0"};
+      for (auto m : sub.members)
+        o.members.push_back(session_id{m});
+      s.observations.push_back(std::move(o));
+    }
     return s;
   }
 };
 
 struct subscriber {
   std::set<std::uint64_t> view;
+  std::map<std::uint64_t, std::set<std::uint64_t>> subscriptions;  // id -> subscribers, as told
   // Waits to call wamp.session.list: wamp-metad registers it on a reconnected link only once its mirror is
   // live again (so a new router's clients never list a gone router's sessions).
   bool relist = false;
+  // After a restart of wamp-metad: its registration and subscription events converge only for what still
+  // exists (there are no tombstones of deleted ones), so a subscriber of those relists them.
+  bool relist_observations = false;
   std::set<std::uint64_t> left_ids;
   std::string violation;
 
   void receive(const meta_event& e) {
+    if (e.what != meta_event::kind::join && e.what != meta_event::kind::leave) return receive_observation(e);
     const std::uint64_t id = e.session->id.value;
+    if (e.what == meta_event::kind::leave) {
+      for (const auto& [sub, members] : subscriptions)
+        if (members.count(id) && violation.empty())
+          violation = "on_leave of " + std::to_string(id) + " while it holds subscription " + std::to_string(sub);
+    }
     if (e.what == meta_event::kind::join) {
       if (left_ids.count(id) && violation.empty()) violation = "on_join after on_leave for " + std::to_string(id);
       view.insert(id);
@@ -55,7 +84,33 @@ struct subscriber {
       left_ids.insert(id);
     }
   }
+  void receive_observation(const meta_event& e);
 };
+
+void subscriber::receive_observation(const meta_event& e) {
+  switch (e.what) {
+    case meta_event::kind::created:
+      subscriptions[e.observation];  // told again after a lost link: nothing new
+      break;
+    case meta_event::kind::attached: {
+      auto it = subscriptions.find(e.observation);
+      if (it == subscriptions.end()) {
+        if (violation.empty()) violation = "on_subscribe to unknown subscription " + std::to_string(e.observation);
+        return;
+      }
+      it->second.insert(e.member.value);
+      break;
+    }
+    case meta_event::kind::detached:
+      if (auto it = subscriptions.find(e.observation); it != subscriptions.end()) it->second.erase(e.member.value);
+      break;
+    case meta_event::kind::deleted:
+      subscriptions.erase(e.observation);
+      break;
+    default:
+      break;
+  }
+}
 
 struct served_link {
   bool online = true;
@@ -105,6 +160,7 @@ struct run {
         subs[r].receive(l.unconfirmed[i]);
       l.unconfirmed.clear();
       l.online = true;
+      subs[r].relist_observations = true;
     }
     reg = registry(make_options(announce));
     inflight.reset();
@@ -128,6 +184,25 @@ struct run {
     channel.push_back(std::move(ev));
   }
 
+  void subscription_hook(hook_kind kind, const session_record& member, std::uint64_t id, const std::string& uri) {
+    hook_event ev;
+    ev.kind = kind;
+    ev.session.realm = member.realm;
+    ev.session.id = member.id;
+    ev.position = hook_position{router.epoch, ++router.seq};
+    ev.observation = observation_info{observation_kind::subscription, id, uri, match_policy::exact, "", "t0"};
+    channel.push_back(std::move(ev));
+  }
+
+  // wamp.subscription.list and list_subscribers, as a subscriber calls them.
+  void list_observations(const std::string& realm, subscriber& sub) {
+    if (const auto* t = reg.truth().observations().find(realm, observation_kind::subscription))
+      t->for_each([&](const observation& o) {
+        for (session_id m : o.members)
+          sub.subscriptions[o.id].insert(m.value);
+      });
+  }
+
   void feed(hook_event ev) {
     std::vector<meta_event> out;
     reg.on_hook(std::move(ev), out);
@@ -141,12 +216,40 @@ struct run {
       session_record s = test_support::rec(realms[pick(realms.size())], router.next_id++, roles[pick(roles.size())]);
       router.sessions[s.id.value] = s;
       router_hook(hook_kind::joined, s);
-    } else if (what < 40) {  // a session leaves
+    } else if (what < 40) {  // a session leaves: its subscriptions end first, as a v2 router tells them
       if (router.sessions.empty()) return;
       auto it = std::next(router.sessions.begin(), static_cast<long>(pick(router.sessions.size())));
+      for (auto sub = router.subscriptions.begin(); sub != router.subscriptions.end();) {
+        if (!sub->second.members.count(it->first)) {
+          ++sub;
+          continue;
+        }
+        subscription_hook(hook_kind::unsubscribed, it->second, sub->first, sub->second.uri);
+        sub->second.members.erase(it->first);
+        sub = sub->second.members.empty() ? router.subscriptions.erase(sub) : std::next(sub);
+      }
       router_hook(hook_kind::left, it->second);
       router.left.push_back(it->second);
       router.sessions.erase(it);
+    } else if (what < 47) {  // a session subscribes to one of a few topics of its realm (shared ids)
+      if (router.sessions.empty()) return;
+      const auto& s = std::next(router.sessions.begin(), static_cast<long>(pick(router.sessions.size())))->second;
+      const std::string uri = "t." + std::to_string(pick(4));
+      auto sub = std::find_if(router.subscriptions.begin(), router.subscriptions.end(),
+                              [&](const auto& e) { return e.second.realm == s.realm && e.second.uri == uri; });
+      if (sub == router.subscriptions.end())
+        sub = router.subscriptions.emplace(router.next_subscription++, router_model::subscription{s.realm, uri, {}})
+                  .first;
+      if (!sub->second.members.insert(s.id.value).second) return;
+      subscription_hook(hook_kind::subscribed, s, sub->first, uri);
+    } else if (what < 52) {  // a subscriber unsubscribes
+      if (router.subscriptions.empty()) return;
+      auto sub = std::next(router.subscriptions.begin(), static_cast<long>(pick(router.subscriptions.size())));
+      const std::uint64_t member =
+          *std::next(sub->second.members.begin(), static_cast<long>(pick(sub->second.members.size())));
+      subscription_hook(hook_kind::unsubscribed, router.sessions.at(member), sub->first, sub->second.uri);
+      sub->second.members.erase(member);
+      if (sub->second.members.empty()) router.subscriptions.erase(sub);
     } else if (what < 75) {  // the channel delivers a hook
       if (channel.empty()) return;
       hook_event ev = channel.front();
@@ -162,6 +265,7 @@ struct run {
       router.seq = 0;
       router.sessions.clear();
       router.left.clear();
+      router.subscriptions.clear();
       channel.clear();
       inflight.reset();
       reg.begin_resync();
@@ -221,18 +325,27 @@ struct run {
     if (reg.truth().state() == mirror::status::live) {
       for (const auto& realm : realms) {
         subscriber& sub = subs[realm];
+        if (sub.relist_observations && !sub.relist) {
+          sub.relist_observations = false;
+          sub.subscriptions.clear();
+          list_observations(realm, sub);
+        }
         if (!sub.relist) continue;
         sub.relist = false;
         for (session_id id : list_sessions(reg, realm, std::nullopt))
           sub.view.insert(id.value);
         reg.answered(realm);
+        sub.relist_observations = false;
+        list_observations(realm, sub);
       }
     }
     if (first && !announce) {
       // The first snapshot is every realm's silent baseline: subscribers start from what it holds.
       baselined = true;
-      for (const auto& realm : realms)
+      for (const auto& realm : realms) {
         reg.for_each_visible(realm, [&](const session_record& rec) { subs[realm].view.insert(rec.id.value); });
+        list_observations(realm, subs[realm]);
+      }
     }
   }
 
@@ -312,6 +425,20 @@ BOOST_AUTO_TEST_CASE(random_runs_converge_to_the_router) {
       BOOST_REQUIRE_MESSAGE(sub.violation.empty(), "seed " << seed << " realm " << realm << ": " << sub.violation);
       BOOST_REQUIRE_MESSAGE(sub.view == visible, "seed " << seed << " realm " << realm << ": subscriber sees "
                                                          << sub.view.size() << ", truth " << visible.size());
+      // Subscriptions: the mirror and what the subscriber was told both equal the router's.
+      std::map<std::uint64_t, std::set<std::uint64_t>> truth, mirrored;
+      for (const auto& [id, s] : r.router.subscriptions)
+        if (s.realm == realm) truth[id] = s.members;
+      if (const auto* t = m.observations().find(realm, observation_kind::subscription))
+        t->for_each([&](const observation& o) {
+          for (session_id member : o.members)
+            mirrored[o.id].insert(member.value);
+        });
+      BOOST_REQUIRE_MESSAGE(mirrored == truth,
+                            "seed " << seed << " realm " << realm << ": mirrored subscriptions differ");
+      BOOST_REQUIRE_MESSAGE(sub.subscriptions == truth, "seed " << seed << " realm " << realm
+                                                                << ": the subscriber sees " << sub.subscriptions.size()
+                                                                << " subscriptions, truth " << truth.size());
     }
   }
   BOOST_TEST(faults_seen > 100);  // the runs did exercise router restarts

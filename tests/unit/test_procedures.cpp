@@ -61,7 +61,7 @@ BOOST_AUTO_TEST_CASE(every_uri_once_and_found_by_it) {
     BOOST_TEST(std::string(p.uri).rfind(uri::reserved_prefix, 0) == 0u);
     BOOST_TEST(std::string(p.summary).find("->") != std::string::npos, p.uri << ": summary names no result");
   }
-  BOOST_TEST(seen.size() == 9u);
+  BOOST_TEST(seen.size() == 23u);  // 9 of sessions, 7 each of registrations and subscriptions
   BOOST_TEST(find_procedure("wamp.session.on_join") == nullptr);
   BOOST_TEST(find_procedure("") == nullptr);
 }
@@ -85,6 +85,12 @@ BOOST_AUTO_TEST_CASE(flags_the_adapter_acts_on) {
   BOOST_TEST((find_procedure(uri::add_testament)->group == opt_in::testaments));
   BOOST_TEST(find_procedure(uri::flush_testaments)->needs_caller);
   BOOST_TEST(!find_procedure(uri::count)->names_session);
+  BOOST_TEST(!find_procedure(uri::count)->needs_v2);
+  BOOST_TEST(find_procedure(uri::subscription_match)->needs_v2);
+  const auto& remove = *find_procedure(uri::registration_remove_callee);
+  BOOST_TEST((remove.group == opt_in::kill));
+  BOOST_TEST(remove.needs_caller);
+  BOOST_TEST(remove.needs_v2);
 }
 
 BOOST_FIXTURE_TEST_CASE(queries_answer_from_the_mirror, fixture) {

@@ -15,7 +15,7 @@ const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket H
                       [--snapshot-page N] [--left-retention SECONDS] [--test-switches]
                       [--log-level error|warn|info|debug] [--help]
 
-Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v1).
+Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v2).
 
   --ws HOST:PORT          WebSocket listener (subprotocols wamp.2.msgpack, wamp.2.json; any URL path)
   --web DIR               also serve DIR's files over plain HTTP on the --ws listener (a directory serves its
@@ -33,7 +33,8 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
   --meta-role ROLE        authrole allowed on the internal realm and to register/publish wamp.* URIs
                           (default metad)
   --native-meta           keep fox-wamp's own (partial) wamp.session.* API in every realm
-  --snapshot-page N       sessions per router.session.snapshot page (default 1000)
+  --snapshot-page N       items per router.session.snapshot page (default 1000, at least 2): a session is one
+                          item, a registration or subscription one plus one per member
   --left-retention S      how long a session that left stays in the snapshot's "left" list (default 300;
                           0 keeps none; at most the last 10000)
   --test-switches         register router.test.* procedures on the internal realm (tests only)
@@ -112,7 +113,7 @@ function parseCommandLine (argv) {
     metaRole: v['meta-role'] ?? 'metad',
     nativeMeta: v['native-meta'] === true,
     snapshotPage: v['snapshot-page'] === undefined ? 1000
-      : parseCount('--snapshot-page', v['snapshot-page'], 1, 100000, 'an integer'),
+      : parseCount('--snapshot-page', v['snapshot-page'], 2, 100000, 'an integer'),
     leftRetention: v['left-retention'] === undefined ? 300
       : parseCount('--left-retention', v['left-retention'], 0, 86400, 'seconds'),
     testSwitches: v['test-switches'] === true,

@@ -1,18 +1,31 @@
 'use strict'
-// Hook protocol v1 (docs/hook-protocol.md), apart from any router: the epoch and the gap-free seq, the table of
-// hooked sessions, the tombstones of those that left lately, the frozen views behind snapshot cursors, and the
-// procedures router.session.snapshot / sync / kill.
+// Hook protocol v2 (docs/hook-protocol.md), apart from any router: the epoch and the gap-free seq, the table of
+// hooked sessions and of the registrations and subscriptions they are members of, the tombstones of those that
+// left lately, the frozen views behind snapshot cursors, and the procedures router.session.snapshot / sync /
+// kill, router.registration.remove_callee and router.subscription.remove_subscriber. Version 1 consumers keep
+// working: the session hooks and the snapshot's v1 fields are unchanged.
 //
 // A session is a plain info dict ({realm, session, authid, authrole, authmethod, authprovider, transport,
 // authextra?}) plus its owner, the one that can end it. What the protocol needs from the router it gets from a
 // binding (lib/fox is the one for fox-wamp):
 //   binding.attach(hooks)              from now on call hooks.joined(info, owner) when a session has joined a
 //                                      realm of hooks.realms (before its WELCOME) and hooks.left(id) once it is
-//                                      gone from it, and make no session id that hooks.has(id)
+//                                      gone from it, and make no session id that hooks.has(id); between the two,
+//                                      hooks.added(kind, id, object) when the session became a member (callee,
+//                                      subscriber) of a registration or subscription (kind 'registration' or
+//                                      'subscription', object {id, uri, match, created, invoke (registrations)})
+//                                      and hooks.removed(kind, id, objectId) when it stopped being one; a session
+//                                      that leaves needs no hooks.removed: hooks.left reports what it held
 //   binding.register(uri, handler)     a procedure on the internal realm: handler(args, kwargs, caller) returns
-//                                      the result's args (or a promise of them), or throws a WampError
+//                                      the result's args (or a promise of them), or throws a WampError; caller
+//                                      is {caller, caller_authid, caller_authrole}
 //   binding.publish(topic, args, kwargs)  an event on the internal realm, written to every subscriber before it
 //                                      returns
+//   binding.hasSubscriber(topic)       whether a session of the internal realm is subscribed to topic (by any
+//                                      match policy)
+//   binding.removeMember(kind, realm, objectId, sessionId, reason)  take the session out of that registration
+//                                      or subscription, tell its client (reason: a URI or undefined) and call
+//                                      hooks.removed before returning
 // and an owner has killSession(info, reason, message): end that session (GOODBYE with reason and message) so
 // that its hooks.left comes back before killSession returns.
 //
@@ -21,22 +34,48 @@
 // the hooks already written before its RESULT.
 
 const crypto = require('crypto')
-const { URI_RE, WampError, invalidArgument } = require('./wamp')
+const { URI_RE, WampError, invalidArgument, requireRole } = require('./wamp')
 
 const CURSOR_TTL_MS = 60000
 const MAX_VIEWS = 64
 const MAX_LEFT = 10000 // tombstones kept at most, whatever the retention (keeps the first page small)
+const PROTOCOL = 2 // on the first snapshot page; a router without it speaks version 1
+
+// What differs between registrations and subscriptions, in the hooks and in the snapshot.
+const KINDS = {
+  registration: {
+    added: 'router.registration.registered',
+    removed: 'router.registration.unregistered',
+    fields: ['id', 'uri', 'match', 'invoke', 'created'],
+    members: 'callees',
+    noSuch: 'wamp.error.no_such_registration'
+  },
+  subscription: {
+    added: 'router.subscription.subscribed',
+    removed: 'router.subscription.unsubscribed',
+    fields: ['id', 'uri', 'match', 'created'],
+    members: 'subscribers',
+    noSuch: 'wamp.error.no_such_subscription'
+  }
+}
+const KIND_NAMES = Object.keys(KINDS) // the order of the snapshot's lists after the sessions
+const V2_TOPICS = KIND_NAMES.flatMap(k => [KINDS[k].added, KINDS[k].removed])
+const LISTS = { registration: 'registrations', subscription: 'subscriptions' }
 
 class HookProtocol {
-  constructor ({ binding, realms, epoch, pageSize, leftRetentionMs = 300000 }) {
+  constructor ({ binding, realms, epoch, pageSize, metaRole, leftRetentionMs = 300000 }) {
     this.binding = binding
+    this.metaRole = metaRole
     this.realms = new Set(realms) // the client realms whose sessions are hooked
     this.epoch = epoch
     this.pageSize = pageSize
     this.seq = 0
     this.pendingSkip = 0
-    this.registry = new Map() // session id -> {info, owner}
-    this.views = new Map() // view id -> {sessions, seq, expires}
+    this.registry = new Map() // session id -> {info, owner, held: null or the Set of entries it is a member of}
+    // kind -> Map id -> {kind, realm, id, uri, match, created, invoke?, members: Set of session ids}: what the
+    // hooks published so far say, for the snapshot and the removal procedures
+    this.tables = { registration: new Map(), subscription: new Map() }
+    this.views = new Map() // view id -> {lists: [sessions, registrations, subscriptions], seq, expires}
     this.leftRetentionMs = leftRetentionMs
     this.tombstones = [] // sessions that left, oldest first: {info, at}
     this.stopped = false
@@ -49,6 +88,10 @@ class HookProtocol {
     this.binding.register('router.session.snapshot', args => this.snapshot(args))
     this.binding.register('router.session.sync', () => [this.epoch, this.seq])
     this.binding.register('router.session.kill', (args, kwargs) => this.kill(args, kwargs))
+    this.binding.register('router.registration.remove_callee',
+      (args, kwargs, caller) => this.removeMember('registration', args, caller))
+    this.binding.register('router.subscription.remove_subscriber',
+      (args, kwargs, caller) => this.removeMember('subscription', args, caller))
   }
 
   // From now on no hook goes out: the sessions the router closes while it shuts down leave silently.
@@ -69,16 +112,57 @@ class HookProtocol {
   // A session has joined a hooked realm (before its WELCOME).
   joined (info, owner) {
     if (!this.realms.has(info.realm)) return
-    this.registry.set(info.session, { info, owner })
+    this.registry.set(info.session, { info, owner, held: null })
     this.publishHook('router.session.joined', info)
   }
 
-  // A session is gone from its realm; unknown ids (sessions that were never hooked) are ignored.
+  // A session is gone from its realm; unknown ids (sessions that were never hooked) are ignored. What it was a
+  // member of is reported removed first, so that every member a consumer knows is a live session.
   left (id) {
     const entry = this.registry.get(id)
     if (!entry) return
+    if (entry.held) for (const held of Array.from(entry.held)) this.removed(held.kind, id, held.id)
     this.registry.delete(id)
     this.publishHook('router.session.left', entry.info)
+  }
+
+  // A hooked session became a member of a registration or subscription; the first member brings it into the
+  // table. A session the protocol does not hook, or one already a member, is ignored.
+  added (kind, id, object) {
+    const session = this.registry.get(id)
+    if (!session) return
+    const table = this.tables[kind]
+    let entry = table.get(object.id)
+    if (entry && entry.members.has(id)) return
+    if (!entry) {
+      entry = { kind, realm: session.info.realm, members: new Set() }
+      for (const f of KINDS[kind].fields) entry[f] = object[f]
+      table.set(object.id, entry)
+    }
+    entry.members.add(id)
+    if (!session.held) session.held = new Set()
+    session.held.add(entry)
+    if (this.v2Heard()) {
+      this.publishHook(KINDS[kind].added, { realm: entry.realm, session: id, [kind]: publicFields(entry) })
+    }
+  }
+
+  // A hooked session stopped being a member; the table forgets an object with its last member.
+  removed (kind, id, objectId) {
+    const session = this.registry.get(id)
+    const entry = this.tables[kind].get(objectId)
+    if (!session || !entry || !entry.members.delete(id)) return
+    session.held.delete(entry)
+    if (entry.members.size === 0) this.tables[kind].delete(objectId)
+    if (this.v2Heard()) this.publishHook(KINDS[kind].removed, { realm: entry.realm, session: id, [kind]: objectId })
+  }
+
+  // Registration and subscription hooks go out, and take a seq, only while some session of the internal realm
+  // is subscribed to one of their topics. A version 1 consumer subscribes to the session hooks alone: it would
+  // take each of them for a lost hook (a hole in seq) and resync. A version 2 consumer subscribes before it
+  // takes its snapshot, so it misses none; the tables behind the snapshot are kept either way.
+  v2Heard () {
+    return V2_TOPICS.some(topic => this.binding.hasSubscriber(topic))
   }
 
   // The next hook's seq jumps by n more than 1 (a simulated lost hook); returns the seq that hook will carry.
@@ -87,14 +171,14 @@ class HookProtocol {
     return this.seq + this.pendingSkip + 1
   }
 
-  publishHook (topic, info) {
+  publishHook (topic, payload) {
     if (this.stopped) return
     this.seq += 1 + this.pendingSkip
     this.pendingSkip = 0
-    const hook = Object.assign({}, info, { epoch: this.epoch, seq: this.seq })
+    const hook = Object.assign({}, payload, { epoch: this.epoch, seq: this.seq })
     this.binding.publish(topic, [hook])
     if (topic === 'router.session.left' && this.leftRetentionMs > 0) {
-      this.tombstones.push({ info, at: Date.now() })
+      this.tombstones.push({ info: payload, at: Date.now() })
       if (this.tombstones.length > MAX_LEFT) this.tombstones.splice(0, this.tombstones.length - MAX_LEFT)
     }
   }
@@ -109,38 +193,85 @@ class HookProtocol {
 
   // ------------------------------------------------------------------------------------------ procedures
 
+  // The view is three lists (sessions, registrations, subscriptions), frozen at the first page; a position in it
+  // is [list, index, member] (member: how many members of that entry earlier pages carried), and a cursor is the
+  // view's id with the position where its page starts.
   snapshot (args) {
     const now = Date.now()
-    let viewId, view, offset
+    let viewId, view, pos
     let firstPage = false
     if (args.length === 0 || args[0] === null || args[0] === undefined) {
       viewId = crypto.randomBytes(9).toString('base64url')
-      view = { sessions: Array.from(this.registry.values(), e => e.info), seq: this.seq, expires: now + CURSOR_TTL_MS }
+      view = { lists: this.freeze(), seq: this.seq, expires: now + CURSOR_TTL_MS }
       firstPage = true
-      offset = 0
+      pos = [0, 0, 0]
       if (this.views.size >= MAX_VIEWS) this.views.delete(this.views.keys().next().value) // oldest
       this.views.set(viewId, view)
     } else {
-      const m = typeof args[0] === 'string' ? /^([A-Za-z0-9_-]+):(\d+)$/.exec(args[0]) : null
+      const m = typeof args[0] === 'string' ? /^([A-Za-z0-9_-]+):(\d+)\.(\d+)\.(\d+)$/.exec(args[0]) : null
       if (!m) throw invalidArgument('cursor must be a string returned as next_cursor')
       viewId = m[1]
-      offset = Number(m[2])
+      pos = [Number(m[2]), Number(m[3]), Number(m[4])]
       view = this.views.get(viewId)
-      if (!view || view.expires < now || offset >= view.sessions.length) {
+      if (!view || view.expires < now || !inside(view.lists, pos)) {
         if (view && view.expires < now) this.views.delete(viewId)
         throw invalidArgument(`unknown or expired snapshot cursor '${args[0]}'`)
       }
     }
-    const end = offset + this.pageSize
-    const page = { epoch: this.epoch, seq: view.seq, sessions: view.sessions.slice(offset, end) }
-    if (firstPage) page.left = this.recentlyLeft(now)
-    if (end < view.sessions.length) {
-      page.next_cursor = `${viewId}:${end}`
+    const { page: lists, next } = this.page(view.lists, pos)
+    const page = { epoch: this.epoch, seq: view.seq, ...lists }
+    if (firstPage) {
+      page.protocol = PROTOCOL
+      page.left = this.recentlyLeft(now)
+    }
+    if (next) {
+      page.next_cursor = `${viewId}:${next.join('.')}`
       view.expires = now + CURSOR_TTL_MS
     } else {
       this.views.delete(viewId)
     }
     return [page]
+  }
+
+  // The lists of a new view: the session infos, then per kind [{realm, ...public fields}, members].
+  freeze () {
+    const lists = [Array.from(this.registry.values(), e => e.info)]
+    for (const kind of KIND_NAMES) {
+      const entries = this.tables[kind].values()
+      lists.push(Array.from(entries, e => [{ realm: e.realm, ...publicFields(e) }, Array.from(e.members)]))
+    }
+    return lists
+  }
+
+  // One page from pos: at most pageSize items, a session one item, a registration or subscription one plus one
+  // per member. An entry whose members do not all fit takes what fits (at least one) and goes on on the next
+  // page under the same id. Returns the page and the position of the next one (null after the last).
+  page (lists, pos) {
+    let [list, index, member] = pos
+    let room = this.pageSize
+    const page = { sessions: [], registrations: [], subscriptions: [] }
+    if (list === 0) {
+      page.sessions = lists[0].slice(index, index + room)
+      room -= page.sessions.length
+      index += page.sessions.length
+      if (index < lists[0].length) return { page, next: [0, index, 0] }
+      list = 1
+      index = 0
+    }
+    for (; list < lists.length; [list, index] = [list + 1, 0]) {
+      const kind = KIND_NAMES[list - 1]
+      const entries = lists[list]
+      for (; index < entries.length && room >= 2; [index, member] = [index + 1, 0]) {
+        const [fields, members] = entries[index]
+        const take = Math.min(room - 1, members.length - member)
+        page[LISTS[kind]].push({ ...fields, [KINDS[kind].members]: members.slice(member, member + take) })
+        room -= 1 + take
+        member += take
+        if (member < members.length) break
+      }
+      if (index < entries.length) return { page, next: [list, index, member] }
+    }
+    return { page, next: null }
   }
 
   sweepViews () {
@@ -166,6 +297,45 @@ class HookProtocol {
     entry.owner.killSession(entry.info, reason || 'wamp.close.killed', message)
     return [true]
   }
+
+  // router.registration.remove_callee [realm, registration, callee, reason?] and
+  // router.subscription.remove_subscriber [realm, subscription, subscriber, reason?].
+  removeMember (kind, args, caller) {
+    requireRole(caller, this.metaRole, `remove a ${kind}'s members`)
+    const what = KINDS[kind].members.replace(/s$/, '')
+    if (args.length < 3 || args.length > 4) throw invalidArgument(`expected [realm, ${kind}, ${what}, reason?]`)
+    const [realm, id, session, reason] = args
+    if (typeof realm !== 'string' || !this.realms.has(realm)) {
+      throw invalidArgument(`realm must be a configured client realm, got ${JSON.stringify(realm)}`)
+    }
+    if (!Number.isInteger(id)) throw invalidArgument(`${kind} must be an integer id`)
+    if (!Number.isInteger(session)) throw invalidArgument(`${what} must be an integer session id`)
+    if (reason !== undefined && reason !== null && (typeof reason !== 'string' || !URI_RE.test(reason))) {
+      throw invalidArgument(`reason must be a URI, got ${JSON.stringify(reason)}`)
+    }
+    const entry = this.tables[kind].get(id)
+    if (!entry || entry.realm !== realm) {
+      throw new WampError(KINDS[kind].noSuch, [`no ${kind} ${id} on realm '${realm}'`])
+    }
+    if (!entry.members.has(session)) {
+      throw new WampError('wamp.error.no_such_session', [`session ${session} is not a ${what} of ${kind} ${id}`])
+    }
+    this.binding.removeMember(kind, realm, id, session, reason === null ? undefined : reason)
+    return []
+  }
+}
+
+// An entry's fields as hooks and snapshots carry them.
+function publicFields (entry) {
+  const out = {}
+  for (const f of KINDS[entry.kind].fields) out[f] = entry[f]
+  return out
+}
+
+// Whether pos = [list, index, member] is a position inside the lists (where a page may start).
+function inside (lists, [list, index, member]) {
+  if (list >= lists.length || index >= lists[list].length) return false
+  return list === 0 ? member === 0 : member < lists[list][index][1].length
 }
 
 module.exports = { HookProtocol }

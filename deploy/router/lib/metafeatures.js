@@ -10,7 +10,7 @@
 //   binding.setWelcomeFeatures(realm, f)    from now on, merge f = {broker: {name: true}, dealer: {...}} into
 //                                           WELCOME.Details.roles of the sessions that join realm (null: none)
 
-const { WampError, isPlainObject, invalidArgument } = require('./wamp')
+const { isPlainObject, invalidArgument, requireRole } = require('./wamp')
 
 const ROLES = ['broker', 'dealer']
 const FEATURE_RE = /^[a-z][a-z0-9_]{0,63}$/ // the shape of every feature name the WAMP spec defines
@@ -30,10 +30,7 @@ class MetaFeatures {
   }
 
   announce (args, caller) {
-    // Only the meta role can join the internal realm; this repeats the rule where it matters.
-    if (caller.caller_authrole !== this.metaRole || !Number.isInteger(caller.caller)) {
-      throw new WampError('wamp.error.not_authorized', [`only authrole '${this.metaRole}' may announce features`])
-    }
+    requireRole(caller, this.metaRole, 'announce features')
     if (args.length !== 2) throw invalidArgument('expected [realm, features] or [realm, null]')
     const [realm, features] = args
     if (typeof realm !== 'string') throw invalidArgument('realm must be a string')

@@ -7,16 +7,16 @@
 //                                   "allow": {"call", "register", "publish", "subscribe": true | false}}]}}
 //
 // A realm the section names is restricted: a role it lists may do what the most specific matching permission
-// allows (exact, then the longest prefix, then the best wildcard; see WildcardRule), nothing where none
+// allows (exact, then the longest prefix, then the best wildcard: lib/uripatterns.js), nothing where none
 // matches; a role it does not list may do nothing. A realm it does not name, and a file without the section,
 // keep the router's behaviour without permissions: every role may do everything. The meta role and the
 // internal realm are never restricted (wamp-metad must always be able to serve the meta API), and the gate's
 // reservation of wamp.* for the meta role holds whatever the section says.
 
 const { URI_RE, PREFIX_URI_RE, WILDCARD_URI_RE, isPlainObject } = require('./wamp')
+const { MATCHES, PatternIndex } = require('./uripatterns')
 
 const ACTIONS = ['call', 'register', 'publish', 'subscribe']
-const MATCHES = ['exact', 'prefix', 'wildcard']
 const KEYS = ['uri', 'match', 'allow']
 // How a denial names the action: "role 'user' may not publish to 'com.x' on realm 'realm1'".
 const VERBS = { call: 'call', register: 'register', publish: 'publish to', subscribe: 'subscribe to' }
@@ -24,50 +24,13 @@ const ADD_TESTAMENT = 'wamp.session.add_testament'
 // Decisions remembered per realm and role; URIs are open-ended (an id in a topic), so the memory is bounded.
 const CACHE_MAX = 4096
 
-// A wildcard permission: empty components match any one component, and the URI has as many components. Among
-// several that match, the one with the longest run of fixed components before its first wildcard wins, then
-// the longest run before the second, and so on (the WAMP spec's rule for wildcard registrations). Two
-// different patterns that match the same URI always differ in some run, so the choice never depends on the
-// order of the file.
-class WildcardRule {
-  constructor (entry) {
-    this.entry = entry
-    this.parts = entry.uri.split('.')
-    this.runs = [0]
-    for (const p of this.parts) {
-      if (p === '') this.runs.push(0)
-      else this.runs[this.runs.length - 1]++
-    }
-  }
-
-  matches (parts) {
-    return parts.length === this.parts.length && this.parts.every((p, i) => p === '' || p === parts[i])
-  }
-
-  // Sorts the more specific first.
-  static compare (a, b) {
-    for (let i = 0; i < Math.min(a.runs.length, b.runs.length); i++) {
-      if (a.runs[i] !== b.runs[i]) return b.runs[i] - a.runs[i]
-    }
-    return a.runs.length - b.runs.length || (a.entry.uri < b.entry.uri ? -1 : a.entry.uri > b.entry.uri ? 1 : 0)
-  }
-}
-
 // One role's permissions on one restricted realm (an empty list for a role the section does not list).
 class RoleRules {
   constructor (realm, role, entries) {
     this.realm = realm
     this.role = role
-    this.exact = new Map()
-    this.prefixes = [] // longest first: the first that matches is the most specific
-    this.wildcards = [] // most specific first (WildcardRule.compare)
-    for (const e of entries) {
-      if (e.match === 'exact') this.exact.set(e.uri, e)
-      else if (e.match === 'prefix') this.prefixes.push(e)
-      else this.wildcards.push(new WildcardRule(e))
-    }
-    this.prefixes.sort((a, b) => b.uri.length - a.uri.length)
-    this.wildcards.sort(WildcardRule.compare)
+    this.index = new PatternIndex()
+    for (const e of entries) this.index.add(e.match, e.uri, e)
     this.cache = new Map() // uri -> the entry that decides it, or null
   }
 
@@ -75,12 +38,7 @@ class RoleRules {
   decisive (uri) {
     let hit = this.cache.get(uri)
     if (hit !== undefined) return hit
-    hit = this.exact.get(uri) || this.prefixes.find(e => uri.startsWith(e.uri)) || null
-    if (!hit && this.wildcards.length > 0) {
-      const parts = uri.split('.')
-      const w = this.wildcards.find(r => r.matches(parts))
-      hit = w ? w.entry : null
-    }
+    hit = this.index.best(uri) || null
     if (this.cache.size >= CACHE_MAX) this.cache.clear()
     this.cache.set(uri, hit)
     return hit

@@ -29,4 +29,12 @@ function invalidArgument (message) {
   return new WampError('wamp.error.invalid_argument', [message])
 }
 
-module.exports = { URI_RE, PREFIX_URI_RE, WILDCARD_URI_RE, isPlainObject, WampError, invalidArgument }
+// The router's own procedures on the internal realm answer the meta role only. Only it can join that realm;
+// this repeats the rule where it matters. caller: {caller, caller_authrole} as the binding passes it.
+function requireRole (caller, role, what) {
+  if (caller.caller_authrole !== role || !Number.isInteger(caller.caller)) {
+    throw new WampError('wamp.error.not_authorized', [`only authrole '${role}' may ${what}`])
+  }
+}
+
+module.exports = { URI_RE, PREFIX_URI_RE, WILDCARD_URI_RE, isPlainObject, WampError, invalidArgument, requireRole }

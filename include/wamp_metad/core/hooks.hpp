@@ -1,4 +1,5 @@
-// The router's raw session hooks (hook protocol v1, docs/hook-protocol.md), decoded.
+// The router's hooks (hook protocol, docs/hook-protocol.md), decoded: sessions (v1), and their registrations
+// and subscriptions (v2), in one stream.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "wamp_metad/core/patterns.hpp"
 #include "wamp_metad/core/session.hpp"
 
 namespace wamp_metad::core {
@@ -21,13 +23,35 @@ struct hook_position {
   }
 };
 
-enum class hook_kind { joined, left };
+enum class hook_kind { joined, left, registered, unregistered, subscribed, unsubscribed };
+
+enum class observation_kind { registration, subscription };
+
+// A registration or subscription as a hook or a snapshot names it (uri and the rest: when it is added to).
+struct observation_info {
+  observation_kind kind = observation_kind::subscription;
+  std::uint64_t id = 0;
+  std::string uri;
+  match_policy match = match_policy::exact;
+  std::string invoke;   // registrations only
+  std::string created;  // ISO 8601 UTC
+};
 
 struct hook_event {
   hook_kind kind = hook_kind::joined;
   // For `left`, only realm and id are certain; the auth fields are empty when the router did not send them.
+  // For the registration and subscription hooks: the realm and the member session only.
   session_record session;
   std::optional<hook_position> position;
+  observation_info observation{};  // the registration and subscription hooks
+};
+
+// A registration or subscription of a snapshot, with (some of) its members: a long member list may come in
+// parts on several pages, the same id each time.
+struct snapshot_observation {
+  std::string realm;
+  observation_info info;
+  std::vector<session_id> members;
 };
 
 // One page of router.session.snapshot.
@@ -36,6 +60,8 @@ struct snapshot_page {
   std::vector<session_record> sessions;
   std::vector<session_record> recently_left;  // first page only, when the router keeps them
   std::optional<std::string> next_cursor;     // absent on the last page
+  int protocol = 1;                           // first page: 2 when the router has registration hooks too
+  std::vector<snapshot_observation> observations{};
 };
 
 // A whole snapshot, all pages joined.
@@ -45,6 +71,7 @@ struct snapshot {
   // Sessions that left shortly before the view was frozen (the router's tombstones): lets a freshly started
   // wamp-metad tell subscribers about leaves it did not see.
   std::vector<session_record> recently_left;
+  std::vector<snapshot_observation> observations{};
 };
 
 }  // namespace wamp_metad::core

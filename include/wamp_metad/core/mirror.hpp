@@ -1,6 +1,7 @@
-// The mirror: every session the router reported, kept right by list-then-watch (a snapshot plus the ordered
-// hook stream; a duplicate is dropped, a gap or a new epoch asks for a resync). Pure state: the caller does
-// the I/O and decides when to fetch a snapshot.
+// The mirror: every session the router reported, and (hook protocol v2) their registrations and
+// subscriptions, kept right by list-then-watch (a snapshot plus the ordered hook stream; a duplicate is
+// dropped, a gap, a new epoch or a hook that contradicts the mirror asks for a resync). Pure state: the caller
+// does the I/O and decides when to fetch a snapshot.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "wamp_metad/core/hooks.hpp"
+#include "wamp_metad/core/observations.hpp"
 #include "wamp_metad/core/session.hpp"
 
 namespace wamp_metad::core {
@@ -19,10 +21,16 @@ namespace wamp_metad::core {
 using record_ptr = std::shared_ptr<const session_record>;
 using realm_sessions = std::unordered_map<session_id, record_ptr>;
 
-// A session whose record in the mirror changed (appeared, went, or was replaced).
+// What changed in the mirror: a session's record (appeared, went, or was replaced), or a registration or
+// subscription (created, a member added or removed, deleted; `id` is then the member a hook named, or none).
 struct change {
+  enum class subject { session, registration, subscription };
+  change(std::string r, session_id i, subject s = subject::session, std::uint64_t o = 0)
+      : realm(std::move(r)), id(i), of(s), observation(o) {}
   std::string realm;
   session_id id;
+  subject of;
+  std::uint64_t observation;  // the registration's or subscription's id
 };
 
 class mirror {
@@ -45,6 +53,7 @@ class mirror {
     gap,        // seq beyond last + 1: a hook was lost; resync
     new_epoch,  // another epoch: the router restarted; resync
     overflow,   // the buffer is full; resync
+    conflict,   // a registration or subscription hook contradicts the mirror; resync
   };
 
   mirror() : mirror(options{}) {}
@@ -65,7 +74,7 @@ class mirror {
   verdict on_snapshot(snapshot snap, std::vector<change>& changed);
   // The same with the sessions already shared (the mirror keeps these very records: no copy).
   verdict on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> sessions,
-                      std::vector<change>& changed);
+                      std::vector<change>& changed, std::vector<snapshot_observation> observations = {});
 
   status state() const { return status_; }
   // The position of the last applied hook (or snapshot); nullopt when the router sends none.
@@ -76,12 +85,17 @@ class mirror {
   const realm_sessions* sessions(const std::string& realm) const;
   const std::unordered_map<std::string, realm_sessions>& realms() const { return realms_; }
   std::size_t size() const { return size_; }
+  // The registrations and subscriptions (empty with a router that speaks hook protocol v1 only).
+  const core::observations& observations() const { return observations_; }
   std::size_t buffered() const { return buffer_.size(); }
   // Counts the resyncs started; a snapshot fetched across a change of it is stale.
   std::uint64_t generation() const { return generation_; }
 
  private:
-  void apply(hook_event& ev, std::vector<change>& changed);
+  // False when the hook contradicts the mirror (then nothing changed).
+  bool apply(hook_event& ev, std::vector<change>& changed);
+  bool apply_observation(hook_event& ev, std::vector<change>& changed);
+  void diff_observations(const core::observations& before, std::vector<change>& changed) const;
   void start_syncing();
 
   options opts_;
@@ -89,6 +103,7 @@ class mirror {
   std::optional<hook_position> position_;
   std::unordered_map<std::string, realm_sessions> realms_;
   std::size_t size_ = 0;
+  core::observations observations_;
   std::deque<hook_event> buffer_;
   std::uint64_t generation_ = 0;
 };

@@ -14,13 +14,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/patterns.hpp"
 #include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/session.hpp"
 
 namespace wamp_metad::core {
-
-enum class observation_kind { registration, subscription };
 
 // A registration or a subscription, as the meta API describes it.
 struct observation {
@@ -42,9 +41,16 @@ struct observation_change {
   bool conflict = false;  // the hook contradicts the mirror (another id for the same uri and match): resync
 };
 
-// One kind (registrations or subscriptions) in one realm.
+// One kind (registrations or subscriptions) in one realm. Movable, not copyable: the pattern index keeps
+// views of the URIs its entries hold.
 class observation_table {
  public:
+  observation_table() = default;
+  observation_table(const observation_table&) = delete;
+  observation_table& operator=(const observation_table&) = delete;
+  observation_table(observation_table&&) = default;
+  observation_table& operator=(observation_table&&) = default;
+
   observation_change attach(session_id member, std::uint64_t id, std::string_view uri, match_policy match,
                             std::string_view invoke, std::string_view created);
   observation_change detach(session_id member, std::uint64_t id);
@@ -81,6 +87,15 @@ class observations {
   // nullptr for a realm with none of that kind.
   const observation_table* find(const std::string& realm, observation_kind kind) const;
   void forget_realm(const std::string& realm);
+  // f(realm, kind, table) for every table.
+  template <class F>
+  void for_each_table(F&& f) const {
+    for (const auto& [realm, t] : realms_) {
+      f(realm, observation_kind::registration, t.registrations);
+      f(realm, observation_kind::subscription, t.subscriptions);
+    }
+  }
+  bool empty() const { return realms_.empty(); }
 
  private:
   struct realm_tables {
@@ -112,7 +127,19 @@ outcome<call_result> call_observation_members(const observation_query& q, const 
 // count_callees / count_subscribers(id) -> [n]
 outcome<call_result> call_observation_count(const observation_query& q, const array& args, const object& kwargs);
 
+// wamp.registration.remove_callee / wamp.subscription.remove_subscriber: what the router is to remove.
+struct removal_plan {
+  observation_kind kind = observation_kind::registration;
+  std::uint64_t id = 0;
+  session_id member;
+  std::optional<std::string> reason;
+};
+// [id, member, reason?] (reason also as keyword; the keyword wins), as Crossbar takes them. Errors:
+// no_such_registration / no_such_subscription for an id the caller may not see, no_such_session for a session
+// that is not a member, invalid_uri for a reason that is no URI, invalid_argument for any other shape.
+outcome<removal_plan> plan_removal(const observation_query& q, const array& args, const object& kwargs);
+
 // The details dict of get and on_create.
-value observation_details(const observation& o, observation_kind kind);
+value observation_details(const observation_info& o);
 
 }  // namespace wamp_metad::core

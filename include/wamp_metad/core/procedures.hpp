@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "wamp_metad/core/kill.hpp"
+#include "wamp_metad/core/observations.hpp"
 #include "wamp_metad/core/registry.hpp"
 #include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/testaments.hpp"
@@ -32,9 +33,9 @@ struct call_context {
   const object& kwargs;
 };
 
-// What a handler answers: the result to send, or a kill the adapter carries out through the router (its
-// result comes from kill_result() once the router has done it).
-using answer = std::variant<call_result, kill_plan>;
+// What a handler answers: the result to send, or a kill or a removal the adapter carries out through the
+// router (a kill's result comes from kill_result() once the router has done it; a removal's is empty).
+using answer = std::variant<call_result, kill_plan, removal_plan>;
 
 // What a call waits for before it is answered, when the mirror may be behind the router.
 enum class wait_policy {
@@ -58,6 +59,7 @@ struct procedure {
   opt_in group;
   bool needs_caller;    // acts for, or spares, the calling session: refused when the caller is not disclosed
   bool names_session;   // the first positional argument is a session id the mirror must have (with wait caller)
+  bool needs_v2;        // served only when the router speaks hook protocol v2 (registrations, subscriptions)
   const char* summary;  // one line, for --procedures and the docs
 };
 

@@ -1,7 +1,9 @@
-// The registry: the mirror of every session plus, for each served realm, what that realm's subscribers
-// have been told. Every change to the mirror is turned into the on_join / on_leave events that bring what a
-// realm was told back in line with the mirror. One mechanism serves live hooks, a resync after a fault and a
-// served link that comes back: diff "told" against "true" for the sessions that changed.
+// The registry: the mirror of every session (and of their registrations and subscriptions) plus, for each
+// served realm, what that realm's subscribers have been told. Every change to the mirror is turned into the
+// meta events that bring what a realm was told back in line with the mirror. One mechanism serves live hooks,
+// a resync after a fault and a served link that comes back: diff "told" against "true" for what changed.
+// Within a realm, a session's registrations and subscriptions end before its on_leave and begin after its
+// on_join.
 #pragma once
 
 #include <cstddef>
@@ -20,10 +22,22 @@
 namespace wamp_metad::core {
 
 struct meta_event {
-  enum class kind { join, leave };
+  enum class kind {
+    join,      // wamp.session.on_join
+    leave,     // wamp.session.on_leave
+    created,   // wamp.registration.on_create / wamp.subscription.on_create
+    attached,  // on_register / on_subscribe
+    detached,  // on_unregister / on_unsubscribe
+    deleted,   // on_delete
+  };
   kind what = kind::join;
   std::string realm;
-  record_ptr session;  // for leave: the record the realm was told at join time (authid, authrole)
+  record_ptr session;  // join, leave: for leave the record the realm was told at join time (authid, authrole)
+  // The registration and subscription events: which one, and the session the event names.
+  observation_kind of = observation_kind::subscription;
+  std::uint64_t observation = 0;
+  session_id member;
+  std::shared_ptr<const observation_info> details;  // created
 };
 
 class registry {
@@ -51,7 +65,8 @@ class registry {
   mirror::verdict on_snapshot(snapshot snap, std::vector<meta_event>& out);
   // The same with the sessions already made into records (as they arrived, page by page).
   mirror::verdict on_snapshot(std::optional<hook_position> position, std::vector<record_ptr> sessions,
-                              std::vector<session_record> recently_left, std::vector<meta_event>& out);
+                              std::vector<session_record> recently_left, std::vector<meta_event>& out,
+                              std::vector<snapshot_observation> observations = {});
 
   // --- visibility
   // Hides one session (wamp-metad's own links). Undone when the session leaves the mirror.
@@ -121,9 +136,37 @@ class registry {
     std::unordered_map<session_id, std::size_t> id_pos;
     // Sessions that leave without an on_leave (see leave_quietly).
     std::unordered_set<session_id> quiet;
+
+    // Registrations and subscriptions, keyed by obs_key(): what was told of each, those that changed while
+    // offline, those published since the last confirm (with the mark), and those whose last events may be lost.
+    struct told_observation {
+      std::shared_ptr<const observation_info> info;
+      std::unordered_set<session_id> members;
+    };
+    std::unordered_map<std::uint64_t, told_observation> told_obs;
+    std::unordered_set<std::uint64_t> obs_dirty;
+    std::unordered_map<std::uint64_t, std::uint64_t> obs_unconfirmed;
+    std::unordered_set<std::uint64_t> obs_uncertain;
   };
 
-  void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out);
+  // Phases of telling a registration's or subscription's difference: what ends goes before the session
+  // events of the same change set, what begins after them.
+  enum class phase { ends, begins, both };
+  static std::uint64_t obs_key(observation_kind kind, std::uint64_t id) {
+    return id * 2 + (kind == observation_kind::subscription ? 1 : 0);
+  }
+
+  // Tells the session changes of `changes` (or, with `defer` or while the realm does not tell, marks them
+  // for flush()).
+  void dispatch(const std::vector<change>& changes, std::vector<meta_event>& out, bool defer = false);
+  // The same for the registration and subscription changes, in phase `p`.
+  void dispatch_observations(const std::vector<change>& changes, phase p, std::vector<meta_event>& out,
+                             bool defer = false);
+  void converge_observation(const std::string& realm, view& v, std::uint64_t key, session_id hint, phase p,
+                            std::vector<meta_event>& out);
+  void announce_observation(const std::string& realm, view& v, std::uint64_t key, meta_event e,
+                            std::vector<meta_event>& out);
+  view* view_for(const std::string& realm);
   void converge(const std::string& realm, view& v, session_id id, std::vector<meta_event>& out);
   // Same, with the mirror's visible record of `id` (nullptr: none) already looked up.
   void converge(const std::string& realm, view& v, session_id id, record_ptr truth, std::vector<meta_event>& out);

@@ -21,6 +21,20 @@ inline constexpr const char* add_testament = "wamp.session.add_testament";
 inline constexpr const char* flush_testaments = "wamp.session.flush_testaments";
 
 // Registration and Subscription Meta API (served once the router speaks hook protocol v2).
+inline constexpr const char* registration_list = "wamp.registration.list";
+inline constexpr const char* registration_lookup = "wamp.registration.lookup";
+inline constexpr const char* registration_match = "wamp.registration.match";
+inline constexpr const char* registration_get = "wamp.registration.get";
+inline constexpr const char* registration_list_callees = "wamp.registration.list_callees";
+inline constexpr const char* registration_count_callees = "wamp.registration.count_callees";
+inline constexpr const char* registration_remove_callee = "wamp.registration.remove_callee";
+inline constexpr const char* subscription_list = "wamp.subscription.list";
+inline constexpr const char* subscription_lookup = "wamp.subscription.lookup";
+inline constexpr const char* subscription_match = "wamp.subscription.match";
+inline constexpr const char* subscription_get = "wamp.subscription.get";
+inline constexpr const char* subscription_list_subscribers = "wamp.subscription.list_subscribers";
+inline constexpr const char* subscription_count_subscribers = "wamp.subscription.count_subscribers";
+inline constexpr const char* subscription_remove_subscriber = "wamp.subscription.remove_subscriber";
 inline constexpr const char* registration_on_create = "wamp.registration.on_create";
 inline constexpr const char* registration_on_register = "wamp.registration.on_register";
 inline constexpr const char* registration_on_unregister = "wamp.registration.on_unregister";
@@ -58,6 +72,13 @@ inline constexpr const char* hook_left = "router.session.left";
 inline constexpr const char* hook_snapshot = "router.session.snapshot";
 inline constexpr const char* hook_sync = "router.session.sync";
 inline constexpr const char* hook_kill = "router.session.kill";
+// Hook protocol v2: registrations and subscriptions.
+inline constexpr const char* hook_registered = "router.registration.registered";
+inline constexpr const char* hook_unregistered = "router.registration.unregistered";
+inline constexpr const char* hook_subscribed = "router.subscription.subscribed";
+inline constexpr const char* hook_unsubscribed = "router.subscription.unsubscribed";
+inline constexpr const char* hook_remove_callee = "router.registration.remove_callee";
+inline constexpr const char* hook_remove_subscriber = "router.subscription.remove_subscriber";
 // Optional for routers: the meta API features of a realm, for the router's WELCOMEs.
 inline constexpr const char* hook_features = "router.meta.features";
 

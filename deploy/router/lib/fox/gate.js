@@ -3,17 +3,19 @@
 // folder lists every fox-wamp internal the two files rely on). It subclasses fox-wamp's WampGate and
 // WampSocketWriterContext (fox-wamp/lib/wamp/gate) and replaces their message handlers, because stock
 // fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
-// GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, accepts duplicate
-// registrations, has no caller disclosure and no role permissions (lib/permissions.js decides those; this
-// file asks it at CALL, REGISTER, PUBLISH, SUBSCRIBE and before each EVENT). Routing itself (registrations,
-// subscriptions, pending calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does.
+// GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, ignores the match option, has no
+// caller disclosure and no role permissions (lib/permissions.js decides those; this file asks it at CALL,
+// REGISTER, PUBLISH, SUBSCRIBE and before each EVENT). Routing itself (registrations, subscriptions, pending
+// calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does, with WAMP's ids and
+// matching added by the realm (index.js, HookedRealm).
 
 const { WampGate, WampSocketWriterContext } = require('fox-wamp/lib/wamp/gate')
 const { wampErrorCode } = require('fox-wamp/lib/wamp/msg')
 const { RealmError } = require('fox-wamp/lib/realm_error')
 const { RESULT_EMIT, RESULT_OK } = require('fox-wamp/lib/messages')
 const { wampUriParse } = require('fox-wamp/lib/topic_pattern')
-const { URI_RE, WILDCARD_URI_RE, isPlainObject, WampError } = require('../wamp')
+const { URI_RE, isPlainObject, WampError } = require('../wamp')
+const { MATCHES, patternProblem } = require('../uripatterns')
 const log = require('../log')
 
 const T = {
@@ -86,6 +88,24 @@ function checkUri (v) {
   return v
 }
 
+// The match policy of a SUBSCRIBE or REGISTER (default exact), with its URI pattern checked.
+function checkPattern (opt, uri) {
+  const match = opt.match === undefined ? 'exact' : opt.match
+  if (!MATCHES.includes(match)) throw new WampError('wamp.error.invalid_argument', [patternProblem(match, uri)])
+  if (typeof uri !== 'string') throw new ProtocolViolation('URI must be a string')
+  const why = patternProblem(match, uri)
+  if (why !== null) throw new WampError('wamp.error.invalid_uri', [why])
+  return match
+}
+
+// Whether a registration of this pattern could take calls to wamp.* URIs, which only the meta role serves.
+function reachesReserved (match, uri) {
+  if (match === 'exact') return uri.startsWith('wamp.')
+  if (match === 'prefix') return uri.startsWith('wamp.') || 'wamp.'.startsWith(uri)
+  const parts = uri.split('.')
+  return parts.length > 1 && (parts[0] === '' || parts[0] === 'wamp')
+}
+
 // Context for one socket-backed session: fox-wamp's realm engine calls these send* methods.
 class SocketContext extends WampSocketWriterContext {
   constructor (router, session, conn, msgType) {
@@ -106,6 +126,7 @@ class SocketContext extends WampSocketWriterContext {
     const details = {}
     const callOpt = cmd.opt || {}
     if (callOpt.receive_progress) details.receive_progress = true
+    if (callOpt.procedure !== undefined) details.procedure = callOpt.procedure // a pattern-based registration
     const reg = this.session.getSub(cmd.subId)
     if (reg && (reg.msg.opt.disclose_caller || callOpt.disclose_me) && callOpt.caller) {
       Object.assign(details, callOpt.caller)
@@ -198,6 +219,14 @@ class Connection {
       this.send([T.GOODBYE, message !== undefined && message !== null ? { message } : {}, reason])
     }
     this.closeTransport(1000, 'goodbye')
+  }
+
+  // A router-initiated UNREGISTERED / UNSUBSCRIBED (request 0, the id in Details, reason when given): the router
+  // took this session out of a registration or subscription.
+  revoked (kind, id, reason) {
+    const details = { [kind]: id }
+    if (reason !== undefined && reason !== null) details.reason = reason
+    this.send([kind === 'registration' ? T.UNREGISTERED : T.UNSUBSCRIBED, 0, details])
   }
 
   onProtocolError (reason) {
@@ -339,23 +368,10 @@ handlers[T.GOODBYE] = function (ctx, msg) {
 handlers[T.SUBSCRIBE] = function (ctx, msg) {
   const id = checkId(msg[1], 'SUBSCRIBE.Request')
   const opt = checkDict(msg[2], 'SUBSCRIBE.Options')
-  let topic = msg[3]
-  if (typeof topic !== 'string') throw new ProtocolViolation('SUBSCRIBE.Topic must be a string')
-  let parsed
-  if (opt.match === 'prefix') {
-    checkUri(topic)
-    parsed = wampUriParse(topic).concat(['#'])
-  } else if (opt.match === 'wildcard') {
-    if (!WILDCARD_URI_RE.test(topic)) throw new WampError('wamp.error.invalid_uri', [`invalid URI '${topic}'`])
-    parsed = wampUriParse(topic).map(c => (c === '' ? '*' : c))
-  } else if (opt.match === undefined || opt.match === 'exact') {
-    checkUri(topic)
-    parsed = wampUriParse(topic)
-  } else {
-    throw new WampError('wamp.error.invalid_argument', [`unknown match policy '${opt.match}'`])
-  }
+  const topic = msg[3]
+  const match = checkPattern(opt, topic)
   this.authorize('subscribe', topic)
-  this.session.realm.cmdTrace(ctx, { id, uri: parsed, opt: {} })
+  this.session.realm.cmdTrace(ctx, { id, uri: wampUriParse(topic), opt: { match } })
 }
 
 handlers[T.UNSUBSCRIBE] = function (ctx, msg) {
@@ -388,22 +404,18 @@ handlers[T.PUBLISH] = function (ctx, msg) {
 handlers[T.REGISTER] = function (ctx, msg) {
   const id = checkId(msg[1], 'REGISTER.Request')
   const opt = checkDict(msg[2], 'REGISTER.Options')
-  const uri = checkUri(msg[3])
-  if (opt.match !== undefined && opt.match !== 'exact') {
-    throw new WampError('wamp.error.invalid_argument', ['only exact-match registrations are supported'])
-  }
-  if (uri.startsWith('wamp.') && !this.isMeta()) {
-    throw new WampError('wamp.error.not_authorized', [`registering '${uri}' is not allowed`])
+  const uri = msg[3]
+  const match = checkPattern(opt, uri)
+  if (reachesReserved(match, uri) && !this.isMeta()) {
+    throw new WampError('wamp.error.not_authorized', [`registering '${uri}' (match ${match}) is not allowed: ` +
+      'wamp.* is reserved'])
   }
   this.authorize('register', uri)
-  const existing = this.session.realm.engine.wSub[uri]
-  if (existing && Object.keys(existing).length > 0) {
-    throw new WampError('wamp.error.procedure_already_exists', [`'${uri}' is already registered`])
-  }
+  // A second registration of the same uri and match is refused by the realm (procedure_already_exists).
   this.session.realm.cmdRegRpc(ctx, {
     id,
     uri: wampUriParse(uri),
-    opt: { simultaneousTaskLimit: -1, disclose_caller: opt.disclose_caller === true }
+    opt: { simultaneousTaskLimit: -1, disclose_caller: opt.disclose_caller === true, match }
   })
 }
 
