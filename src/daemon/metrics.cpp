@@ -106,7 +106,7 @@ metrics::metrics(const std::string& address) {
                              .Register(r);
   impl_->events = &pm::BuildCounter()
                        .Name("wamp_metad_events_published_total")
-                       .Help("Events published on a realm: on_join, on_leave, testament")
+                       .Help("Events published on a realm: on_join, on_leave, testament, registration, subscription")
                        .Register(r);
   impl_->exposer.RegisterCollectable(impl_->registry);
   const auto ports = impl_->exposer.GetListeningPorts();
