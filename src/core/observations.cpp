@@ -257,9 +257,9 @@ outcome<call_result> call_observation_get(const observation_query& q, const arra
   auto o = read_id(q, args, kwargs);
   if (!o.ok()) return o.error();
   const observation& found = *o.value();
-  return call_result{
-      array{observation_details(observation_info{q.kind, found.id, found.uri, found.match, found.invoke, found.created})},
-      {}};
+  return call_result{array{observation_details(
+                         observation_info{q.kind, found.id, found.uri, found.match, found.invoke, found.created})},
+                     {}};
 }
 
 outcome<call_result> call_observation_members(const observation_query& q, const array& args, const object& kwargs) {
