@@ -43,6 +43,19 @@ inline core::snapshot snap(std::vector<core::session_record> sessions, std::uint
   return core::snapshot{core::hook_position{epoch, seq}, std::move(sessions), {}};
 }
 
+// A registry that hides authrole "metad" and serves realm "r", online, with these sessions (a snapshot at
+// seq 0 of epoch "e1").
+inline core::registry serving(std::vector<core::session_record> sessions) {
+  core::registry::options opts;
+  opts.hidden_authroles = {"metad"};
+  core::registry reg(opts);
+  std::vector<core::meta_event> out;
+  reg.serve("r");
+  reg.set_online("r", true, out);
+  reg.on_snapshot(snap(std::move(sessions), 0), out);
+  return reg;
+}
+
 // A registration or subscription hook: `what` is registered, unregistered, subscribed or unsubscribed.
 inline core::hook_event observed(core::hook_kind what, const std::string& realm, std::uint64_t member, std::uint64_t id,
                                  const std::string& uri, std::uint64_t seq,

@@ -12,24 +12,14 @@ namespace uri = wamp_metad::uri;
 using test_support::joined;
 using test_support::left;
 using test_support::rec;
-using test_support::snap;
 using test_support::trace;
 
 namespace {
 
 // Realm r: 1 and 2 alice/user, 3 bob/admin, 4 the sidecar (metad, hidden); realm other: 5 alice/user.
 registry sample() {
-  registry::options opts;
-  opts.hidden_authroles = {"metad"};
-  registry reg(opts);
-  std::vector<meta_event> out;
-  reg.serve("r");
-  reg.set_online("r", true, out);
-  reg.on_snapshot(snap({rec("r", 1, "user", "alice"), rec("r", 2, "user", "alice"), rec("r", 3, "admin", "bob"),
-                        rec("r", 4, "metad", "metad"), rec("other", 5, "user", "alice")},
-                       0),
-                  out);
-  return reg;
+  return test_support::serving({rec("r", 1, "user", "alice"), rec("r", 2, "user", "alice"), rec("r", 3, "admin", "bob"),
+                                rec("r", 4, "metad", "metad"), rec("other", 5, "user", "alice")});
 }
 
 std::vector<std::uint64_t> targets(const outcome<kill_plan>& plan) {

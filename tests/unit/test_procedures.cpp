@@ -12,21 +12,13 @@
 using namespace wamp_metad::core;
 namespace uri = wamp_metad::uri;
 using test_support::rec;
-using test_support::snap;
 
 namespace {
 
 // Realm r: 1 alice/user, 2 bob/admin, 3 the sidecar (metad, hidden).
 registry sample() {
-  registry::options opts;
-  opts.hidden_authroles = {"metad"};
-  registry reg(opts);
-  std::vector<meta_event> out;
-  reg.serve("r");
-  reg.set_online("r", true, out);
-  reg.on_snapshot(snap({rec("r", 1, "user", "alice"), rec("r", 2, "admin", "bob"), rec("r", 3, "metad", "metad")}, 0),
-                  out);
-  return reg;
+  return test_support::serving(
+      {rec("r", 1, "user", "alice"), rec("r", 2, "admin", "bob"), rec("r", 3, "metad", "metad")});
 }
 
 struct fixture {
