@@ -1,8 +1,9 @@
 'use strict'
 // The demo's permissions (deploy/examples/principals.json) with wamp-metad serving the meta API and the kill
-// family, seen by Autobahn|JS clients: anonymous and user may list, get, count, watch and leave testaments on
-// their application prefix, and are refused every kill by the router (wamp.error.not_authorized naming the
-// action, the procedure, the role and the realm) before wamp-metad sees the call; the admin kills.
+// family, seen by Autobahn|JS clients: anonymous and user may list, get, count, watch, leave testaments on
+// their application prefix and list registrations and subscriptions, and are refused every kill and removal by
+// the router (wamp.error.not_authorized naming the action, the procedure, the role and the realm) before
+// wamp-metad sees the call; the admin kills and removes.
 
 const fs = require('fs')
 const path = require('path')
@@ -16,7 +17,9 @@ const KILLS = [
   ['wamp.session.kill', [1]],
   ['wamp.session.kill_by_authid', ['alice']],
   ['wamp.session.kill_by_authrole', ['user']],
-  ['wamp.session.kill_all', []]
+  ['wamp.session.kill_all', []],
+  ['wamp.registration.remove_callee', [1, 1]],
+  ['wamp.subscription.remove_subscriber', [1, 1]]
 ]
 
 kit.main('integration: the demo\'s permissions with Autobahn|JS', 90000, async t => {
@@ -48,6 +51,9 @@ kit.main('integration: the demo\'s permissions with Autobahn|JS', 90000, async t
         t.eq(await s.call('wamp.session.count', [[role]]), 2, 'count')
         await s.call('wamp.session.add_testament', ['com.example.gone', [me.id], {}])
         await s.call('wamp.session.flush_testaments')
+        for (const kind of ['registration', 'subscription']) {
+          t.eq(Object.keys(await s.call(`wamp.${kind}.list`)).sort(), ['exact', 'prefix', 'wildcard'], `${kind} list`)
+        }
         const will = await kit.callError(s.call('wamp.session.add_testament', ['com.other.gone', [], {}]))
         t.eq([will.error, will.args[0]], ['wamp.error.not_authorized',
           `role '${role}' may not publish to 'com.other.gone' on realm 'realm2' (the topic of a testament)`],
@@ -64,8 +70,12 @@ kit.main('integration: the demo\'s permissions with Autobahn|JS', 90000, async t
       })
     }
 
-    await t.step('admin (bob): kills', async () => {
+    await t.step('admin (bob): kills and removes', async () => {
       const admin = await join(bob)
+      for (const [uri, error] of [['wamp.registration.remove_callee', 'wamp.error.no_such_registration'],
+        ['wamp.subscription.remove_subscriber', 'wamp.error.no_such_subscription']]) {
+        t.eq((await kit.callError(admin.session.call(uri, [1, admin.id]))).error, error, `${uri} reaches wamp-metad`)
+      }
       const victim = await join(alice)
       await admin.session.call('wamp.session.kill', [victim.id], { message: 'by the admin' })
       const closed = await victim.closed
