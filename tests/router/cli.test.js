@@ -31,7 +31,7 @@ kit.main('router: command line', 90000, async t => {
       const base = ['--realms', 'realm1', '--principals', good]
       const cases = [
         [['--bogus', ...base, '--ws', '127.0.0.1:0'], /unknown argument/],
-        [[...base], /at least one of --ws and --rawsocket/],
+        [[...base], /at least one of --ws, --rawsocket, --wss and --rawsocket-tls is required/],
         [['--ws', '127.0.0.1:0', '--principals', good], /--realms is required/],
         [['--ws', '127.0.0.1:0', '--realms', 'realm1'], /--principals is required/],
         [[...base, '--ws'], /--ws needs a value/],
