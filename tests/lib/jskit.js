@@ -6,7 +6,8 @@
 //       runs the body under a global timeout; exits 0 on success, 1 with the failure on stderr otherwise
 //   kit.autobahn                          Autobahn|JS from tests/js/node_modules (fails loudly if missing)
 //   await kit.join({url | rawsocket: {host, port}, realm, serializer: 'json'|'msgpack', authid, ticket,
-//                   wampcra, authmethods, authextra})  -> {session, connection, welcome, closed: Promise}
+//                   wampcra, authmethods, authextra, ca})  -> {session, connection, welcome, closed: Promise}
+//       ca: the PEM (string or Buffer) of the CA a wss:// router's certificate is checked against
 //       rejects with Error whose .reason is the ABORT/close reason URI when the router refuses the session
 //   await kit.expectAbort(opts)            -> the reason URI of a refused join
 //   await kit.callError(promise)           -> the autobahn.Error a call rejected with (fails if it resolved)
@@ -16,6 +17,7 @@
 //   await kit.httpGet(url, ms)             -> {status, headers, body (utf-8 string)}; rejects after ms (5000)
 
 const http = require('http')
+const https = require('https')
 const path = require('path')
 const { ROOT, withTimeout } = require('./routerctl')
 
@@ -96,6 +98,8 @@ function join (o) {
     opts.transports = [{ type: 'rawsocket', host: o.rawsocket.host, port: o.rawsocket.port }]
   } else {
     opts.transports = [{ type: 'websocket', url: o.url, serializers: [serializer] }]
+    // Autobahn|JS hands `agent` to ws, whose TLS connection then trusts this CA (and checks the name).
+    if (o.ca) opts.transports[0].agent = new https.Agent({ ca: o.ca })
   }
   if (o.authid) opts.authid = o.authid
   if (o.authextra) opts.authextra = o.authextra
