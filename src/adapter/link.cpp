@@ -641,6 +641,11 @@ void link::start(std::chrono::milliseconds join_timeout) {
 
 void link::begin_stop(std::function<void()> closed) {
   impl& self = *impl_;
+  // Already torn down (lost, and waiting to be made again): nothing to leave.
+  if (self.closed) {
+    if (closed) closed();
+    return;
+  }
   self.on_closed = std::move(closed);
   if (self.stopping) return;
   self.stopping = true;

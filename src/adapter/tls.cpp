@@ -204,10 +204,13 @@ std::optional<failure> tls_failure(const tls_observation& seen, const std::strin
   if (!seen.tls_record_seen)
     return tls("plaintext_server", at + "the router closed the connection without answering the TLS handshake: a "
                                         "plain listener? (then use rs:// or ws://)");
+  // Some routers (node's TLS server, for one) check the client certificate after the handshake and close the
+  // connection without an alert.
   if (seen.handshake_done && seen.certificate_requested)
     return tls("client_certificate_rejected",
-               at + "the router asked for a client certificate and closed the connection after the handshake" +
-                   (seen.have_certificate ? " (it rejected ours?)" : " (give --tls-cert and --tls-key)"));
+               at + "the router asked for our client certificate and closed the connection after the handshake: " +
+                   (seen.have_certificate ? "it does not accept ours (--tls-cert)"
+                                          : "it requires one (give --tls-cert and --tls-key)"));
   if (!seen.handshake_done && !seen.error.empty()) return tls("handshake", at + "the handshake failed: " + seen.error);
   return std::nullopt;
 }
