@@ -179,6 +179,16 @@ function loadTlsFiles (v, tlsListener) {
     }
   }
   const files = { cert: read('tls-cert'), key: read('tls-key'), clientCa: v['tls-client-ca'] === undefined ? null : read('tls-client-ca') }
+  // node takes a CA file without a certificate in it silently (and then trusts nobody): look at it first.
+  if (files.clientCa) {
+    const blocks = files.clientCa.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)
+    try {
+      if (!blocks) throw new Error('no PEM certificate in it')
+      for (const b of blocks) new (require('crypto').X509Certificate)(b) // eslint-disable-line no-new
+    } catch (e) {
+      throw new ConfigError(`--tls-client-ca: ${v['tls-client-ca']}: not usable: ${e.message}`)
+    }
+  }
   try {
     require('tls').createSecureContext({ cert: files.cert, key: files.key, ca: files.clientCa || undefined })
   } catch (e) {
