@@ -388,6 +388,14 @@ struct link::impl : std::enable_shared_from_this<impl> {
       queue.pop_front();
       bytes += in_flight->back().size();
     }
+    if (tls_seen && in_flight->size() > 1) {
+      // TLS writes one record, and one system call, per buffer of a sequence: one buffer then.
+      std::string joined;
+      joined.reserve(bytes);
+      for (const auto& b : *in_flight)
+        joined += b;
+      in_flight->assign(1, std::move(joined));
+    }
     for (const auto& b : *in_flight)
       buffers.emplace_back(b.data(), b.size());
     std::weak_ptr<impl> weak = weak_from_this();
