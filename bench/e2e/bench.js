@@ -44,7 +44,7 @@ const CFG = QUICK
     }
   : {
       rounds: 5, roundsBudgetMs: 130000, hops: 400, pacedHops: 100, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10, bigRounds: 2,
-      nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, churnTlsMs: 15000, scale: [100000],
+      nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, churnTlsMs: 10000, scale: [100000],
       oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
     }
 // The list sizes of phase 3 (quick mode proves the mechanism with small ones).
