@@ -1,5 +1,6 @@
-// One of the two translation units that include the WAMP client library (Autobahn|Cpp; link_ws.cpp has its
-// WebSocket transport): each costs about 20 s and close to 1 GB to compile, so nothing else includes it.
+// One of the three translation units that include the WAMP client library (Autobahn|Cpp; link_ws.cpp and
+// link_wss.cpp have its WebSocket transport, plain and over TLS): each costs 20-30 s and about 1 GB to compile,
+// so nothing else includes it.
 // The library's exceptions end here: they become typed failures (see classify()). TLS (rss://, wss://) comes
 // from tls.cpp: a link over TLS keeps what its connection saw of the handshake, and a link that fails before
 // its transport is up reports that instead of the library's words (see fail_connecting()).

@@ -1,5 +1,6 @@
 // WebSocket as the transport to the router (websocketpp, through the WAMP client library), plain or over
-// TLS. Private to the adapter: only link.cpp and link_ws.cpp include it, since it brings in the client library.
+// TLS. Private to the adapter: only link.cpp, link_ws.cpp and link_wss.cpp include it, since it brings in the
+// client library.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -23,5 +24,12 @@ std::shared_ptr<autobahn::wamp_transport> make_websocket_transport(boost::asio::
                                                                    std::shared_ptr<boost::asio::ssl::context> tls,
                                                                    std::function<void(SSL*)> tcp_connected,
                                                                    std::function<void(int fd)> connected);
+
+// The same over TLS (link_wss.cpp); make_websocket_transport calls it when given a context.
+std::shared_ptr<autobahn::wamp_transport> make_tls_websocket_transport(boost::asio::io_service& io,
+                                                                       const std::string& url,
+                                                                       std::shared_ptr<boost::asio::ssl::context> tls,
+                                                                       std::function<void(SSL*)> tcp_connected,
+                                                                       std::function<void(int fd)> connected);
 
 }  // namespace wamp_metad::adapter::detail

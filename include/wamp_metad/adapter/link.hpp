@@ -1,7 +1,7 @@
 // One WAMP session to the router. Every link runs on the owner's io_context, the one where all of
 // wamp-metad's state lives: every callback of this class runs there, and every method is to be called from
 // there. Writes never block (they are queued), and a closed connection is noticed at once (see link.cpp).
-// This header keeps the WAMP client library out of view: only link.cpp and link_ws.cpp include it.
+// This header keeps the WAMP client library out of view: only link.cpp, link_ws.cpp and link_wss.cpp include it.
 //
 // Errors in the adapter: a link, or one request on it, that fails reports a `failure` (what kind, and the
 // router's URI and words for the log); code above decides on the kind, never on the text. Exceptions stay
