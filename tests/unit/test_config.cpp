@@ -401,6 +401,15 @@ BOOST_AUTO_TEST_CASE(tls_options) {
   for (const char* option : {"--tls-ca", "--tls-cert", "--tls-key"})
     BOOST_TEST(says(plain, std::string(option) + " is given but no router URL uses TLS (rss:// or wss://)"),
                all(plain));
+  // The same as config file keys.
+  const auto file =
+      s.write("tls.conf", "router = rss://127.0.0.1:8443\nrealm = r\ntls-ca = " + cert + "\ntls-cert = " + cert +
+                              "\ntls-key = " + key + "\nallow-plaintext-secret = true\n");
+  auto from_file = parse({"--config", file.string(), "--secret-file", s.secret.string()});
+  BOOST_TEST(from_file.problems.empty(), all(from_file));
+  BOOST_TEST(from_file.cfg.service.creds.tls.cert_file == cert);
+  BOOST_TEST(from_file.cfg.service.creds.allow_plaintext_secret);
+
   // One of the two URLs over TLS is enough.
   auto internal_tls = with("rs://127.0.0.1:8081", {"--internal-router", "rss://127.0.0.1:8443", "--tls-ca", cert});
   BOOST_TEST(internal_tls.problems.empty(), all(internal_tls));
