@@ -475,7 +475,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
                 std::make_shared<tls_tcp_transport>(owner, endpoints.begin()->endpoint(), tls_context, address.host);
             tls_seen = t->stream().observation();
             attach_queue(t);
-            return attach_and_connect(t, [t] { return t->stream().native_handle(); });
+            return attach_and_connect(t, descriptor_of(t));
           }
           auto t = std::make_shared<tcp_transport>(owner, endpoints.begin()->endpoint());
           std::weak_ptr<tcp_transport> weak_t = t;
@@ -486,12 +486,12 @@ struct link::impl : std::enable_shared_from_this<impl> {
             return tr && !ec;
           };
           attach_queue(t);
-          return attach_and_connect(t, [t] { return t->stream().native_handle(); });
+          return attach_and_connect(t, descriptor_of(t));
         }
         case router_address::kind::unix_socket: {
           auto t = std::make_shared<uds_transport>(owner, boost::asio::local::stream_protocol::endpoint(address.path));
           attach_queue(t);
-          return attach_and_connect(t, [t] { return t->stream().native_handle(); });
+          return attach_and_connect(t, descriptor_of(t));
         }
         case router_address::kind::websocket: {
           // Its writes are queued by websocketpp itself; its descriptor comes once the TCP connection exists.
@@ -514,6 +514,17 @@ struct link::impl : std::enable_shared_from_this<impl> {
       report_lost(
           {failure::kind::unreachable, uri::not_connected, "cannot connect to " + address.text + ": " + e.what()});
     }
+  }
+
+  // The socket's descriptor, once connected. Holds the transport weakly: the function ends up in a
+  // continuation of the transport's own connect promise, and a strong hold would keep both alive for ever
+  // when that promise is never kept (a connection torn down mid-handshake as the process exits).
+  template <class T>
+  static std::function<int()> descriptor_of(const std::shared_ptr<T>& t) {
+    return [weak = std::weak_ptr<T>(t)] {
+      auto tr = weak.lock();
+      return tr ? static_cast<int>(tr->stream().native_handle()) : -1;
+    };
   }
 
   void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
