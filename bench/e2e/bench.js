@@ -5,6 +5,9 @@
 //   router B: the reference router with fox-wamp's own (native, partial) meta API in realm1
 //   router C: the reference router with hooks, and in wamp-metad's place peer.cpp's forwarder (bench_peer
 //             forward: each hook published again at once as bench.forwarded, nothing kept or checked)
+//   router D: as A, with TLS listeners too, and a wamp-metad whose links run over RawSocket over TLS
+//             (rss://, certificates from tests/lib/certs.js): on_join, the calls and the churn's CPU over TLS
+//             beside A's plain links
 // and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad,
 // via the native API and via the forwarder, meta calls against the echo callee, churn with a checker, memory
 // and sync times at scale, and callgrind's instruction count of the core's apply path. Prints a table, writes
@@ -21,6 +24,7 @@ const readline = require('readline')
 const routerctl = require('../../tests/lib/routerctl')
 const metadctl = require('../../tests/lib/metadctl')
 const kit = require('../../tests/lib/jskit')
+const certs = require('../../tests/lib/certs')
 
 const QUICK = process.argv.includes('--quick')
 const ROOT = routerctl.ROOT
@@ -35,12 +39,12 @@ const PEER_BIN = process.env.WAMP_METAD_PEER_BIN || path.join(path.dirname(metad
 const CFG = QUICK
   ? {
       rounds: 1, hops: 50, pacedHops: 20, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3, bigRounds: 1,
-      nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, scale: [10000], oneMillion: false,
+      nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, churnTlsMs: 1000, scale: [10000], oneMillion: false,
       callgrind: [2000, 1000], watchdogMs: 150000
     }
   : {
       rounds: 5, roundsBudgetMs: 130000, hops: 400, pacedHops: 100, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10, bigRounds: 2,
-      nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, scale: [100000],
+      nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, churnTlsMs: 10000, scale: [100000],
       oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
     }
 // The list sizes of phase 3 (quick mode proves the mechanism with small ones).
@@ -221,9 +225,20 @@ async function main () {
     let metad = await metadctl.start(A, { realms: ['realm1'] })
     metadLogs.push(metad.stderr)
     stoppers.push(() => metad.stop()) // the current instance (a cold start replaces it)
+    // Router D and its wamp-metad over RawSocket over TLS (clients stay on plain WebSocket: what is measured
+    // is what TLS costs wamp-metad's links).
+    const tlsFiles = certs.make()
+    stoppers.push(() => tlsFiles.remove())
+    const D = await routerctl.start({ realms: ['realm1'], rawsocket: false, rawsocketTls: true, args: ['--test-switches'],
+      tls: { cert: tlsFiles.server, key: tlsFiles.serverKey } })
+    stoppers.push(() => D.stop())
+    const metadTls = await metadctl.start(D, { realms: ['realm1'], url: `rss://127.0.0.1:${D.rawsocketTls.port}`,
+      args: ['--tls-ca', tlsFiles.ca] })
+    metadLogs.push(metadTls.stderr)
+    stoppers.push(() => metadTls.stop())
     const metadFresh = procStatus(metad.pid)
     log(`router A ${A.url} (pid ${A.pid}), router B ${B.url} native meta (pid ${B.pid}), wamp-metad pid ${metad.pid}, ` +
-      `router C ${C.url} with the forwarder (pid ${C.pid})`)
+      `router C ${C.url} with the forwarder (pid ${C.pid}), router D ${D.url} with wamp-metad over rss:// (pid ${metadTls.pid})`)
 
     const join = (url, realm = 'realm1', o = {}) => kit.join({ url, realm, serializer: 'msgpack', ...o })
     const internal = await join(A.url, 'router.internal', { authid: 'metad', ticket: routerctl.SECRETS.metad })
@@ -249,6 +264,9 @@ async function main () {
     const cB = await join(B.url)
     const sB = await join(B.url)
     const sC = await join(C.url) // subscriber to the forwarder's events
+    const cD = await join(D.url) // caller on D (wamp-metad over TLS)
+    const sD = await join(D.url) // subscriber on D
+    const internalD = await join(D.url, 'router.internal', { authid: 'metad', ticket: routerctl.SECRETS.metad })
     // The sessions of realm1 on A that are not fabricated: ours, the echo callee (wamp-metad's are hidden).
     const baseA = await until(async () => {
       const n = await cA.session.call('wamp.session.count')
@@ -279,6 +297,7 @@ async function main () {
     const seenA = new Map() // session id -> hrtime of its on_join at the subscriber (wamp-metad)
     const seenB = new Map() // same, native
     const seenC = new Map() // same, the forwarder's event
+    const seenD = new Map() // same, wamp-metad over TLS
     let watchJoins = false
     await sA.session.subscribe('wamp.session.on_join', ([d]) => { if (watchJoins && d) seenA.set(d.session, now()) })
     const onJoinB = await sB.session.subscribe('wamp.session.on_join', (args, kw) => {
@@ -290,6 +309,7 @@ async function main () {
     // are not delayed by its own load; above 100/s, two more processes add background joins up to the rate.
     // The forwarder's event carries the joined hook as it came: {session, realm, authid, ...}.
     await sC.session.subscribe('bench.forwarded', ([d]) => { if (watchJoins && d) seenC.set(d.session, now()) })
+    await sD.session.subscribe('wamp.session.on_join', ([d]) => { if (watchJoins && d) seenD.set(d.session, now()) })
     async function onJoin (router, seen, rate, count) {
       const probeRate = Math.min(rate, 100)
       const ms = (count / probeRate) * 1000
@@ -320,7 +340,7 @@ async function main () {
 
     const joinRes = {}
     for (const [rate] of CFG.joinRates) {
-      for (const who of ['metad', 'native', 'forwarder']) joinRes[`${who}@${rate}`] = { rounds: [], joined: 0, failed: 0, lost: 0, rates: [] }
+      for (const who of ['metad', 'native', 'forwarder', 'metad_tls']) joinRes[`${who}@${rate}`] = { rounds: [], joined: 0, failed: 0, lost: 0, rates: [] }
     }
     const roundsStart = Date.now()
     for (let round = 0; round < CFG.rounds; round++) {
@@ -336,7 +356,7 @@ async function main () {
       hop.B.push(await hops(cB, CFG.hops))
       hop.paced.push(await hops(cA, CFG.pacedHops, 10))
       for (const [rate, count] of CFG.joinRates) {
-        for (const [who, router, seen] of [['metad', A, seenA], ['native', B, seenB], ['forwarder', C, seenC]]) {
+        for (const [who, router, seen] of [['metad', A, seenA], ['native', B, seenB], ['forwarder', C, seenC], ['metad_tls', D, seenD]]) {
           const r = await onJoin(router, seen, rate, count)
           const acc = joinRes[`${who}@${rate}`]
           acc.rounds.push(r.lat)
@@ -355,6 +375,8 @@ async function main () {
       const m = joinRes[`metad@${rate}`]
       const n = joinRes[`native@${rate}`]
       const f = joinRes[`forwarder@${rate}`]
+      const d = joinRes[`metad_tls@${rate}`]
+      const sd = summarize(d.rounds)
       const sm = summarize(m.rounds)
       const sn = summarize(n.rounds)
       const sf = summarize(f.rounds)
@@ -363,6 +385,9 @@ async function main () {
         wamp_metad: { ...sm, joined: m.joined, failed_joins: m.failed, lost: m.lost, achieved_joins_per_s: rateOf(m) },
         native: { ...sn, joined: n.joined, failed_joins: n.failed, lost: n.lost, achieved_joins_per_s: rateOf(n) },
         forwarder: { ...sf, joined: f.joined, failed_joins: f.failed, lost: f.lost, achieved_joins_per_s: rateOf(f) },
+        // wamp-metad with its links over TLS (router D), beside the plain one (router A), the same rounds.
+        wamp_metad_tls: { ...sd, joined: d.joined, failed_joins: d.failed, lost: d.lost, achieved_joins_per_s: rateOf(d) },
+        tls_over_plain: { p50: sd.p50 / sm.p50, p99: sd.p99 / sm.p99 },
         extra_over_native_hops: {
           p50: (sm.p50 - sn.p50) / hopUnit,
           p99: (sm.p99 - sn.p99) / hopUnit
@@ -381,7 +406,10 @@ async function main () {
       }
       if (m.lost) checks.push(`on_join at ${rate}/s: ${m.lost} of ${m.joined} sessions got no on_join from wamp-metad`)
       if (f.lost) checks.push(`on_join at ${rate}/s: ${f.lost} of ${f.joined} sessions got no event from the forwarder`)
-      if (m.failed || n.failed || f.failed) checks.push(`on_join at ${rate}/s: ${m.failed + n.failed + f.failed} joins failed`)
+      if (d.lost) checks.push(`on_join at ${rate}/s: ${d.lost} of ${d.joined} sessions got no on_join from wamp-metad over TLS`)
+      if (m.failed || n.failed || f.failed || d.failed) {
+        checks.push(`on_join at ${rate}/s: ${m.failed + n.failed + f.failed + d.failed} joins failed`)
+      }
     }
 
     // ---------------------------------------------------------------- 3: calls
@@ -393,6 +421,11 @@ async function main () {
     const small = LIST_SIZES[0]
     await fabricate(small - baseA)
     await until(async () => (await cA.session.call('wamp.session.count')) === small, 10000, `count = ${small} on A`)
+    // As many on D, whose wamp-metad answers over TLS.
+    const baseD = await cD.session.call('wamp.session.count')
+    await internalD.session.call('router.test.fabricate', ['realm1', small - baseD])
+    await until(async () => (await cD.session.call('wamp.session.count')) === small, 10000, `count = ${small} on D`)
+    const getIdD = sD.session.id
     const peersB = []
     for (let i = 0; i < CFG.nativePeers; i += 10) {
       peersB.push(...await Promise.all(Array.from({ length: Math.min(10, CFG.nativePeers - i) }, () => join(B.url))))
@@ -427,18 +460,23 @@ async function main () {
       [`echo ids(${small})`, () => cA.session.call('bench.ids', [small]), isList(small)],
       ['native count', () => cB.session.call('wamp.session.count')],
       ['native list', () => cB.session.call('wamp.session.list')],
-      ['native get', () => cB.session.call('wamp.session.get', [getIdB])]
+      ['native get', () => cB.session.call('wamp.session.get', [getIdB])],
+      ['wamp-metad count tls', () => cD.session.call('wamp.session.count'), v => v === small],
+      ['wamp-metad list tls', () => cD.session.call('wamp.session.list'), isList(small)],
+      ['wamp-metad get tls', () => cD.session.call('wamp.session.get', [getIdD]), v => v && v.session === getIdD]
     ], CFG.calls, CFG.rounds)
+    await internalD.session.call('router.test.unfabricate', ['realm1'])
     for (const p of peersB) p.connection.close()
 
     // ---------------------------------------------------------------- 4: churn
     log('churn')
     const churn = { probe: [] }
-    async function churnRun (workers, ms) {
+    // On router A against its wamp-metad, or (over TLS) on router D against metadTls.
+    async function churnRun (workers, ms, router = A, sidecar = metad) {
       const ev = new Map() // id -> list of 'j' / 'l'
       const unexpectedOrder = []
       const subs = []
-      const w = await join(A.url)
+      const w = await join(router.url)
       subs.push(await w.session.subscribe('wamp.session.on_join', ([d]) => {
         const l = ev.get(d.session) || []
         if (l.includes('l')) unexpectedOrder.push(d.session)
@@ -451,20 +489,20 @@ async function main () {
         ev.set(id, l)
       }))
       const before = new Set(await w.session.call('wamp.session.list'))
-      const cpu0 = procStat(metad.pid).cpuTicks
-      const rcpu0 = procStat(A.pid).cpuTicks
+      const cpu0 = procStat(sidecar.pid).cpuTicks
+      const rcpu0 = procStat(router.pid).cpuTicks
       const t0 = now()
       // Two client processes: one alone cannot load the pair (it saturates its own core first).
       const parts = await Promise.all([0, 1].map(() =>
-        joiner({ url: A.url, realm: 'realm1', mode: 'churn', workers: Math.ceil(workers / 2), durationMs: ms, maxMs: ms + 20000 })))
+        joiner({ url: router.url, realm: 'realm1', mode: 'churn', workers: Math.ceil(workers / 2), durationMs: ms, maxMs: ms + 20000 })))
       const r = { joined: parts.flatMap(x => x.joined), left: parts.flatMap(x => x.left), failed: parts.flatMap(x => x.failed) }
       const tEnd = now()
       const leftSet = new Set(r.left)
       await until(() => r.joined.every(j => (ev.get(j.id) || []).length >= (leftSet.has(j.id) ? 2 : 1)), 10000,
         'every churn event').catch(() => {})
       await kit.sleep(200) // late duplicates would show up here
-      const cpu1 = procStat(metad.pid).cpuTicks
-      const rcpu1 = procStat(A.pid).cpuTicks
+      const cpu1 = procStat(sidecar.pid).cpuTicks
+      const rcpu1 = procStat(router.pid).cpuTicks
       const ids = new Set(r.joined.map(j => j.id))
       let lost = 0; let dup = 0; let misordered = unexpectedOrder.length; let unknown = 0; let events = 0
       for (const j of r.joined) {
@@ -514,6 +552,10 @@ async function main () {
     }
     churn.sustained = await churnRun(best, CFG.churnMs)
     if (!clean(churn.sustained)) checks.push(`churn: ${JSON.stringify(churn.sustained)}`)
+    // The same load, shorter, on router D: wamp-metad's CPU per 1,000 events with its links over TLS.
+    log('churn over TLS')
+    churn.sustained_tls = await churnRun(best, CFG.churnTlsMs, D, metadTls)
+    if (!clean(churn.sustained_tls)) checks.push(`churn over TLS: ${JSON.stringify(churn.sustained_tls)}`)
     results.churn = churn
 
     // ---------------------------------------------------------------- 3 (big lists) + 5: scale
@@ -675,6 +717,7 @@ async function main () {
     results.wamp_metad_log_warnings = { count: warnings.length, first: warnings.slice(0, 10) }
     results.seconds = +((Date.now() - T_START) / 1000).toFixed(1)
     results.checks_failed = checks
+    results.tls_beside_plain = tlsBesidePlain(results)
     report(results)
     const dir = path.join(ROOT, 'bench', 'results')
     fs.mkdirSync(dir, { recursive: true })
@@ -751,6 +794,23 @@ async function callgrind (log) {
     driver: stdout.trim() }
 }
 
+// wamp-metad with its links over TLS (router D) beside plain (router A), from the same run: medians, p99s and
+// their ratios (TLS / plain).
+function tlsBesidePlain (r) {
+  const pair = (plain, tls) => ({
+    plain_p50: plain.p50, tls_p50: tls.p50, ratio_p50: tls.p50 / plain.p50,
+    plain_p99: plain.p99, tls_p99: tls.p99, ratio_p99: tls.p99 / plain.p99
+  })
+  const out = { link: 'rss:// (RawSocket over TLS 1.3), clients on plain WebSocket', on_join: {}, calls: {} }
+  for (const [k, v] of Object.entries(r.on_join)) out.on_join[k] = pair(v.wamp_metad, v.wamp_metad_tls)
+  for (const op of ['count', 'list', 'get']) out.calls[op] = pair(r.calls[`wamp-metad ${op}`], r.calls[`wamp-metad ${op} tls`])
+  const [p, t] = [r.churn.sustained, r.churn.sustained_tls]
+  out.churn_cpu_ms_per_1000_events = { plain: p.sidecar_cpu_ms_per_1000_events, tls: t.sidecar_cpu_ms_per_1000_events,
+    ratio: t.sidecar_cpu_ms_per_1000_events / p.sidecar_cpu_ms_per_1000_events,
+    plain_joins_leaves_per_s: p.joins_leaves_per_s, tls_joins_leaves_per_s: t.joins_leaves_per_s }
+  return out
+}
+
 function report (r) {
   const w = s => process.stdout.write(s + '\n')
   const row = (cells, widths) => cells.map((c, i) => String(c).padEnd(widths[i])).join('  ')
@@ -796,6 +856,11 @@ function report (r) {
     `${c.joins_leaves_per_s} joins+leaves/s, lost ${c.lost}, dup ${c.duplicated}, misordered ${c.misordered}, view=list ${c.final_view_equals_list}`], W))
   w(row(['   sidecar CPU per 1,000 meta events', `${c.sidecar_cpu_ms_per_1000_events} ms`, '', c.meta_events,
     `sidecar ${c.sidecar_cpu_percent}% CPU, router ${c.router_cpu_percent}%`], W))
+  const ct = r.churn.sustained_tls
+  w(row([`4. churn over TLS ${ct.seconds} s, ${ct.workers} workers`, '', '', ct.sessions,
+    `${ct.joins_leaves_per_s} joins+leaves/s, lost ${ct.lost}, dup ${ct.duplicated}, misordered ${ct.misordered}, view=list ${ct.final_view_equals_list}`], W))
+  w(row(['   sidecar CPU per 1,000 meta events, TLS', `${ct.sidecar_cpu_ms_per_1000_events} ms`, '', ct.meta_events,
+    `sidecar ${ct.sidecar_cpu_percent}% CPU, router ${ct.router_cpu_percent}%`], W))
   for (const s of r.scale) {
     if (s.cold_only) {
       w(row([`5. ${s.sessions} sessions: RSS per session`, '', `${s.rss_bytes_per_session_cold} B`, '',
@@ -815,6 +880,16 @@ function report (r) {
   const g = r.callgrind
   if (g.skipped) w(`6. callgrind: skipped (${g.skipped})`)
   else w(row([`6. callgrind: instructions per applied hook`, g.instructions_per_hook, '', g.hooks, `${g.population} sessions live`], W))
+  const x = r.tls_beside_plain
+  w(`\n7. TLS beside plain: wamp-metad's links over ${x.link}`)
+  w(row(['measure', 'plain p50', 'TLS p50', 'ratio', 'p99 plain / TLS / ratio'], W))
+  const tlsRow = (name, v) => w(row([name, fmtUs(v.plain_p50), fmtUs(v.tls_p50), fmtX(v.ratio_p50),
+    `${fmtUs(v.plain_p99)} / ${fmtUs(v.tls_p99)} / ${fmtX(v.ratio_p99)}`], W))
+  for (const [k, v] of Object.entries(x.on_join)) tlsRow(`   on_join @${k.replace('_per_s', '/s')}`, v)
+  for (const [k, v] of Object.entries(x.calls)) tlsRow(`   ${k}`, v)
+  const cc = x.churn_cpu_ms_per_1000_events
+  w(row(['   CPU per 1,000 meta events (churn)', `${cc.plain} ms`, `${cc.tls} ms`, fmtX(cc.ratio),
+    `${cc.plain_joins_leaves_per_s} / ${cc.tls_joins_leaves_per_s} joins+leaves/s`], W))
   if (r.checks_failed.length) w(`\nOUTCOME CHECKS FAILED:\n  ${r.checks_failed.join('\n  ')}`)
 }
 

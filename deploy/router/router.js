@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict'
 // Reference WAMP router for wamp-metad. See `node router.js --help` and docs/hook-protocol.md.
-// stdout carries exactly one line, "ready ws=HOST:PORT rawsocket=HOST:PORT epoch=EPOCH", once listening;
+// stdout carries exactly one line, "ready ws=HOST:PORT rawsocket=HOST:PORT wss=HOST:PORT
+// rawsocket_tls=HOST:PORT epoch=EPOCH" (the listeners there are), once listening;
 // everything else goes to stderr. Configuration errors exit 2; SIGTERM/SIGINT exit 0.
 
 const { parseCommandLine, loadPrincipals, ConfigError, USAGE } = require('./lib/config')
@@ -60,10 +61,13 @@ async function main () {
   const parts = ['ready']
   if (server.addresses.ws) parts.push(`ws=${hostPort(server.addresses.ws)}`)
   if (server.addresses.rawsocket) parts.push(`rawsocket=${hostPort(server.addresses.rawsocket)}`)
+  if (server.addresses.wss) parts.push(`wss=${hostPort(server.addresses.wss)}`)
+  if (server.addresses.rawsocketTls) parts.push(`rawsocket_tls=${hostPort(server.addresses.rawsocketTls)}`)
   parts.push(`epoch=${server.epoch}`)
   process.stdout.write(parts.join(' ') + '\n')
   log.info(`${parts.join(' ')} realms=${opts.realms.join(',')} internal=${opts.internalRealm} ` +
-    `meta-role=${opts.metaRole}${opts.web ? ` web=${opts.web}` : ''}${opts.nativeMeta ? ' native-meta' : ''}` +
+    `meta-role=${opts.metaRole}${opts.tls && opts.tls.clientCa ? ' tls-client-ca (client certificates required)' : ''}` +
+    `${opts.web ? ` web=${opts.web}` : ''}${opts.nativeMeta ? ' native-meta' : ''}` +
     `${opts.testSwitches ? ' test-switches' : ''}`)
 
   for (const r of principals.unknownAnonymousRealms) {

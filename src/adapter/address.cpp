@@ -1,9 +1,16 @@
 #include "wamp_metad/adapter/address.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
 namespace wamp_metad::adapter {
 
 bool parse_router_url(const std::string& url, router_address& out, std::string& error) {
-  static const std::string supported = "rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH";
+  static const std::string supported =
+      "rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH, unix:///PATH, or over TLS rss://HOST:PORT, "
+      "tcps://HOST:PORT, wss://HOST:PORT/PATH";
   out = router_address{};
   out.text = url;
   auto scheme_end = url.find("://");
@@ -22,12 +29,14 @@ bool parse_router_url(const std::string& url, router_address& out, std::string& 
     out.path = rest;
     return true;
   }
-  if (scheme != "rs" && scheme != "tcp" && scheme != "ws") {
+  const bool websocket = scheme == "ws" || scheme == "wss";
+  if (!websocket && scheme != "rs" && scheme != "tcp" && scheme != "rss" && scheme != "tcps") {
     error = "router URL '" + url + "': scheme '" + scheme + "' is not supported; use " + supported;
     return false;
   }
+  out.tls = scheme == "wss" || scheme == "rss" || scheme == "tcps";
   std::string hostport = rest;
-  if (scheme == "ws") {
+  if (websocket) {
     out.transport = router_address::kind::websocket;
     out.path = "/";
     auto slash = hostport.find('/');
@@ -53,6 +62,31 @@ bool parse_router_url(const std::string& url, router_address& out, std::string& 
   }
   out.port = static_cast<std::uint16_t>(std::stoul(port));
   return true;
+}
+
+bool ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::optional<bool> loopback_host(const std::string& host) {
+  unsigned char v4[4];
+  if (::inet_pton(AF_INET, host.c_str(), v4) == 1) return v4[0] == 127;
+  unsigned char v6[16];
+  if (::inet_pton(AF_INET6, host.c_str(), v6) == 1) {
+    static const unsigned char loopback[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::equal(v6, v6 + 16, loopback)) return true;
+    return std::equal(v6, v6 + 12, mapped) && v6[12] == 127;
+  }
+  std::string name = host;
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (!name.empty() && name.back() == '.') name.pop_back();
+  const std::string suffix = ".localhost";
+  if (name == "localhost" ||
+      (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0))
+    return true;
+  return std::nullopt;
 }
 
 }  // namespace wamp_metad::adapter

@@ -16,7 +16,8 @@ std::chrono::milliseconds backoff(const service_options& opts, int attempt) {
 
 std::chrono::milliseconds retry_delay(const service_options& opts, const failure& why, int attempt) {
   const auto delay = backoff(opts, attempt);
-  if (why.what == failure::kind::refused) return std::max(delay, std::chrono::milliseconds(10000));
+  if (why.what == failure::kind::refused || why.what == failure::kind::insecure)
+    return std::max(delay, std::chrono::milliseconds(10000));
   return delay;
 }
 

@@ -149,7 +149,7 @@ void feed::lost(const failure& why) {
   const bool was_up = up_;
   up_ = false;
   obs_.link_state("internal", false);
-  obs_.link_lost("internal");
+  obs_.link_lost("internal", why);
   if (!out_of_touch_since_ && reg_.truth().state() != core::mirror::status::unsynced)
     out_of_touch_since_ = std::chrono::steady_clock::now();
   fetching_ = false;

@@ -1,6 +1,9 @@
-// One of the two translation units that include the WAMP client library (Autobahn|Cpp; link_ws.cpp has its
-// WebSocket transport): each costs about 20 s and close to 1 GB to compile, so nothing else includes it.
-// The library's exceptions end here: they become typed failures (see classify()).
+// One of the three translation units that include the WAMP client library (Autobahn|Cpp; link_ws.cpp and
+// link_wss.cpp have its WebSocket transport, plain and over TLS): each costs 20-30 s and about 1 GB to compile,
+// so nothing else includes it.
+// The library's exceptions end here: they become typed failures (see classify()). TLS (rss://, wss://) comes
+// from tls.cpp: a link over TLS keeps what its connection saw of the handshake, and a link that fails before
+// its transport is up reports that instead of the library's words (see fail_connecting()).
 //
 // One thread. Every link runs on the owner's io_context, where everything that touches wamp-metad's state
 // runs too: a hook is read, applied and its meta event written in one pass, with no hand-off between
@@ -42,6 +45,7 @@
 #include <autobahn/autobahn.hpp>
 #include <autobahn/wamp_auth_utils.hpp>
 
+#include "tls_client.hpp"
 #include "wamp_metad/core/uris.hpp"
 #include "wamp_metad/protocol/encode.hpp"
 #include "websocket.hpp"
@@ -139,8 +143,20 @@ class queued_transport : public Transport {
     return bytes;
   }
 };
+// RawSocket over TLS: the library's RawSocket transport over detail::tls_socket, which does the TLS handshake
+// as part of connecting; the RawSocket handshake and messages then go through TLS.
+class tls_tcp_transport_base : public autobahn::wamp_rawsocket_transport<detail::tls_socket> {
+ public:
+  tls_tcp_transport_base(boost::asio::io_service& io, const boost::asio::ip::tcp::endpoint& endpoint,
+                         std::shared_ptr<boost::asio::ssl::context> context, const std::string& host)
+      : autobahn::wamp_rawsocket_transport<detail::tls_socket>(io, endpoint) {
+    socket().configure(std::move(context), host);
+  }
+};
+
 using tcp_transport = queued_transport<autobahn::wamp_tcp_transport>;
 using uds_transport = queued_transport<autobahn::wamp_uds_transport>;
+using tls_tcp_transport = queued_transport<tls_tcp_transport_base>;
 
 // Waits, on a thread of its own, for the connection behind `fd` to close, fail or be reset, and then runs
 // `gone` once (from that thread). Holds a duplicate of the descriptor, so that the socket it watches cannot
@@ -253,6 +269,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
 
   // A router that has not taken this much of what was sent to it has stopped reading.
   static constexpr std::size_t max_queued_bytes = std::size_t{256} << 20;
+  // How long a plain link that got no transport handshake waits for a TLS handshake on the same address.
+  static constexpr std::chrono::milliseconds probe_timeout{1000};
 
   boost::asio::io_context& owner;
   router_address address;
@@ -270,6 +288,14 @@ struct link::impl : std::enable_shared_from_this<impl> {
   bool lost_reported = false;
   bool closed = false;  // GOODBYE answered, or the connection gone, while stopping
   std::function<void()> on_closed;
+
+  // While connecting: what the TLS connection saw (over TLS), whether the TCP connection is up, whether the
+  // transport (its RawSocket or WebSocket handshake) is, and whether a plain link is probing for TLS.
+  std::shared_ptr<detail::tls_observation> tls_seen;
+  bool tcp_connected = false;
+  std::function<bool()> tcp_established;  // asked when the transport does not say (plain RawSocket)
+  bool transport_up = false;
+  bool probing = false;
 
   // The queue of framed messages (RawSocket), and the writes under way.
   std::function<void(const std::vector<boost::asio::const_buffer>&,
@@ -363,6 +389,14 @@ struct link::impl : std::enable_shared_from_this<impl> {
       queue.pop_front();
       bytes += in_flight->back().size();
     }
+    if (tls_seen && in_flight->size() > 1) {
+      // TLS writes one record, and one system call, per buffer of a sequence: one buffer then.
+      std::string joined;
+      joined.reserve(bytes);
+      for (const auto& b : *in_flight)
+        joined += b;
+      in_flight->assign(1, std::move(joined));
+    }
     for (const auto& b : *in_flight)
       buffers.emplace_back(b.data(), b.size());
     std::weak_ptr<impl> weak = weak_from_this();
@@ -415,26 +449,64 @@ struct link::impl : std::enable_shared_from_this<impl> {
 
   // Owner thread. Each step's continuation starts the next one (see the note at the top).
   void connect() {
+    if (plaintext_network(address) && !creds.allow_plaintext_secret) {
+      // Resolved now, as the connection will be: the address it goes to decides.
+      if (auto remote = remote_address(address.host))
+        return report_lost({failure::kind::insecure, uri::not_connected,
+                            "refusing to send the " + creds.authmethod + " secret in clear text to " + *remote + " (" +
+                                address.text +
+                                ": not a loopback address): use rss:// or wss:// (TLS), or --allow-plaintext-secret"});
+    }
+    std::shared_ptr<boost::asio::ssl::context> tls_context;
+    if (address.tls) {
+      std::string error;
+      tls_context = detail::make_client_context(creds.tls, error);
+      if (!tls_context)
+        return report_lost(
+            {failure::kind::tls, uri::not_connected, "TLS with " + address.text + ": " + error, "local_files"});
+    }
     try {
       switch (address.transport) {
         case router_address::kind::tcp: {
           boost::asio::ip::tcp::resolver resolver(owner);
           auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
+          if (tls_context) {
+            auto t =
+                std::make_shared<tls_tcp_transport>(owner, endpoints.begin()->endpoint(), tls_context, address.host);
+            tls_seen = t->stream().observation();
+            attach_queue(t);
+            return attach_and_connect(t, descriptor_of(t));
+          }
           auto t = std::make_shared<tcp_transport>(owner, endpoints.begin()->endpoint());
+          std::weak_ptr<tcp_transport> weak_t = t;
+          tcp_established = [weak_t] {
+            auto tr = weak_t.lock();
+            boost::system::error_code ec;
+            if (tr) tr->stream().remote_endpoint(ec);
+            return tr && !ec;
+          };
           attach_queue(t);
-          return attach_and_connect(t, [t] { return t->stream().native_handle(); });
+          return attach_and_connect(t, descriptor_of(t));
         }
         case router_address::kind::unix_socket: {
           auto t = std::make_shared<uds_transport>(owner, boost::asio::local::stream_protocol::endpoint(address.path));
           attach_queue(t);
-          return attach_and_connect(t, [t] { return t->stream().native_handle(); });
+          return attach_and_connect(t, descriptor_of(t));
         }
         case router_address::kind::websocket: {
           // Its writes are queued by websocketpp itself; its descriptor comes once the TCP connection exists.
           std::weak_ptr<impl> weak = weak_from_this();
-          auto t = detail::make_websocket_transport(owner, address.text, [weak](int fd) {
-            if (auto self = weak.lock()) self->watch(fd);
-          });
+          auto t = detail::make_websocket_transport(
+              owner, address.text, tls_context,
+              [weak](SSL* ssl) {
+                auto self = weak.lock();
+                if (!self) return;
+                self->tcp_connected = true;
+                if (ssl) self->tls_seen = detail::prepare_connection(ssl, self->address.host);
+              },
+              [weak](int fd) {
+                if (auto self = weak.lock()) self->watch(fd);
+              });
           return attach_and_connect(t, [] { return -1; });
         }
       }
@@ -444,15 +516,54 @@ struct link::impl : std::enable_shared_from_this<impl> {
     }
   }
 
+  // The socket's descriptor, once connected. Holds the transport weakly: the function ends up in a
+  // continuation of the transport's own connect promise, and a strong hold would keep both alive for ever
+  // when that promise is never kept (a connection torn down mid-handshake as the process exits).
+  template <class T>
+  static std::function<int()> descriptor_of(const std::shared_ptr<T>& t) {
+    return [weak = std::weak_ptr<T>(t)] {
+      auto tr = weak.lock();
+      return tr ? static_cast<int>(tr->stream().native_handle()) : -1;
+    };
+  }
+
   void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
     transport = t;
     session = std::make_shared<authenticating_session>(owner, creds);
     t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
     step(t->connect(), "cannot connect to " + address.text + ": ", failure::kind::unreachable,
          [descriptor](impl& s, bool) {
+           s.transport_up = true;
            s.watch(descriptor());
            s.start_session();
          });
+  }
+
+  // Owner thread: the link did not come up. What its connection saw may say more than `why`: a TLS failure
+  // (unknown CA, wrong name, a plain listener...), or for a plain link whose transport got no handshake, a
+  // TLS listener at that address (asked with a probe, which delays the report by at most probe_timeout).
+  // `timed_out`: the join timeout, rather than the connection, ended it.
+  void fail_connecting(failure why, bool timed_out) {
+    if (stopping || lost_reported || probing) return;
+    if (transport_up) return report_lost(std::move(why));
+    if (tls_seen) {
+      if (auto tls = detail::tls_failure(*tls_seen, address.text, timed_out)) return report_lost(std::move(*tls));
+      if (timed_out && !tls_seen->handshake_done) why.message += " (the TLS handshake had not completed)";
+      return report_lost(std::move(why));
+    }
+    const bool plain_tcp = !address.tls && address.transport != router_address::kind::unix_socket;
+    if (plain_tcp && (tcp_connected || (tcp_established && tcp_established()))) {
+      probing = true;
+      std::weak_ptr<impl> weak = weak_from_this();
+      detail::probe_tls(owner, address.host, address.port, probe_timeout, [weak, why](bool is_tls) {
+        auto self = weak.lock();
+        if (!self) return;
+        self->probing = false;
+        self->report_lost(is_tls ? detail::tls_server_failure(self->address.text) : why);
+      });
+      return;
+    }
+    report_lost(std::move(why));
   }
 
   void start_session() {
@@ -491,8 +602,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
         if (as) error->what = *as;
       }
       self->post_owner([next, value, error](impl& s) {
-        if (s.stopping || s.lost_reported) return;
-        if (error) return s.report_lost(*error);
+        if (s.stopping || s.lost_reported || s.probing) return;
+        if (error) return s.fail_connecting(*error, false);
         next(s, value);
       });
     }));
@@ -539,8 +650,9 @@ void link::start(std::chrono::milliseconds join_timeout) {
   self->join_timer.async_wait([weak, join_timeout](const boost::system::error_code& ec) {
     auto s = weak.lock();
     if (ec || !s || s->joined) return;
-    s->report_lost({failure::kind::timeout, uri::timeout,
-                    "no WELCOME from the router within " + std::to_string(join_timeout.count()) + " ms"});
+    s->fail_connecting({failure::kind::timeout, uri::timeout,
+                        "no WELCOME from the router within " + std::to_string(join_timeout.count()) + " ms"},
+                       true);
   });
   self->post_owner([](impl& s) {
     if (!s.stopping) s.connect();
@@ -549,6 +661,11 @@ void link::start(std::chrono::milliseconds join_timeout) {
 
 void link::begin_stop(std::function<void()> closed) {
   impl& self = *impl_;
+  // Already torn down (lost, and waiting to be made again): nothing to leave.
+  if (self.closed) {
+    if (closed) closed();
+    return;
+  }
   self.on_closed = std::move(closed);
   if (self.stopping) return;
   self.stopping = true;

@@ -132,7 +132,7 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
     const bool conflict = error->what == failure::kind::conflict;
     spdlog::error("realm '{}': cannot register {}: {}{}", realm_, p.uri, error->message,
                   conflict ? " (another wamp-metad instance already serves this realm?)" : "");
-    return lost({error->what, error->uri, "registration failed"});
+    return lost({error->what, error->uri, "registration failed", error->reason});
   }
   if (++registered_ < total) return;
   ready_ = true;
@@ -156,7 +156,7 @@ void served_realm::lost(const failure& why) {
   std::vector<core::meta_event> out;
   o_.reg.set_online(realm_, false, out);
   o_.obs.link_state(realm_, false);
-  o_.obs.link_lost(realm_);
+  o_.obs.link_lost(realm_, why);
   ready_ = false;
   joined_ = false;
   registering_ = false;
@@ -192,7 +192,7 @@ void served_realm::heartbeat() {
                     if (!e || (e->what == failure::kind::refused && e->uri.rfind(uri::error_prefix, 0) == 0 &&
                                e->uri != uri::no_such_procedure && e->uri != uri::canceled))
                       return s.o_.reg.confirm(s.realm_, mark);
-                    s.lost({e->what, e->uri, "heartbeat: " + e->message});
+                    s.lost({e->what, e->uri, "heartbeat: " + e->message, e->reason});
                   }));
   }));
 }

@@ -18,7 +18,7 @@ class no_observer final : public service_observer {
   void malformed(const char*) override {}
   void resync() override {}
   void link_state(const std::string&, bool) override {}
-  void link_lost(const std::string&) override {}
+  void link_lost(const std::string&, const failure&) override {}
   void call(const std::string&, const std::string&, const std::string&, double) override {}
   void published(const std::string&, const char*) override {}
 };

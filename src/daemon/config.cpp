@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include <boost/program_options.hpp>
 
+#include "wamp_metad/adapter/tls.hpp"
 #include "wamp_metad/core/procedures.hpp"
 
 namespace wamp_metad::daemon {
@@ -13,8 +15,16 @@ namespace po = boost::program_options;
 
 namespace {
 
-// The name under which systemd's LoadCredential= hands the secret over.
+// The names under which systemd's LoadCredential= hands the secret and the TLS client key over.
 constexpr const char* credential_name = "wamp-metad.secret";
+constexpr const char* key_credential_name = "wamp-metad.tls-key";
+
+// A file named by an option must be there and readable now: empty when it is, else the problem.
+std::string check_readable(const char* option, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::string(option) + ": cannot read the file '" + path + "'";
+  return {};
+}
 
 bool read_secret(const std::string& path, std::string& out, std::string& error) {
   std::ifstream in(path, std::ios::binary);
@@ -105,6 +115,51 @@ std::string procedures_help() {
   return out.str();
 }
 
+// The TLS options against the router URLs, their files, and the secret against plain URLs to other hosts.
+void check_security(adapter::service_options& s, bool allow_plaintext_secret, const std::string& env_credentials_dir,
+                    std::vector<std::string>& problems) {
+  auto& tls = s.creds.tls;
+  s.creds.allow_plaintext_secret = allow_plaintext_secret;
+  using named_file = std::pair<const char*, const std::string*>;
+  const named_file files[] = {{"--tls-ca", &tls.ca_file}, {"--tls-cert", &tls.cert_file}, {"--tls-key", &tls.key_file}};
+  if (!s.router.tls && !s.internal_router.tls) {
+    for (const auto& [option, path] : files)
+      if (!path->empty())
+        problems.push_back(std::string(option) + " is given but no router URL uses TLS (rss:// or wss://)");
+  } else {
+    // The key, like the secret, may come from systemd's credentials.
+    if (tls.key_file.empty() && !tls.cert_file.empty() && !env_credentials_dir.empty())
+      tls.key_file = env_credentials_dir + "/" + key_credential_name;
+    if (!tls.key_file.empty() && tls.cert_file.empty()) problems.push_back("--tls-key is given without --tls-cert");
+    if (!tls.cert_file.empty() && tls.key_file.empty())
+      problems.push_back("--tls-cert needs its key: give --tls-key FILE (or run under systemd with LoadCredential=" +
+                         std::string(key_credential_name) + ":FILE)");
+    bool readable = true;
+    for (const auto& [option, path] : files) {
+      if (path->empty()) continue;
+      if (auto p = check_readable(option, *path); !p.empty()) {
+        problems.push_back(p);
+        readable = false;
+      }
+    }
+    // Loaded as a connection will load them, once each can be read.
+    if (readable && tls.cert_file.empty() == tls.key_file.empty())
+      for (auto& p : adapter::check_tls_files(tls))
+        problems.push_back(std::move(p));
+  }
+  if (allow_plaintext_secret) return;
+  using named_address = std::pair<const char*, const adapter::router_address*>;
+  for (const auto& [option, address] :
+       {named_address{"--router", &s.router}, {"--internal-router", &s.internal_router}}) {
+    if (address->text.empty() || !adapter::plaintext_network(*address)) continue;
+    if (address != &s.router && address->text == s.router.text) continue;  // the same URL, said once
+    if (auto remote = adapter::remote_address(address->host))
+      problems.push_back(std::string(option) + " " + address->text + ": the " + s.creds.authmethod +
+                         " secret would cross the network in clear text (" + *remote +
+                         " is not a loopback address): use rss:// or wss:// (TLS), or give --allow-plaintext-secret");
+  }
+}
+
 }  // namespace
 
 std::string procedures_markdown() {
@@ -130,6 +185,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   std::vector<std::string> session_only_realms;
   long long testament_count = 0, testament_bytes = 0, testament_total = 0;
   bool start_quietly = false;
+  bool allow_plaintext_secret = false;
   long long get_wait_ms = 0, heartbeat_ms = 0, heartbeat_timeout_ms = 0, reconnect_min_ms = 0, reconnect_max_ms = 0,
             stale_after_ms = 0;
 
@@ -142,7 +198,8 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "flags win over the file)");
   po::options_description settings("Settings (as flags, or as KEY = VALUE in the config file)");
   settings.add_options()("router", po::value<std::string>(&router),
-                         "the router: rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH")(
+                         "the router: rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH or unix:///PATH; over "
+                         "TLS rss://HOST:PORT (also tcps://) or wss://HOST:PORT/PATH")(
       "internal-router", po::value<std::string>(&internal_router),
       "where to reach the internal realm, if not at --router (another listener of the same router)")(
       "internal-realm", po::value<std::string>(&s.internal_realm)->default_value(uri::default_internal_realm),
@@ -151,8 +208,18 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "authmethod", po::value<std::string>(&authmethod)->default_value("ticket"), "ticket or wampcra")(
       "secret-file", po::value<std::string>(&c.secret_file),
       "file holding the ticket or wampcra secret (default: $CREDENTIALS_DIRECTORY/wamp-metad.secret)")(
-      "realm", po::value<std::vector<std::string>>(&realms), "serve the meta API on this realm (repeatable)")(
-      "all-realms", po::bool_switch(&s.all_realms), "serve every realm that shows up in the hooks")(
+      "tls-ca", po::value<std::string>(&s.creds.tls.ca_file),
+      "PEM file of the CA certificates that sign the router's certificate (default: the system's CAs); for "
+      "rss:// and wss:// URLs")("tls-cert", po::value<std::string>(&s.creds.tls.cert_file),
+                                "PEM file of our client certificate (chain), for a router that requires one")(
+      "tls-key", po::value<std::string>(&s.creds.tls.key_file),
+      "PEM file of its private key, unencrypted (default with --tls-cert: "
+      "$CREDENTIALS_DIRECTORY/wamp-metad.tls-key)")(
+      "allow-plaintext-secret", po::bool_switch(&allow_plaintext_secret),
+      "send the secret over a plain (not TLS) TCP or WebSocket URL to a host that is not loopback; refused "
+      "otherwise")("realm", po::value<std::vector<std::string>>(&realms),
+                   "serve the meta API on this realm (repeatable)")("all-realms", po::bool_switch(&s.all_realms),
+                                                                    "serve every realm that shows up in the hooks")(
       "start-quietly", po::bool_switch(&start_quietly),
       "on start, do not announce the sessions already there nor the router's recently left ones (subscribers "
       "that watched through a restart then need wamp.session.list to catch up)")(
@@ -236,13 +303,18 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
     r.problems.push_back("--router is required (for example rs://127.0.0.1:8081)");
   } else {
     std::string error;
-    if (!adapter::parse_router_url(router, s.router, error)) r.problems.push_back(error);
+    if (!adapter::parse_router_url(router, s.router, error)) {
+      r.problems.push_back(error);
+      s.router = {};  // nothing further is checked against it
+    }
   }
   s.internal_router = s.router;
   if (!internal_router.empty()) {
     std::string error;
-    if (!adapter::parse_router_url(internal_router, s.internal_router, error))
+    if (!adapter::parse_router_url(internal_router, s.internal_router, error)) {
       r.problems.push_back("--internal-router: " + error);
+      s.internal_router = {};
+    }
   }
   if (authmethod != "ticket" && authmethod != "wampcra")
     r.problems.push_back("--authmethod must be ticket or wampcra, not '" + authmethod + "'");
@@ -323,6 +395,8 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   static const std::vector<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
   if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end())
     r.problems.push_back("--log-level must be one of trace, debug, info, warn, error, off; not '" + c.log_level + "'");
+
+  check_security(s, allow_plaintext_secret, env_credentials_dir, r.problems);
 
   std::string secret_path = c.secret_file;
   if (secret_path.empty() && !env_credentials_dir.empty()) secret_path = env_credentials_dir + "/" + credential_name;

@@ -37,7 +37,7 @@ struct metrics::impl {
   std::map<std::string, pm::Gauge*> realm_sessions;
   std::map<std::string, pm::Counter*> hook_series, malformed_series;
   std::map<std::string, pm::Gauge*> link_up_series;
-  std::map<std::string, pm::Counter*> link_failure_series;
+  std::map<std::tuple<std::string, std::string, std::string>, pm::Counter*> link_failure_series;
   std::map<std::tuple<std::string, std::string, std::string>, pm::Counter*> call_series;
   std::map<std::string, pm::Histogram*> duration_series;
   std::map<std::pair<std::string, std::string>, pm::Counter*> event_series;
@@ -92,10 +92,11 @@ metrics::metrics(const std::string& address) {
                         .Name("wamp_metad_link_up")
                         .Help("1 while a link is up (internal: hooks subscribed; a realm: procedures registered)")
                         .Register(r);
-  impl_->link_failures = &pm::BuildCounter()
-                              .Name("wamp_metad_link_failures_total")
-                              .Help("Links lost or failed to come up; a reconnect follows each")
-                              .Register(r);
+  impl_->link_failures =
+      &pm::BuildCounter()
+           .Name("wamp_metad_link_failures_total")
+           .Help("Links lost or failed to come up, by kind (and reason, for tls); a reconnect follows each")
+           .Register(r);
   impl_->calls = &pm::BuildCounter()
                       .Name("wamp_metad_calls_total")
                       .Help("Meta procedure calls answered, by realm, procedure and outcome (ok or the error URI)")
@@ -152,8 +153,12 @@ void metrics::link_state(const std::string& link, bool up) {
   impl::series(impl_->link_up_series, link, *impl_->link_up, {{"link", link}}).Set(up ? 1 : 0);
 }
 
-void metrics::link_lost(const std::string& link) {
-  impl::series(impl_->link_failure_series, link, *impl_->link_failures, {{"link", link}}).Increment();
+void metrics::link_lost(const std::string& link, const adapter::failure& why) {
+  const std::string kind = adapter::kind_name(why.what);
+  pm::Labels labels{{"link", link}, {"kind", kind}};
+  if (!why.reason.empty()) labels.emplace("reason", why.reason);
+  impl::series(impl_->link_failure_series, std::make_tuple(link, kind, why.reason), *impl_->link_failures, labels)
+      .Increment();
 }
 
 void metrics::call(const std::string& realm, const std::string& procedure, const std::string& outcome, double seconds) {

@@ -6,31 +6,10 @@
 const routerctl = require('../lib/routerctl')
 const metadctl = require('../lib/metadctl')
 const kit = require('../lib/jskit')
+const metrics = require('../lib/metrics')
 
-function scrape (port) {
-  return kit.httpGet(`http://127.0.0.1:${port}/metrics`)
-}
-
-// The exposition's samples as [{name, labels, value}].
-function parse (text) {
-  const samples = []
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (!m) throw new kit.Failure(`not an exposition line: ${line}`)
-    const labels = {}
-    for (const [, k, v] of (m[2] || '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v
-    samples.push({ name: m[1], labels, value: Number(m[3]) })
-  }
-  return samples
-}
-
-// The value of the one sample with this name and (at least) these labels; 0 when there is none.
-function value (samples, name, labels = {}) {
-  const found = samples.filter(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-  if (found.length > 1) throw new kit.Failure(`${name} ${JSON.stringify(labels)} matches ${found.length} samples`)
-  return found.length ? found[0].value : 0
-}
+const scrape = metrics.scrapeText
+const { parse, value } = metrics
 
 kit.main('integration: Prometheus metrics', 110000, async t => {
   const router = await routerctl.start({ realms: ['realm1', 'realm2'], args: ['--test-switches'] })
@@ -46,7 +25,7 @@ kit.main('integration: Prometheus metrics', 110000, async t => {
       realms: ['realm1', 'realm2'],
       args: ['--metrics', '127.0.0.1:0', '--enable-kill', 'realm1', '--heartbeat-ms', '200']
     })
-    const port = Number((await metad.waitLog(/metrics at http:\/\/127\.0\.0\.1:(\d+)\/metrics/))[1])
+    const port = await metrics.port(metad)
 
     await t.step('the exposition is served and well formed', async () => {
       const r = await scrape(port)

@@ -6,7 +6,9 @@
 //       runs the body under a global timeout; exits 0 on success, 1 with the failure on stderr otherwise
 //   kit.autobahn                          Autobahn|JS from tests/js/node_modules (fails loudly if missing)
 //   await kit.join({url | rawsocket: {host, port}, realm, serializer: 'json'|'msgpack', authid, ticket,
-//                   wampcra, authmethods, authextra})  -> {session, connection, welcome, closed: Promise}
+//                   wampcra, authmethods, authextra, tls})  -> {session, connection, welcome, closed: Promise}
+//       tls: for wss://, {ca, cert, key} (PEM strings or Buffers): the CA the router's certificate is checked
+//       against, and a client certificate for a router that requires one
 //       rejects with Error whose .reason is the ABORT/close reason URI when the router refuses the session
 //   await kit.expectAbort(opts)            -> the reason URI of a refused join
 //   await kit.callError(promise)           -> the autobahn.Error a call rejected with (fails if it resolved)
@@ -16,6 +18,7 @@
 //   await kit.httpGet(url, ms)             -> {status, headers, body (utf-8 string)}; rejects after ms (5000)
 
 const http = require('http')
+const https = require('https')
 const path = require('path')
 const { ROOT, withTimeout } = require('./routerctl')
 
@@ -96,6 +99,8 @@ function join (o) {
     opts.transports = [{ type: 'rawsocket', host: o.rawsocket.host, port: o.rawsocket.port }]
   } else {
     opts.transports = [{ type: 'websocket', url: o.url, serializers: [serializer] }]
+    // Autobahn|JS hands `agent` to ws, whose TLS connection then uses these (and checks the router's name).
+    if (o.tls) opts.transports[0].agent = new https.Agent(o.tls)
   }
   if (o.authid) opts.authid = o.authid
   if (o.authextra) opts.authextra = o.authextra
@@ -168,7 +173,9 @@ function joiner (defaults = {}) {
 
 function httpGet (url, ms = 5000) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, res => {
+    // A connection of its own (node's global agent keeps connections alive, and a server that closed an idle
+    // one would make the next request fail with "socket hang up").
+    const req = http.get(url, { agent: false }, res => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', d => { body += d })

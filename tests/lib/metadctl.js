@@ -8,6 +8,7 @@
 //     url: 'rs://HOST:PORT',         // default: the router's RawSocket listener
 //     args: ['--log-level', 'debug'],
 //     readyTimeoutMs: 15000,
+//     waitReady: true,               // false: resolve once started (for a wamp-metad that cannot get ready)
 //     env: {NAME: 'value'}           // added to this process's environment
 //   })
 //   m.pid, m.stderr(), m.waitLog(regex, ms)   (resolves with the match once the log shows it)
@@ -81,6 +82,7 @@ function start (router, options = {}) {
       return handle._stopped
     }
   }
+  if (options.waitReady === false) return Promise.resolve(handle)
   const ready = waitLog(/ ready: /, options.readyTimeoutMs || 15000)
   const died = exited.then(res => {
     throw new Error(`wamp-metad exited (${res.code ?? res.signal}) before it was ready; its log:\n${stderr}`)

@@ -6,11 +6,16 @@
 //     realms: ['realm1', 'realm2'],          // default ['realm1']
 //     principals: {...},                     // principals file content; default routerctl.DEFAULT_PRINCIPALS
 //     ws: true, rawsocket: true,             // listeners (127.0.0.1, port 0); default both
+//     wss: false, rawsocketTls: false,       // TLS listeners (HOST, port 0; true = 127.0.0.1); default none
+//     tls: {cert, key, clientCa},            // their PEM files (tests/lib/certs.js makes them)
 //     args: ['--test-switches'],             // extra router flags
 //     readyTimeoutMs: 15000,
+//     spawn: argv => child,                  // how to run router.js with argv (default spawnRouter; a test
+//                                            // runs it in a network namespace this way)
 //   })
 //   r.url          'ws://127.0.0.1:PORT/ws'  (null without ws)
 //   r.ws           {host, port} | null;  r.rawsocket {host, port} | null
+//   r.wss, r.rawsocketTls  {host, port} | null;  r.wssUrl 'wss://127.0.0.1:PORT/ws' (null without wss)
 //   r.epoch, r.pid, r.dir (temp dir, removed by stop), r.principalsFile
 //   r.stderr()     router stderr so far (string)
 //   await r.stop() SIGTERM, then SIGKILL after 5 s; resolves {code, signal, stderr}; idempotent
@@ -110,6 +115,7 @@ function runRouter (argv, ms = 10000) {
 }
 
 function start (options = {}) {
+  const spawn = options.spawn || spawnRouter
   const realms = options.realms || ['realm1']
   const principals = options.principals || DEFAULT_PRINCIPALS
   const useWs = options.ws !== false
@@ -120,8 +126,15 @@ function start (options = {}) {
   const argv = ['--realms', realms.join(','), '--principals', principalsFile]
   if (useWs) argv.push('--ws', '127.0.0.1:0')
   if (useRaw) argv.push('--rawsocket', '127.0.0.1:0')
+  const tlsHost = v => `${v === true ? '127.0.0.1' : v}:0`
+  if (options.wss) argv.push('--wss', tlsHost(options.wss))
+  if (options.rawsocketTls) argv.push('--rawsocket-tls', tlsHost(options.rawsocketTls))
+  if (options.tls) {
+    argv.push('--tls-cert', options.tls.cert, '--tls-key', options.tls.key)
+    if (options.tls.clientCa) argv.push('--tls-client-ca', options.tls.clientCa)
+  }
   argv.push(...(options.args || []))
-  const child = spawnRouter(argv)
+  const child = spawn(argv)
   let stdout = ''
   let stderr = ''
   child.stderr.on('data', d => { stderr += d })
@@ -134,6 +147,9 @@ function start (options = {}) {
     url: null,
     ws: null,
     rawsocket: null,
+    wss: null,
+    wssUrl: null,
+    rawsocketTls: null,
     epoch: null,
     stdout: () => stdout,
     stderr: () => stderr,
@@ -186,6 +202,11 @@ function start (options = {}) {
         handle.url = `ws://${kv.ws}/ws`
       }
       if (kv.rawsocket) handle.rawsocket = hp(kv.rawsocket)
+      if (kv.wss) {
+        handle.wss = hp(kv.wss)
+        handle.wssUrl = `wss://${kv.wss}/ws`
+      }
+      if (kv.rawsocket_tls) handle.rawsocketTls = hp(kv.rawsocket_tls)
       handle.epoch = kv.epoch
       resolve(handle)
     })

@@ -6,6 +6,7 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const routerctl = require('../lib/routerctl')
+const certs = require('../lib/certs')
 const kit = require('../lib/jskit')
 const { join, expectAbort, callError, until } = kit
 
@@ -17,6 +18,8 @@ kit.main('router: command line', 90000, async t => {
     return p
   }
   const good = file('good.json', routerctl.DEFAULT_PRINCIPALS)
+  const c = certs.make()
+  const tls = ['--tls-cert', c.server, '--tls-key', c.serverKey]
   const started = []
   try {
     await t.step('--help', async () => {
@@ -31,7 +34,7 @@ kit.main('router: command line', 90000, async t => {
       const base = ['--realms', 'realm1', '--principals', good]
       const cases = [
         [['--bogus', ...base, '--ws', '127.0.0.1:0'], /unknown argument/],
-        [[...base], /at least one of --ws and --rawsocket/],
+        [[...base], /at least one of --ws, --rawsocket, --wss and --rawsocket-tls is required/],
         [['--ws', '127.0.0.1:0', '--principals', good], /--realms is required/],
         [['--ws', '127.0.0.1:0', '--realms', 'realm1'], /--principals is required/],
         [[...base, '--ws'], /--ws needs a value/],
@@ -61,7 +64,16 @@ kit.main('router: command line', 90000, async t => {
           /--web: cannot read the directory .*no-such-dir: ENOENT/],
         [[...base, '--ws', '127.0.0.1:0', '--web', good], /--web: .*good\.json is not a directory/],
         [[...base, '--rawsocket', '127.0.0.1:0', '--web', dir], /--web needs --ws/],
-        [[...base, '--ws', '127.0.0.1:0', '--web'], /--web needs a value/]
+        [[...base, '--ws', '127.0.0.1:0', '--web'], /--web needs a value/],
+        [[...base, '--wss', '127.0.0.1:0'], /--wss and --rawsocket-tls need --tls-cert and --tls-key \(no --tls-cert\)/],
+        [[...base, '--rawsocket-tls', '127.0.0.1:0', '--tls-cert', c.server], /need --tls-cert and --tls-key \(no --tls-key\)/],
+        [[...base, '--ws', '127.0.0.1:0', ...tls], /--tls-cert needs a TLS listener \(--wss or --rawsocket-tls\)/],
+        [[...base, '--ws', '127.0.0.1:0', '--tls-client-ca', c.ca], /--tls-client-ca needs a TLS listener/],
+        [[...base, '--wss', '127.0.0.1:0', '--tls-cert', path.join(dir, 'none.pem'), '--tls-key', c.serverKey],
+          /--tls-cert: cannot read .*none\.pem: ENOENT/],
+        [[...base, '--wss', '127.0.0.1:0', '--tls-cert', c.server, '--tls-key', c.clientKey], /not usable: .*key values mismatch/],
+        [[...base, '--rawsocket-tls', '127.0.0.1:0', ...tls, '--tls-client-ca', good], /not usable/],
+        [[...base, '--rawsocket-tls', '127.0.0.1:0', ...tls, '--web', dir], /--web needs --ws or --wss/]
       ]
       for (const [argv, re] of cases) {
         const res = await routerctl.runRouter(argv)
@@ -95,6 +107,13 @@ kit.main('router: command line', 90000, async t => {
       started.push(both)
       t.ok(/^ready ws=127\.0\.0\.1:\d+ rawsocket=127\.0\.0\.1:\d+ epoch=[0-9a-f]{16}\n$/.test(both.stdout()), 'both')
       t.ok(both.epoch !== r.epoch, 'a new epoch per start')
+      const secure = await routerctl.start({ ws: false, rawsocket: false, wss: true, rawsocketTls: true,
+        tls: { cert: c.server, key: c.serverKey, clientCa: c.ca } })
+      started.push(secure)
+      t.ok(/^ready wss=127\.0\.0\.1:\d+ rawsocket_tls=127\.0\.0\.1:\d+ epoch=[0-9a-f]{16}\n$/.test(secure.stdout()),
+        `TLS-only ready line: ${secure.stdout()}`)
+      await until(() => /tls-client-ca \(client certificates required\)/.test(secure.stderr()), 5000,
+        'the log line that says client certificates are required')
       const res = await both.stop()
       t.eq([res.code, res.signal], [0, null], 'SIGTERM exits 0')
     })
@@ -172,5 +191,6 @@ kit.main('router: command line', 90000, async t => {
       if (/BUG:/.test(res.stderr)) throw new Error(`router logged a bug:\n${res.stderr}`)
     }
     fs.rmSync(dir, { recursive: true, force: true })
+    c.remove()
   }
 })

@@ -3,15 +3,18 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
 
 #include "wamp_metad/adapter/address.hpp"
+#include "wamp_metad/adapter/tls.hpp"
 #include "wamp_metad/daemon/config.hpp"
 
 using wamp_metad::adapter::parse_router_url;
@@ -114,6 +117,57 @@ BOOST_AUTO_TEST_CASE(every_scheme) {
   BOOST_REQUIRE(v6.ok);
   BOOST_TEST(v6.address.host == "::1");
   BOOST_TEST(v6.address.port == 9000);
+  for (const auto* plain : {&rs, &tcp, &ws, &unix_socket, &v6})
+    BOOST_TEST(!plain->address.tls, plain->address.text);
+}
+
+BOOST_AUTO_TEST_CASE(tls_schemes) {
+  auto rss = parse_url("rss://router.example:8443");
+  BOOST_REQUIRE(rss.ok);
+  BOOST_TEST((rss.address.transport == router_address::kind::tcp));
+  BOOST_TEST(rss.address.tls);
+  BOOST_TEST(rss.address.host == "router.example");
+  BOOST_TEST(rss.address.port == 8443);
+
+  auto tcps = parse_url("tcps://[::1]:8443/");
+  BOOST_REQUIRE(tcps.ok);
+  BOOST_TEST((tcps.address.transport == router_address::kind::tcp));
+  BOOST_TEST(tcps.address.tls);
+  BOOST_TEST(tcps.address.host == "::1");
+
+  auto wss = parse_url("wss://127.0.0.1:8443/ws");
+  BOOST_REQUIRE(wss.ok);
+  BOOST_TEST((wss.address.transport == router_address::kind::websocket));
+  BOOST_TEST(wss.address.tls);
+  BOOST_TEST(wss.address.host == "127.0.0.1");
+  BOOST_TEST(wss.address.path == "/ws");
+  BOOST_TEST(wss.address.text == "wss://127.0.0.1:8443/ws");
+
+  auto wss_root = parse_url("wss://localhost:443");
+  BOOST_REQUIRE(wss_root.ok);
+  BOOST_TEST(wss_root.address.path == "/");
+  BOOST_TEST(!wamp_metad::adapter::plaintext_network(wss_root.address));
+  BOOST_TEST(wamp_metad::adapter::plaintext_network(parse_url("ws://localhost:80").address));
+  BOOST_TEST(!wamp_metad::adapter::plaintext_network(parse_url("unix:///run/r.sock").address));
+}
+
+BOOST_AUTO_TEST_CASE(loopback_hosts) {
+  using wamp_metad::adapter::loopback_host;
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "::ffff:127.0.0.1", "localhost", "LocalHost", "localhost.",
+                           "router.localhost"})
+    BOOST_TEST((loopback_host(host) == std::optional<bool>(true)), host);
+  for (const char* host :
+       {"10.0.0.1", "192.168.1.2", "0.0.0.0", "128.0.0.1", "::", "::2", "fe80::1", "::ffff:10.0.0.1"})
+    BOOST_TEST((loopback_host(host) == std::optional<bool>(false)), host);
+  for (const char* host : {"router.example", "localhost.example", "mylocalhost"})
+    BOOST_TEST(!loopback_host(host).has_value(), host);
+  BOOST_TEST(wamp_metad::adapter::ip_literal("10.1.2.3"));
+  BOOST_TEST(wamp_metad::adapter::ip_literal("fe80::1"));
+  BOOST_TEST(!wamp_metad::adapter::ip_literal("localhost"));
+  // What a link refuses on a plain URL: a host that is, or resolves to, an address that is not loopback.
+  BOOST_TEST(!wamp_metad::adapter::remote_address("127.0.0.1").has_value());
+  BOOST_TEST(!wamp_metad::adapter::remote_address("localhost").has_value());
+  BOOST_TEST((wamp_metad::adapter::remote_address("192.0.2.7") == std::optional<std::string>("192.0.2.7")));
 }
 
 BOOST_AUTO_TEST_CASE(bad_urls_say_what_is_wrong) {
@@ -121,7 +175,10 @@ BOOST_AUTO_TEST_CASE(bad_urls_say_what_is_wrong) {
       {"127.0.0.1:8081", "has no scheme"},
       {"", "has no scheme"},
       {"http://127.0.0.1:8080", "scheme 'http' is not supported"},
-      {"wss://127.0.0.1:8080/ws", "scheme 'wss' is not supported"},
+      {"https://127.0.0.1:8080/ws", "scheme 'https' is not supported"},
+      {"rss://127.0.0.1", "needs HOST:PORT"},
+      {"wss://:443/ws", "needs HOST:PORT"},
+      {"tcps://127.0.0.1:0", "is not a number from 1 to 65535"},
       {"unix://relative.sock", "needs an absolute path"},
       {"unix://", "needs an absolute path"},
       {"rs://127.0.0.1", "needs HOST:PORT"},
@@ -272,6 +329,118 @@ BOOST_AUTO_TEST_CASE(secrets) {
   // An explicit file wins over the credentials folder.
   auto both = with({"--secret-file", s.secret.string()}, s.dir.string());
   BOOST_TEST(both.cfg.service.creds.secret == "s3cret");
+}
+
+// Made with Debian's openssl command: a self-signed certificate and its key, and the key of another pair
+// (cert is empty when openssl failed).
+struct pem_files {
+  fs::path cert, key, other_key;
+  explicit pem_files(const scratch& s) {
+    cert = s.dir / "cert.pem";
+    key = s.dir / "key.pem";
+    other_key = s.dir / "other.pem";
+    const std::string quiet = " >/dev/null 2>&1";
+    const std::string make =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+        "-subj /CN=wamp-metad-test -keyout ";
+    if (std::system((make + key.string() + " -out " + cert.string() + quiet).c_str()) != 0 ||
+        std::system(
+            ("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " + other_key.string() + quiet)
+                .c_str()) != 0)
+      cert.clear();
+  }
+};
+
+BOOST_AUTO_TEST_CASE(tls_options) {
+  scratch s;
+  pem_files pem(s);
+  BOOST_REQUIRE_MESSAGE(!pem.cert.empty(), "openssl could not make a test certificate (run deploy/setup)");
+  const auto with = [&](const std::string& url, std::vector<std::string> extra, const std::string& creds = "") {
+    std::vector<std::string> args{"--router", url, "--realm", "r", "--secret-file", s.secret.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse(args, creds);
+  };
+  const std::string cert = pem.cert.string(), key = pem.key.string();
+
+  auto good = with("wss://127.0.0.1:8443/ws", {"--tls-ca", cert, "--tls-cert", cert, "--tls-key", key});
+  BOOST_TEST(good.problems.empty(), all(good));
+  BOOST_TEST(good.cfg.service.creds.tls.ca_file == cert);
+  BOOST_TEST(good.cfg.service.creds.tls.key_file == key);
+  BOOST_TEST(!good.cfg.service.creds.allow_plaintext_secret);
+  BOOST_TEST(with("rss://localhost:8443", {}).problems.empty());  // the system's CAs, no client certificate
+
+  // The key from systemd's credentials, like the secret; an explicit --tls-key wins.
+  fs::copy_file(pem.key, s.dir / "wamp-metad.tls-key");
+  auto creds = with("rss://127.0.0.1:8443", {"--tls-cert", cert}, s.dir.string());
+  BOOST_TEST(creds.problems.empty(), all(creds));
+  BOOST_TEST(creds.cfg.service.creds.tls.key_file == (s.dir / "wamp-metad.tls-key").string());
+  auto no_key = with("rss://127.0.0.1:8443", {"--tls-cert", cert});
+  BOOST_TEST(says(no_key,
+                  "--tls-cert needs its key: give --tls-key FILE (or run under systemd with "
+                  "LoadCredential=wamp-metad.tls-key:FILE)"),
+             all(no_key));
+  BOOST_TEST(says(with("rss://127.0.0.1:8443", {"--tls-key", key}), "--tls-key is given without --tls-cert"));
+
+  // Every file problem at once, each naming its option and file.
+  const auto text = s.write("text.pem", "not a certificate\n").string();
+  auto bad = with("wss://127.0.0.1:8443/ws", {"--tls-ca", (s.dir / "none.pem").string(), "--tls-cert",
+                                              (s.dir / "gone.pem").string(), "--tls-key", text});
+  BOOST_TEST(says(bad, "--tls-ca: cannot read the file '" + (s.dir / "none.pem").string() + "'"), all(bad));
+  BOOST_TEST(says(bad, "--tls-cert: cannot read the file '" + (s.dir / "gone.pem").string() + "'"), all(bad));
+  BOOST_TEST(bad.problems.size() == 2u, all(bad));
+  auto unparsable = with("wss://127.0.0.1:8443/ws", {"--tls-ca", text, "--tls-cert", text, "--tls-key", text});
+  BOOST_TEST(says(unparsable, "--tls-ca: cannot load CA certificates from '" + text + "'"), all(unparsable));
+  BOOST_TEST(says(unparsable, "--tls-cert: cannot load a certificate from '" + text + "'"), all(unparsable));
+  BOOST_TEST(says(unparsable, "--tls-key: cannot load a private key from '" + text + "'"), all(unparsable));
+  auto mismatch = with("wss://127.0.0.1:8443/ws", {"--tls-cert", cert, "--tls-key", pem.other_key.string()});
+  BOOST_TEST(says(mismatch, "does not belong to the certificate"), all(mismatch));
+  BOOST_TEST(wamp_metad::adapter::check_tls_files({cert, cert, key}).empty());
+
+  // TLS options with no TLS URL are a mistake: they would be ignored.
+  auto plain = with("rs://127.0.0.1:8081", {"--tls-ca", cert, "--tls-cert", cert, "--tls-key", key});
+  for (const char* option : {"--tls-ca", "--tls-cert", "--tls-key"})
+    BOOST_TEST(says(plain, std::string(option) + " is given but no router URL uses TLS (rss:// or wss://)"),
+               all(plain));
+  // The same as config file keys.
+  const auto file =
+      s.write("tls.conf", "router = rss://127.0.0.1:8443\nrealm = r\ntls-ca = " + cert + "\ntls-cert = " + cert +
+                              "\ntls-key = " + key + "\nallow-plaintext-secret = true\n");
+  auto from_file = parse({"--config", file.string(), "--secret-file", s.secret.string()});
+  BOOST_TEST(from_file.problems.empty(), all(from_file));
+  BOOST_TEST(from_file.cfg.service.creds.tls.cert_file == cert);
+  BOOST_TEST(from_file.cfg.service.creds.allow_plaintext_secret);
+
+  // One of the two URLs over TLS is enough.
+  auto internal_tls = with("rs://127.0.0.1:8081", {"--internal-router", "rss://127.0.0.1:8443", "--tls-ca", cert});
+  BOOST_TEST(internal_tls.problems.empty(), all(internal_tls));
+}
+
+BOOST_AUTO_TEST_CASE(the_secret_stays_off_the_network_in_clear_text) {
+  scratch s;
+  const auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args{"--realm", "r", "--secret-file", s.secret.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return parse(args);
+  };
+  // Loopback and Unix sockets: fine.
+  for (const char* url : {"rs://127.0.0.1:8081", "ws://127.0.0.2:8080/ws", "rs://[::1]:8081", "ws://localhost:8080",
+                          "unix:///run/router.sock"})
+    BOOST_TEST(with({"--router", url}).problems.empty(), url << ": " << all(with({"--router", url})));
+  // Elsewhere in clear text: refused, naming the option that allows it; over TLS: fine.
+  auto elsewhere = with({"--router", "rs://192.0.2.7:8081"});
+  BOOST_TEST(says(elsewhere,
+                  "--router rs://192.0.2.7:8081: the ticket secret would cross the network in clear text (192.0.2.7 "
+                  "is not a loopback address): use rss:// or wss:// (TLS), or give --allow-plaintext-secret"),
+             all(elsewhere));
+  auto cra = with({"--router", "wss://192.0.2.7:8443/ws", "--internal-router", "ws://[2001:db8::1]:8080/ws",
+                   "--authmethod", "wampcra"});
+  BOOST_TEST(says(cra, "--internal-router ws://[2001:db8::1]:8080/ws: the wampcra secret would cross the network"),
+             all(cra));
+  BOOST_TEST(cra.problems.size() == 1u, all(cra));
+  BOOST_TEST(with({"--router", "rss://192.0.2.7:8443"}).problems.empty());
+  auto allowed = with({"--router", "rs://192.0.2.7:8081", "--allow-plaintext-secret"});
+  BOOST_TEST(allowed.problems.empty(), all(allowed));
+  BOOST_TEST(allowed.cfg.service.creds.allow_plaintext_secret);
 }
 
 BOOST_AUTO_TEST_CASE(config_file_and_flags) {

@@ -10,7 +10,9 @@ const { parsePermissions } = require('./permissions')
 
 class ConfigError extends Error {}
 
-const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket HOST:PORT] --realms R1,R2
+const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket HOST:PORT]
+                      [--wss HOST:PORT] [--rawsocket-tls HOST:PORT] [--tls-cert FILE --tls-key FILE
+                      [--tls-client-ca FILE]] --realms R1,R2
                       --principals FILE [--internal-realm NAME] [--meta-role ROLE] [--native-meta]
                       [--snapshot-page N] [--left-retention SECONDS] [--test-switches]
                       [--log-level error|warn|info|debug] [--help]
@@ -22,7 +24,14 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
                           index.html), and the Autobahn|JS browser build at /autobahn/autobahn.min.js;
                           WebSocket connections are WAMP on every path as before (a page connects to /ws)
   --rawsocket HOST:PORT   WAMP RawSocket listener over TCP (msgpack and JSON)
+  --wss HOST:PORT         WebSocket listener over TLS (as --ws; --web's files are served there too)
+  --rawsocket-tls HOST:PORT
+                          WAMP RawSocket listener over TLS (wamp-metad's rss:// URLs)
                           at least one listener is required; port 0 picks a free port
+  --tls-cert FILE         PEM certificate (chain) of the TLS listeners (needed with --wss, --rawsocket-tls)
+  --tls-key FILE          PEM private key of that certificate
+  --tls-client-ca FILE    PEM CA certificates: TLS clients must present a certificate signed by one of them
+                          (mutual TLS); without it, TLS clients are not asked for a certificate
   --realms LIST           comma-separated realms served to clients
   --principals FILE       JSON: {"principals": [{"authid", "authrole", "ticket" | "wampcra"}],
                           "anonymous_realms": [...], "permissions": {REALM: {ROLE: [{"uri",
@@ -40,7 +49,8 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
   --test-switches         register router.test.* procedures on the internal realm (tests only)
   --log-level LEVEL       error, warn, info (default) or debug; logs go to stderr
 
-When listening, one line goes to stdout: ready ws=HOST:PORT rawsocket=HOST:PORT epoch=EPOCH
+When listening, one line goes to stdout: ready ws=HOST:PORT rawsocket=HOST:PORT wss=HOST:PORT
+rawsocket_tls=HOST:PORT epoch=EPOCH (the listeners given)
 SIGTERM/SIGINT close the router and exit 0. Bad options exit 2.`
 
 // Every flag as util.parseArgs knows it; the defaults are applied in parseCommandLine.
@@ -48,6 +58,11 @@ const OPTIONS = {
   ws: { type: 'string' },
   web: { type: 'string' },
   rawsocket: { type: 'string' },
+  wss: { type: 'string' },
+  'rawsocket-tls': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-client-ca': { type: 'string' },
   realms: { type: 'string' },
   principals: { type: 'string' },
   'internal-realm': { type: 'string' },
@@ -107,6 +122,9 @@ function parseCommandLine (argv) {
     ws: v.ws === undefined ? null : parseHostPort('--ws', v.ws),
     web: v.web ?? null,
     rawsocket: v.rawsocket === undefined ? null : parseHostPort('--rawsocket', v.rawsocket),
+    wss: v.wss === undefined ? null : parseHostPort('--wss', v.wss),
+    rawsocketTls: v['rawsocket-tls'] === undefined ? null : parseHostPort('--rawsocket-tls', v['rawsocket-tls']),
+    tls: null,
     realms: v.realms === undefined ? null : v.realms.split(',').map(s => s.trim()),
     principals: v.principals ?? null,
     internalRealm: v['internal-realm'] ?? 'router.internal',
@@ -121,8 +139,11 @@ function parseCommandLine (argv) {
     help: v.help === true
   }
   if (opts.help) return opts
-  if (!opts.ws && !opts.rawsocket) throw new ConfigError('at least one of --ws and --rawsocket is required')
-  if (opts.web !== null) checkWebDir(opts.web, opts.ws)
+  if (!opts.ws && !opts.rawsocket && !opts.wss && !opts.rawsocketTls) {
+    throw new ConfigError('at least one of --ws, --rawsocket, --wss and --rawsocket-tls is required')
+  }
+  opts.tls = loadTlsFiles(v, opts.wss || opts.rawsocketTls)
+  if (opts.web !== null) checkWebDir(opts.web, opts.ws || opts.wss)
   if (!opts.realms) throw new ConfigError('--realms is required')
   if (!opts.principals) throw new ConfigError('--principals is required')
   for (const r of opts.realms) {
@@ -139,10 +160,49 @@ function parseCommandLine (argv) {
   return opts
 }
 
+// The TLS listeners' files, read now (a missing or unreadable file, or PEM that node's TLS cannot use, fails
+// at start): {cert, key, clientCa} as Buffers, or null without a TLS listener.
+function loadTlsFiles (v, tlsListener) {
+  const flags = ['tls-cert', 'tls-key', 'tls-client-ca']
+  if (!tlsListener) {
+    const given = flags.find(f => v[f] !== undefined)
+    if (given) throw new ConfigError(`--${given} needs a TLS listener (--wss or --rawsocket-tls)`)
+    return null
+  }
+  for (const f of ['tls-cert', 'tls-key']) {
+    if (v[f] === undefined) throw new ConfigError(`--wss and --rawsocket-tls need --tls-cert and --tls-key (no --${f})`)
+  }
+  const read = f => {
+    try {
+      return fs.readFileSync(v[f])
+    } catch (e) {
+      throw new ConfigError(`--${f}: cannot read ${v[f]}: ${e.code || e.message}`)
+    }
+  }
+  const files = { cert: read('tls-cert'), key: read('tls-key'), clientCa: v['tls-client-ca'] === undefined ? null : read('tls-client-ca') }
+  // node takes a CA file without a certificate in it silently (and then trusts nobody): look at it first.
+  if (files.clientCa) {
+    const blocks = files.clientCa.toString('latin1').match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g)
+    try {
+      if (!blocks) throw new Error('no PEM certificate in it')
+      for (const b of blocks) new (require('crypto').X509Certificate)(b) // eslint-disable-line no-new
+    } catch (e) {
+      throw new ConfigError(`--tls-client-ca: ${v['tls-client-ca']}: not usable: ${e.message}`)
+    }
+  }
+  try {
+    require('tls').createSecureContext({ cert: files.cert, key: files.key, ca: files.clientCa || undefined })
+  } catch (e) {
+    throw new ConfigError(`--tls-cert ${v['tls-cert']} / --tls-key ${v['tls-key']}` +
+      `${files.clientCa ? ` / --tls-client-ca ${v['tls-client-ca']}` : ''}: not usable: ${e.message}`)
+  }
+  return files
+}
+
 // The directory --web serves must exist and be listable now, so that a typo fails at start, not at the
 // first page load.
 function checkWebDir (dir, ws) {
-  if (!ws) throw new ConfigError('--web needs --ws: the files are served on the WebSocket listener')
+  if (!ws) throw new ConfigError('--web needs --ws or --wss: the files are served on the WebSocket listener')
   let stat
   try {
     stat = fs.statSync(dir)

@@ -35,8 +35,14 @@ async function startRouter (opts, principals) {
 
   const listeners = []
   const addresses = {}
-  const specs = [['ws', (g, addr) => startWebSocket(g, addr, onHttp)], ['rawsocket', startRawSocket]]
-  for (const [key, start] of specs) {
+  // [the option, its flag, how to start it]; the TLS ones with the certificate and key of --tls-cert / --tls-key.
+  const specs = [
+    ['ws', 'ws', (g, addr) => startWebSocket(g, addr, onHttp)],
+    ['rawsocket', 'rawsocket', (g, addr) => startRawSocket(g, addr)],
+    ['wss', 'wss', (g, addr) => startWebSocket(g, addr, onHttp, opts.tls)],
+    ['rawsocketTls', 'rawsocket-tls', (g, addr) => startRawSocket(g, addr, opts.tls)]
+  ]
+  for (const [key, flag, start] of specs) {
     if (!opts[key]) continue
     try {
       const l = await start(gate, opts[key])
@@ -44,7 +50,7 @@ async function startRouter (opts, principals) {
       addresses[key] = l.address
     } catch (e) {
       for (const l of listeners) l.close()
-      const err = new Error(`--${key} ${opts[key].host}:${opts[key].port}: cannot listen: ${e.code || e.message}`)
+      const err = new Error(`--${flag} ${opts[key].host}:${opts[key].port}: cannot listen: ${e.code || e.message}`)
       err.startFailed = true
       throw err
     }

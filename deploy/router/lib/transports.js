@@ -1,11 +1,14 @@
 'use strict'
-// Byte-level transports: WebSocket (ws) and WAMP RawSocket over TCP. Each accepted connection becomes a
+// Byte-level transports: WebSocket (ws) and WAMP RawSocket over TCP, each plain or over TLS (the same
+// handlers on a node https / tls server: TLS 1.2 or later, client certificates required and verified when a
+// client CA is given). Each accepted connection becomes a
 // "channel" ({type, serializer, peer, send(msg), close(code, reason)}) handed to gate.openConnection(channel);
 // the channel delivers decoded WAMP messages to conn.onMessage(msg), reports malformed input with
 // conn.onProtocolError(reason) and the end of the connection with conn.onTransportClosed(). Nothing a peer
 // sends may throw out of here: every failure closes that one connection with a logged reason.
 
 const net = require('net')
+const tls = require('tls')
 const { WebSocketServer } = require('ws')
 const { codecs } = require('./codec')
 const log = require('./log')
@@ -34,14 +37,33 @@ function listen (server, host, port) {
   })
 }
 
+// The options of a node TLS server for `tlsFiles` ({cert, key, clientCa}: PEM contents): with a client CA,
+// every client must present a certificate it signed.
+function tlsServerOptions (tlsFiles) {
+  const o = { cert: tlsFiles.cert, key: tlsFiles.key, minVersion: 'TLSv1.2' }
+  if (tlsFiles.clientCa) Object.assign(o, { ca: tlsFiles.clientCa, requestCert: true, rejectUnauthorized: true })
+  return o
+}
+
+// A failed TLS handshake is the client's problem (a wrong CA, no certificate): said once, at info.
+function logTlsErrors (server, what) {
+  server.on('tlsClientError', (err, socket) => {
+    log.info(`${what} ${peerString(socket)}: TLS handshake failed: ${err.code || err.message}`)
+  })
+}
+
 // ---------------------------------------------------------------------------------------------- WebSocket
 
 // Plain HTTP requests (no upgrade) go to onHttp when given (the static files of --web), else get a 426.
-async function startWebSocket (gate, { host, port }, onHttp) {
-  const httpServer = require('http').createServer(onHttp || ((req, res) => {
+// With `tlsFiles`, the listener is HTTPS and WSS.
+async function startWebSocket (gate, { host, port }, onHttp, tlsFiles) {
+  const handler = onHttp || ((req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain' })
     res.end('WAMP over WebSocket only\n')
-  }))
+  })
+  const httpServer = tlsFiles ? require('https').createServer(tlsServerOptions(tlsFiles), handler)
+    : require('http').createServer(handler)
+  if (tlsFiles) logTlsErrors(httpServer, 'wss')
   httpServer.on('clientError', (err, socket) => {
     log.debug('websocket: bad HTTP request:', err.code || err.message)
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\n\r\n')
@@ -290,13 +312,17 @@ function startRawSocketConnection (gate, socket) {
   })
 }
 
-async function startRawSocket (gate, { host, port }) {
+// With `tlsFiles`, RawSocket over TLS: the same protocol inside the TLS connection.
+async function startRawSocket (gate, { host, port }, tlsFiles) {
   const sockets = new Set()
-  const server = net.createServer(socket => {
+  const onConnection = socket => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
     startRawSocketConnection(gate, socket)
-  })
+  }
+  // Over TLS the connection is handed over once the handshake is done ('secureConnection').
+  const server = tlsFiles ? tls.createServer(tlsServerOptions(tlsFiles), onConnection) : net.createServer(onConnection)
+  if (tlsFiles) logTlsErrors(server, 'rawsocket-tls')
   const addr = await listen(server, host, port)
   server.on('error', e => log.error('rawsocket server error:', e))
   return {

@@ -1,7 +1,7 @@
 // One WAMP session to the router. Every link runs on the owner's io_context, the one where all of
 // wamp-metad's state lives: every callback of this class runs there, and every method is to be called from
 // there. Writes never block (they are queued), and a closed connection is noticed at once (see link.cpp).
-// This header keeps the WAMP client library out of view: only link.cpp and link_ws.cpp include it.
+// This header keeps the WAMP client library out of view: only link.cpp, link_ws.cpp and link_wss.cpp include it.
 //
 // Errors in the adapter: a link, or one request on it, that fails reports a `failure` (what kind, and the
 // router's URI and words for the log); code above decides on the kind, never on the text. Exceptions stay
@@ -19,33 +19,22 @@
 #include <msgpack.hpp>
 
 #include "wamp_metad/adapter/address.hpp"
+#include "wamp_metad/adapter/failure.hpp"
+#include "wamp_metad/adapter/tls.hpp"
 #include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/value.hpp"
 
 namespace wamp_metad::adapter {
 
+// What a link presents to the router (the secret, a client certificate) and how it keeps them safe.
 struct credentials {
   std::string authid;
   std::string authmethod;  // "ticket" or "wampcra"
   std::string secret;
-};
-
-// Why a link, or one request on it, failed.
-struct failure {
-  enum class kind {
-    unreachable,    // no connection could be made
-    refused,        // the router answered no: an ABORT to the join, an ERROR to a request (`uri` says which)
-    conflict,       // the procedure is registered already (another instance serves the realm)
-    timeout,        // no answer in the time allowed (no WELCOME, no RESULT)
-    not_connected,  // no session to send on, or the request could not be sent
-    closed,         // the connection closed or broke, or the router stopped reading
-    protocol,       // the router sent what the client library could not read
-  };
-  kind what = kind::closed;
-  // The router's error URI for `refused` and `conflict`; for the others the one a client of ours is given
-  // in their place (wamp.error.timeout, wamp.error.not_connected, ...).
-  std::string uri;
-  std::string message;  // for the log: what happened, in words (the router's URI and text included)
+  tls_options tls;  // for rss://, tcps:// and wss:// URLs
+  // Send the secret over a plain TCP or WebSocket connection to a host that is not loopback (off: such a
+  // link fails before it connects, with kind `insecure`).
+  bool allow_plaintext_secret = false;
 };
 
 // A payload received from the router, owned (it outlives the message it came in).

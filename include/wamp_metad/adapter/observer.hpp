@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "wamp_metad/adapter/failure.hpp"
+
 namespace wamp_metad::adapter {
 
 class service_observer {
@@ -16,7 +18,8 @@ class service_observer {
   virtual void resync() = 0;
   // `link` is "internal" or the served realm's name.
   virtual void link_state(const std::string& link, bool up) = 0;
-  virtual void link_lost(const std::string& link) = 0;
+  // The link is lost or failed to come up, and why (its kind, and for TLS the reason).
+  virtual void link_lost(const std::string& link, const failure& why) = 0;
   // A meta procedure answered a client: "ok" or the error URI, and how long it took from the invocation's
   // arrival.
   virtual void call(const std::string& realm, const std::string& procedure, const std::string& outcome,

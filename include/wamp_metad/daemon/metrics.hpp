@@ -29,7 +29,7 @@ class metrics final : public adapter::service_observer {
   void malformed(const char* input) override;
   void resync() override;
   void link_state(const std::string& link, bool up) override;
-  void link_lost(const std::string& link) override;
+  void link_lost(const std::string& link, const adapter::failure& why) override;
   void call(const std::string& realm, const std::string& procedure, const std::string& outcome,
             double seconds) override;
   void published(const std::string& realm, const char* kind) override;
