@@ -413,12 +413,11 @@ async function converged (pair, watchers, truth) {
   for (const w of watchers) {
     if (w.error) throw w.error
     if (!w.j || !w.ready) return `watcher ${w.realm} not connected (or not listed yet)`
-    let list, listedObs
+    let list
     try {
       list = new Set(await w.j.session.call('wamp.session.list'))
-      listedObs = await listObservations(w.j.session)
     } catch (e) {
-      return `lists on ${w.realm}: ${e.error || e.message}`
+      return `list on ${w.realm}: ${e.error || e.message}`
     }
     const real = new Set(t.sessions.filter(s => s.realm === w.realm).map(s => s.session))
     const trail = id => `${id} [${(w.trail.get(id) || []).join(' ')}]`
@@ -429,6 +428,12 @@ async function converged (pair, watchers, truth) {
       return `${w.realm}: the events describe ${w.view.size}, the router ${real.size}; ` +
         `missing from the events: ${missing.map(trail).join(', ') || 'none'}; ` +
         `extra: ${extra.map(trail).join(', ') || 'none'}`
+    }
+    let listedObs  // only once the sessions agree: a dozen calls more
+    try {
+      listedObs = await listObservations(w.j.session)
+    } catch (e) {
+      return `registration and subscription lists on ${w.realm}: ${e.error || e.message}`
     }
     for (const kind of KIND_NAMES) {
       const realObs = t.obs[w.realm][kind]
