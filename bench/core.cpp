@@ -444,14 +444,14 @@ BENCHMARK(BM_Resync)->Unit(benchmark::kMillisecond);
 // --- (e) registrations and subscriptions (hook protocol v2)
 
 // 100,000 sessions holding 1,000,000 subscriptions: each session subscribes to 10 topics, each topic has 10
-// subscribers (100,000 subscriptions of which 10% are prefix or wildcard). A subscription hook applied per
+// subscribers (100,000 subscriptions: 10% prefix, 10% wildcard patterns). A subscription hook applied per
 // iteration (subscribe, then unsubscribe, of one session to one more topic); memory per subscriber entry
 // beyond the URI strings; subscription.match over them.
 constexpr std::size_t subscription_topics = 100'000;
 constexpr std::size_t subscriptions_per_session = 10;
 
 std::string topic_uri(std::size_t t) {
-  // One in ten is a pattern: prefixes "com.example.feed.N." and wildcards "com.example..kind.N".
+  // One in ten is a prefix "com.example.feed.N.", one in ten a wildcard "com.example..kind.N".
   if (t % 10 == 1) return "com.example.feed." + std::to_string(t) + ".";
   if (t % 10 == 2) return "com.example..kind." + std::to_string(t);
   return "com.example.topic." + std::to_string(t);
@@ -586,7 +586,7 @@ void BM_ApplySubscriptionHook(benchmark::State& state) {
 }
 BENCHMARK(BM_ApplySubscriptionHook);
 
-// wamp.subscription.match against 100,000 subscriptions of which 10,000 are prefix or wildcard, and two more
+// wamp.subscription.match against 100,000 subscriptions of which 20,000 are prefix or wildcard, and two more
 // so that the URI asked about is reached by an exact, a prefix and a wildcard subscription (the workload's
 // own patterns take no URI that an exact subscription has: one of them alone would answer).
 void BM_SubscriptionMatch(benchmark::State& state) {
