@@ -444,14 +444,14 @@ BENCHMARK(BM_Resync)->Unit(benchmark::kMillisecond);
 // --- (e) registrations and subscriptions (hook protocol v2)
 
 // 100,000 sessions holding 1,000,000 subscriptions: each session subscribes to 10 topics, each topic has 10
-// subscribers (100,000 subscriptions of which 10% are prefix or wildcard). A subscription hook applied per
+// subscribers (100,000 subscriptions: 10% prefix, 10% wildcard patterns). A subscription hook applied per
 // iteration (subscribe, then unsubscribe, of one session to one more topic); memory per subscriber entry
 // beyond the URI strings; subscription.match over them.
 constexpr std::size_t subscription_topics = 100'000;
 constexpr std::size_t subscriptions_per_session = 10;
 
 std::string topic_uri(std::size_t t) {
-  // One in ten is a pattern: prefixes "com.example.feed.N." and wildcards "com.example..kind.N".
+  // One in ten is a prefix "com.example.feed.N.", one in ten a wildcard "com.example..kind.N".
   if (t % 10 == 1) return "com.example.feed." + std::to_string(t) + ".";
   if (t % 10 == 2) return "com.example..kind." + std::to_string(t);
   return "com.example.topic." + std::to_string(t);
@@ -463,13 +463,18 @@ core::match_policy topic_match(std::size_t t) {
                        : core::match_policy::exact;
 }
 
-core::snapshot_observation topic_entry(std::size_t t, std::vector<core::session_id> members) {
+core::snapshot_observation subscription_entry(std::uint64_t id, std::string uri, core::match_policy match,
+                                               std::vector<core::session_id> members) {
   core::snapshot_observation o;
   o.realm = served_realm;
   o.info = core::observation_info{
-      core::observation_kind::subscription, t + 1, topic_uri(t), topic_match(t), "", "2026-11-30T10:00:00.000Z"};
+      core::observation_kind::subscription, id, std::move(uri), match, "", "2026-11-30T10:00:00.000Z"};
   o.members = std::move(members);
   return o;
+}
+
+core::snapshot_observation topic_entry(std::size_t t, std::vector<core::session_id> members) {
+  return subscription_entry(t + 1, topic_uri(t), topic_match(t), std::move(members));
 }
 
 // The snapshot: `population` sessions, each subscribed to 10 topics (session i to topics i*10/10.. spread).
@@ -581,17 +586,25 @@ void BM_ApplySubscriptionHook(benchmark::State& state) {
 }
 BENCHMARK(BM_ApplySubscriptionHook);
 
-// wamp.subscription.match against 100,000 subscriptions of which 10,000 are prefix or wildcard.
+// wamp.subscription.match against 100,000 subscriptions of which 20,000 are prefix or wildcard, and two more
+// so that the URI asked about is reached by an exact, a prefix and a wildcard subscription (the workload's
+// own patterns take no URI that an exact subscription has: one of them alone would answer).
 void BM_SubscriptionMatch(benchmark::State& state) {
   static const std::unique_ptr<core::registry> reg = [] {
     auto r = std::make_unique<core::registry>(registry_options());
     std::vector<core::meta_event> out;
-    r->on_snapshot(subscribed_snapshot(), out);
+    core::snapshot snap = subscribed_snapshot();
+    const core::session_id member = snap.sessions.front().id;
+    snap.observations.push_back(
+        subscription_entry(subscription_topics + 1, "com.example.feed.11.x", core::match_policy::exact, {member}));
+    snap.observations.push_back(
+        subscription_entry(subscription_topics + 2, "com.example.feed..x", core::match_policy::wildcard, {member}));
+    r->on_snapshot(std::move(snap), out);
     return r;
   }();
   const core::observation_query q{reg->truth().observations().find(served_realm, core::observation_kind::subscription),
                                   core::observation_kind::subscription, false};
-  // A URI an exact, a prefix and a wildcard subscription all reach.
+  // Reached by the exact and the wildcard subscription above and by the prefix "com.example.feed.11.".
   const core::array args{std::string("com.example.feed.11.x")};
   std::size_t matched = 0;
   for (auto _ : state) {
@@ -604,6 +617,7 @@ void BM_SubscriptionMatch(benchmark::State& state) {
     matched = ids ? ids->size() : 0;
     benchmark::DoNotOptimize(r);
   }
+  if (matched != 3) state.SkipWithError("the URI should reach three subscriptions");
   state.counters["matched"] = static_cast<double>(matched);
   state.counters["subscriptions"] = static_cast<double>(q.table ? q.table->size() : 0);
 }

@@ -9,10 +9,11 @@
 //             (rss://, certificates from tests/lib/certs.js): on_join, the calls and the churn's CPU over TLS
 //             beside A's plain links
 // and measures, in one run: the hop (publish -> event), on_join delivery (WELCOME -> on_join) via wamp-metad,
-// via the native API and via the forwarder, meta calls against the echo callee, churn with a checker, memory
-// and sync times at scale, and callgrind's instruction count of the core's apply path. Prints a table, writes
-// bench/results/latest.json. Fails (exit 1) when an outcome is wrong (lost, duplicated or misordered meta
-// events, wrong counts); it never asserts on timings.
+// via the native API and via the forwarder, on_subscribe delivery (SUBSCRIBED -> on_subscribe) via wamp-metad
+// and via the forwarder, meta calls (sessions, registrations, subscriptions) against the echo callee, churn
+// with a checker, memory and sync times at scale, and callgrind's instruction count of the core's apply path.
+// Prints a table, writes bench/results/latest.json. Fails (exit 1) when an outcome is wrong (lost, duplicated
+// or misordered meta events, wrong counts); it never asserts on timings.
 //
 //   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN, WAMP_METAD_PEER_BIN (both set by bench/run),
 //                                               WAMP_METAD_APPLY_COUNT_BIN
@@ -38,17 +39,23 @@ const PEER_BIN = process.env.WAMP_METAD_PEER_BIN || path.join(path.dirname(metad
 // Every count is bounded; full mode stays under 5 minutes on a 2-core machine.
 const CFG = QUICK
   ? {
-      rounds: 1, hops: 50, pacedHops: 20, joinRates: [[100, 20], [1000, 30]], holdMs: 20, calls: 20, bigCalls: 3, bigRounds: 1,
+      rounds: 1, hops: 50, pacedHops: 20, joinRates: [[100, 20], [1000, 30]], holdMs: 20, subscribes: 20, calls: 20, bigCalls: 3, bigRounds: 1,
       nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, churnTlsMs: 1000, scale: [10000], oneMillion: false,
       callgrind: [2000, 1000], watchdogMs: 150000
     }
   : {
-      rounds: 5, roundsBudgetMs: 130000, hops: 400, pacedHops: 100, joinRates: [[100, 250], [1000, 250]], holdMs: 20, calls: 200, bigCalls: 10, bigRounds: 2,
+      rounds: 5, roundsBudgetMs: 130000, hops: 400, pacedHops: 100, joinRates: [[100, 250], [1000, 250]], holdMs: 20, subscribes: 60, calls: 200, bigCalls: 10, bigRounds: 2,
       nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, churnTlsMs: 10000, scale: [100000],
       oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
     }
 // The list sizes of phase 3 (quick mode proves the mechanism with small ones).
 const LIST_SIZES = QUICK ? [100, 1000, 10000] : [100, 10000, 100000]
+// Topics that a session of the benchmark holds on routers A and C, so that each subscribe of on_subscribe's
+// probe joins an existing subscription: one subscribed hook, one on_subscribe event (no on_create), as a
+// join is one joined hook and one on_join.
+const KEPT_TOPICS = Array.from({ length: 10 }, (_, i) => `bench.kept.${i}`)
+// The on_subscribe probe's rate (subscribes per second), as the on_join probe's.
+const SUBSCRIBE_RATE = 100
 
 routerctl.withTimeout(CFG.watchdogMs, 'bench/run')
 
@@ -171,20 +178,23 @@ async function pythonLists (router, size, calls) {
   return { list: r.list.map(ms => ms * 1000), ids: r.ids.map(ms => ms * 1000) } // microseconds
 }
 
-// A joiner run (see joiner.js): resolves with [{id, t}] of the sessions that joined and the ids that left.
+// A joiner run (see joiner.js): resolves with [{id, t}] of the sessions that joined, the ids that left, and
+// in mode "subscribe" [{id, t}] of each SUBSCRIBED (the subscription id).
 async function joiner (cfg) {
   const joined = []
   const left = []
   const failed = []
+  const subscribed = []
   const maxMs = cfg.maxMs || 60000
   const c = runChild('joiner.js', [JSON.stringify({ ...cfg, maxMs })], line => {
     const p = line.split(' ')
     if (p[0] === 'J') joined.push({ id: Number(p[1]), t: BigInt(p[2]) })
+    else if (p[0] === 'S') subscribed.push({ id: Number(p[1]), t: BigInt(p[2]) })
     else if (p[0] === 'L') left.push(Number(p[1]))
     else if (p[0] === 'F') failed.push(line.slice(2))
   }, maxMs + 10000)
   await c.done
-  return { joined, left, failed }
+  return { joined, left, failed, subscribed }
 }
 
 // ------------------------------------------------------------------------------------------------ main
@@ -272,6 +282,14 @@ async function main () {
       const n = await cA.session.call('wamp.session.count')
       return n === 4 ? n : 0
     }, 5000, 'wamp.session.count = 4 on router A')
+    // Subscriptions for the registration and subscription calls of phase 3: one topic with two subscribers,
+    // a prefix and a wildcard that reach it too (wamp.subscription.match answers three ids); and the topics
+    // that on_subscribe's probe joins on routers A and C.
+    await sA.session.subscribe('bench.sub.topic', () => {})
+    const subTopic = await jA.session.subscribe('bench.sub.topic', () => {})
+    await cA.session.subscribe('bench.sub.', () => {}, { match: 'prefix' })
+    await jA.session.subscribe('bench..topic', () => {}, { match: 'wildcard' })
+    for (const topic of KEPT_TOPICS) for (const s of [jA, sC]) await s.session.subscribe(topic, () => {})
 
     // ---------------------------------------------------------------- 1 + 2: hop and on_join delivery
     const hop = { A: [], B: [], paced: [] }
@@ -338,20 +356,64 @@ async function main () {
         lost: all.filter(j => !seen.has(j.id)).length, rate: rateSeen }
     }
 
+    // on_subscribe delivery: a probe process subscribes to the kept topics, SUBSCRIBE_RATE a second, each
+    // for holdMs; from its SUBSCRIBED to the subscriber's wamp.subscription.on_subscribe [session, id] (router
+    // A), or to the forwarder's event with the subscribed hook as it came (router C). The same session joins
+    // the same subscription again and again: the n-th SUBSCRIBED of an id goes with the n-th event of it.
+    const subSeenA = new Map() // 'session:subscription' -> hrtimes of its on_subscribe events, in order
+    const subSeenC = new Map() // same, the forwarder's events
+    let watchSubs = false
+    const sawSubscribe = (seen, session, id) => {
+      if (!watchSubs) return
+      const key = `${session}:${id}`
+      if (!seen.has(key)) seen.set(key, [])
+      seen.get(key).push(now())
+    }
+    await sA.session.subscribe('wamp.subscription.on_subscribe', ([session, id]) => sawSubscribe(subSeenA, session, id))
+    await sC.session.subscribe('bench.forwarded.subscribed', ([d]) => {
+      if (d && d.subscription) sawSubscribe(subSeenC, d.session, d.subscription.id)
+    })
+    async function onSubscribe (router, seen, count) {
+      seen.clear()
+      watchSubs = true
+      const maxMs = Math.ceil((count / SUBSCRIBE_RATE) * 3000) + 10000
+      const r = await joiner({ url: router.url, realm: 'realm1', mode: 'subscribe', topics: KEPT_TOPICS, count,
+        rate: SUBSCRIBE_RATE, holdMs: CFG.holdMs, maxMs })
+      const session = r.joined.length ? r.joined[0].id : null
+      const nth = new Map()
+      const pairs = () => {
+        nth.clear()
+        return r.subscribed.map(x => {
+          const key = `${session}:${x.id}`
+          const i = nth.get(key) || 0
+          nth.set(key, i + 1)
+          const t = (seen.get(key) || [])[i]
+          return t === undefined ? null : us(x.t, t)
+        })
+      }
+      await until(() => pairs().every(v => v !== null), 3000, 'every on_subscribe').catch(() => {})
+      watchSubs = false
+      const lat = pairs()
+      const extra = [...seen.values()].reduce((n, l) => n + l.length, 0) - lat.filter(v => v !== null).length
+      return { lat: lat.filter(v => v !== null), subscribed: r.subscribed.length, failed: r.failed.length,
+        lost: lat.filter(v => v === null).length, unexpected: extra }
+    }
+
     const joinRes = {}
     for (const [rate] of CFG.joinRates) {
       for (const who of ['metad', 'native', 'forwarder', 'metad_tls']) joinRes[`${who}@${rate}`] = { rounds: [], joined: 0, failed: 0, lost: 0, rates: [] }
     }
+    const subRes = Object.fromEntries(['metad', 'forwarder'].map(who => [who, { rounds: [], subscribed: 0, failed: 0, lost: 0, unexpected: 0 }]))
     const roundsStart = Date.now()
     for (let round = 0; round < CFG.rounds; round++) {
       // On a slow moment of the machine, fewer rounds (at least two), so that the whole run stays in bounds.
       const perRound = round > 0 ? (Date.now() - roundsStart) / round : 0
       if (CFG.roundsBudgetMs && round >= 2 && Date.now() - roundsStart + perRound > CFG.roundsBudgetMs) {
-        results.notes.push(`hop and on_join: ${round} rounds of ${CFG.rounds}, the rest did not fit the time budget`)
+        results.notes.push(`hop, on_join and on_subscribe: ${round} rounds of ${CFG.rounds}, the rest did not fit the time budget`)
         log(results.notes[results.notes.length - 1])
         break
       }
-      log(`round ${round + 1}/${CFG.rounds}: hops, on_join`)
+      log(`round ${round + 1}/${CFG.rounds}: hops, on_join, on_subscribe`)
       hop.A.push(await hops(cA, CFG.hops))
       hop.B.push(await hops(cB, CFG.hops))
       hop.paced.push(await hops(cA, CFG.pacedHops, 10))
@@ -365,6 +427,12 @@ async function main () {
           acc.lost += r.lost
           if (r.rate) acc.rates.push(r.rate)
         }
+      }
+      for (const [who, router, seen] of [['metad', A, subSeenA], ['forwarder', C, subSeenC]]) {
+        const r = await onSubscribe(router, seen, CFG.subscribes)
+        const acc = subRes[who]
+        acc.rounds.push(r.lat)
+        for (const k of ['subscribed', 'failed', 'lost', 'unexpected']) acc[k] += r[k]
       }
     }
     results.hop = { via_router_A: summarize(hop.A), via_router_B: summarize(hop.B), paced_100_per_s_router_A: summarize(hop.paced) }
@@ -412,6 +480,27 @@ async function main () {
       }
     }
 
+    {
+      const m = subRes.metad
+      const f = subRes.forwarder
+      const sm = summarize(m.rounds)
+      const sf = summarize(f.rounds)
+      const counts = acc => ({ subscribed: acc.subscribed, failed_subscribes: acc.failed, lost: acc.lost, unexpected_events: acc.unexpected })
+      results.on_subscribe = {
+        subscribes_per_s: SUBSCRIBE_RATE,
+        wamp_metad: { ...sm, ...counts(m) },
+        forwarder: { ...sf, ...counts(f) },
+        wamp_metad_over_forwarder_us: { p50: sm.p50 - sf.p50, p99: sm.p99 - sf.p99 },
+        wamp_metad_over_forwarder_hops: { p50: (sm.p50 - sf.p50) / hopUnit, p99: (sm.p99 - sf.p99) / hopUnit },
+        wamp_metad_over_forwarder_paced_hops: { p50: (sm.p50 - sf.p50) / pacedUnit, p99: (sm.p99 - sf.p99) / pacedUnit }
+      }
+      for (const [who, acc, what] of [['wamp-metad', m, 'on_subscribe'], ['the forwarder', f, 'event']]) {
+        if (acc.lost) checks.push(`on_subscribe: ${acc.lost} of ${acc.subscribed} subscribes got no ${what} from ${who}`)
+        if (acc.unexpected) checks.push(`on_subscribe: ${acc.unexpected} ${what}s from ${who} that no subscribe explains`)
+        if (acc.failed) checks.push(`on_subscribe: ${acc.failed} subscribes or unsubscribes failed on ${who}'s router`)
+      }
+    }
+
     // ---------------------------------------------------------------- 3: calls
     // Router B's sessions fabricated below would each reach this subscriber as a native on_join.
     await sB.session.unsubscribe(onJoinB)
@@ -451,6 +540,9 @@ async function main () {
       return Object.fromEntries(ops.map(([name]) => [name, summarize(res[name])]))
     }
     const isList = n => v => Array.isArray(v) && v.length === n
+    // The registration and subscription meta API: bench.echo's registration, the subscription made at the
+    // start with two subscribers (sA, jA), and a URI that it, a prefix and a wildcard subscription reach.
+    const echoReg = await cA.session.call('wamp.registration.lookup', ['bench.echo'])
     const smallCalls = await calls([
       ['echo', () => cA.session.call('bench.echo', [])],
       ['echo [id]', () => cA.session.call('bench.echo', [getId])],
@@ -463,7 +555,12 @@ async function main () {
       ['native get', () => cB.session.call('wamp.session.get', [getIdB])],
       ['wamp-metad count tls', () => cD.session.call('wamp.session.count'), v => v === small],
       ['wamp-metad list tls', () => cD.session.call('wamp.session.list'), isList(small)],
-      ['wamp-metad get tls', () => cD.session.call('wamp.session.get', [getIdD]), v => v && v.session === getIdD]
+      ['wamp-metad get tls', () => cD.session.call('wamp.session.get', [getIdD]), v => v && v.session === getIdD],
+      ['wamp-metad subscription.match', () => cA.session.call('wamp.subscription.match', ['bench.sub.topic']), isList(3)],
+      ['wamp-metad registration.get', () => cA.session.call('wamp.registration.get', [echoReg]),
+        v => v && v.id === echoReg && v.uri === 'bench.echo'],
+      ['wamp-metad subscription.list_subscribers', () => cA.session.call('wamp.subscription.list_subscribers', [subTopic.id]),
+        v => isList(2)(v) && v.includes(sA.session.id) && v.includes(jA.session.id)]
     ], CFG.calls, CFG.rounds)
     await internalD.session.call('router.test.unfabricate', ['realm1'])
     for (const p of peersB) p.connection.close()
@@ -471,12 +568,15 @@ async function main () {
     // ---------------------------------------------------------------- 4: churn
     log('churn')
     const churn = { probe: [] }
+    const churnCheckers = new Set() // the session ids of the checkers so far
     // On router A against its wamp-metad, or (over TLS) on router D against metadTls.
     async function churnRun (workers, ms, router = A, sidecar = metad) {
       const ev = new Map() // id -> list of 'j' / 'l'
       const unexpectedOrder = []
       const subs = []
+      const earlierCheckers = new Set(churnCheckers)
       const w = await join(router.url)
+      churnCheckers.add(w.session.id)
       subs.push(await w.session.subscribe('wamp.session.on_join', ([d]) => {
         const l = ev.get(d.session) || []
         if (l.includes('l')) unexpectedOrder.push(d.session)
@@ -514,11 +614,14 @@ async function main () {
         else misordered++
       }
       // Events of other sessions are expected only for sessions listed at the start, whose events may still
-      // have been on their way: the checker's own on_join, the previous checker's on_leave.
+      // have been on their way (the checker's own on_join, the previous checker's on_leave), and for the
+      // previous checker, which is not listed if it was gone before the list was taken, while its on_leave was
+      // still on its way (it is closed just before the next one joins).
       const unknownSample = []
       for (const [id, l] of ev) {
         events += l.length
         if (ids.has(id) || (before.has(id) && ['j', 'l', 'j,l'].includes(l.join()))) continue
+        if (earlierCheckers.has(id) && l.join() === 'l') continue
         unknown++
         if (unknownSample.length < 5) unknownSample.push([id, l.join(''), before.has(id)])
       }
@@ -837,6 +940,13 @@ function report (r) {
     w(row([`   forwarder extra over native, hops`, fmtX(xf.p50), fmtX(xf.p99), '',
       `wamp-metad - forwarder: ${fmtUs(v.wamp_metad_over_forwarder_us.p50)} p50`], W))
   }
+  const sub = r.on_subscribe
+  for (const [who, v] of [['wamp-metad', sub.wamp_metad], ['forwarder', sub.forwarder]]) {
+    w(row([`2. on_subscribe @${sub.subscribes_per_s}/s ${who}`, fmtUs(v.p50), fmtUs(v.p99), v.n,
+      `${v.subscribed} subscribes, lost ${v.lost}`], W))
+  }
+  w(row(['   wamp-metad - forwarder, hops', fmtX(sub.wamp_metad_over_forwarder_hops.p50), fmtX(sub.wamp_metad_over_forwarder_hops.p99), '',
+    `target <= 0.5 p50; ${fmtUs(sub.wamp_metad_over_forwarder_us.p50)} p50; paced hops ${fmtX(sub.wamp_metad_over_forwarder_paced_hops.p50)}`], W))
   const echo = r.calls.echo.p50
   for (const [k, v] of Object.entries(r.calls)) {
     if (typeof v !== 'object') continue

@@ -7,9 +7,13 @@
 //                   after its WELCOME; never more than maxInFlight sessions open or opening
 //     mode "churn": {workers, durationMs}: each worker joins, closes, waits for the close, and again, until
 //                   durationMs have passed
+//     mode "subscribe": {topics, count, rate, holdMs}: one session subscribes to topics[i % topics.length] at
+//                   i/rate seconds and unsubscribes holdMs after its SUBSCRIBED (a topic again only once its
+//                   previous unsubscribe is answered)
 //     maxMs: hard bound on the whole run (default 60000)
 //   stdout lines: "J ID T" at WELCOME (T = process.hrtime.bigint(), CLOCK_MONOTONIC, ns, comparable across
-//   processes), "L ID" once the session is closed, "F MESSAGE" for a failed join, finally "END".
+//   processes), "L ID" once the session is closed, "F MESSAGE" for a failed join or subscribe, finally "END";
+//   in mode "subscribe" also "S SUBSCRIPTION_ID T" at each SUBSCRIBED.
 const kit = require('../../tests/lib/jskit')
 
 const cfg = JSON.parse(process.argv[2])
@@ -40,19 +44,48 @@ async function one () {
   out += `L ${id}\n`
 }
 
-async function rate () {
+// Starts start(i) at i/rate seconds for i < count, never more than maxInFlight (or all) under way at once.
+async function paced (start, maxInFlight = Infinity) {
   const t0 = Date.now()
   const running = new Set()
   for (let i = 0; i < cfg.count && Date.now() < deadline; i++) {
     const due = t0 + (i * 1000) / cfg.rate
-    while (Date.now() < due || running.size >= cfg.maxInFlight) {
+    while (Date.now() < due || running.size >= maxInFlight) {
       if (Date.now() > deadline) return
       await kit.sleep(Math.max(0, Math.min(due - Date.now(), 5)))
     }
-    const p = one().finally(() => running.delete(p))
+    const p = start(i).finally(() => running.delete(p))
     running.add(p)
   }
   await Promise.race([Promise.all(running), kit.sleep(Math.max(0, deadline - Date.now()))])
+}
+
+const rate = () => paced(one, cfg.maxInFlight)
+
+async function subscribe () {
+  const j = await kit.join({ url: cfg.url, realm: cfg.realm, serializer: 'msgpack' })
+  const id = j.session.id
+  out += `J ${id} ${process.hrtime.bigint()}\n`
+  const previous = new Map() // topic -> the promise of its last unsubscribe
+  await paced(async i => {
+    const topic = cfg.topics[i % cfg.topics.length]
+    await Promise.race([previous.get(topic), kit.sleep(1000)])
+    let done
+    previous.set(topic, new Promise(resolve => { done = resolve }))
+    try {
+      const sub = await j.session.subscribe(topic, () => {})
+      out += `S ${sub.id} ${process.hrtime.bigint()}\n`
+      await kit.sleep(cfg.holdMs)
+      await j.session.unsubscribe(sub)
+    } catch (e) {
+      out += `F ${String(e.error || e.message).replace(/\s+/g, ' ')}\n`
+    } finally {
+      done()
+    }
+  })
+  j.connection.close()
+  await Promise.race([j.closed, kit.sleep(5000)])
+  out += `L ${id}\n`
 }
 
 async function churn () {
@@ -63,7 +96,8 @@ async function churn () {
   await Promise.all(Array.from({ length: cfg.workers }, worker))
 }
 
-;(cfg.mode === 'churn' ? churn() : rate()).then(() => {
+const modes = { rate, churn, subscribe }
+;(modes[cfg.mode] || rate)().then(() => {
   clearInterval(flusher)
   flush()
   process.stdout.write('END\n', () => process.exit(0))

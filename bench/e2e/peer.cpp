@@ -9,7 +9,10 @@
 //       joins the router's internal realm, and publishes every router.session.joined hook of REALM as it came
 //       (a dict as large as an on_join's) as TOPIC [hook] in REALM at once, and every router.session.left hook
 //       as TOPIC.left [hook]: the shortest path from hook to event that any sidecar could take, with as many
-//       events as wamp-metad's, and no mirror, checks or reshaping.
+//       events as wamp-metad's, and no mirror, checks or reshaping. Likewise every router.subscription.subscribed
+//       hook as TOPIC.subscribed [hook] and every router.subscription.unsubscribed one as TOPIC.unsubscribed
+//       (hook protocol v2: subscribing to them makes the router publish them), against wamp-metad's
+//       on_subscribe and on_unsubscribe.
 //
 // Both print "ready SESSION_ID" once serving and run until SIGTERM/SIGINT. Exit codes: 0 after a signal, 1
 // when the router cannot be joined or the connection fails, 2 for bad arguments.
@@ -179,6 +182,8 @@ int main(int argc, char** argv) {
       const std::string topic = argv[5];
       await(internal.subscribe("router.session.joined", forward_to(topic)), "subscribe");
       await(internal.subscribe("router.session.left", forward_to(topic + ".left")), "subscribe");
+      await(internal.subscribe("router.subscription.subscribed", forward_to(topic + ".subscribed")), "subscribe");
+      await(internal.subscribe("router.subscription.unsubscribed", forward_to(topic + ".unsubscribed")), "subscribe");
     }
     std::cout << "ready " << id << std::endl;
   } catch (const std::exception& e) {
