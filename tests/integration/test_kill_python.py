@@ -12,16 +12,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import routerctl  # noqa: E402
-from pywamp import check, eq, error_of, join, pairs_with_metad, run, until  # noqa: E402
-
-ALICE = dict(authid="alice", ticket=routerctl.SECRETS["alice"])
-BOB = dict(authid="bob", wampcra=routerctl.SECRETS["bob"])
-
-
-async def left(session):
-    return await asyncio.wait_for(session.left, 5)
-
+from pywamp import ALICE, BOB, check, eq, error_of, join, left, pairs_with_metad, run, until  # noqa: E402
 
 async def pair_checks(router, kind, ser):
     caller, dc = await join(router, kind, ser, **BOB)

@@ -11,11 +11,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import routerctl  # noqa: E402
-from pywamp import check, eq, error_of, join, pairs_with_metad, run, until  # noqa: E402
+from pywamp import ALICE, check, eq, error_of, join, pairs_with_metad, run, until  # noqa: E402
 from autobahn.wamp.types import RegisterOptions, SubscribeOptions  # noqa: E402
-
-ALICE = dict(authid="alice", ticket=routerctl.SECRETS["alice"])
 
 
 async def pair_checks(router, kind, ser):

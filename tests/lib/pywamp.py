@@ -11,11 +11,16 @@
     await pairs_with_metad(checks, router_options, metad_options)   the same with a router and wamp-metad of
                                               their own, started and stopped around it
     await until(fn, seconds, what)            bounded polling
+    await left(session)                       its CloseDetails once it has ended (5 s at most)
+    ALICE, BOB                                join() credentials of the test principals (user, ticket; admin,
+                                              wampcra) of routerctl's default principals file
 """
 
 import asyncio
 import sys
 import time
+
+import routerctl  # beside this file
 
 try:
     from autobahn.asyncio.rawsocket import WampRawSocketClientFactory, WampRawSocketClientProtocol
@@ -35,6 +40,9 @@ except ImportError as e:  # a missing dependency fails loudly, never skips
 # protocol already fills in connection_made.
 if not hasattr(WampRawSocketClientProtocol, "transport_details"):
     WampRawSocketClientProtocol.transport_details = property(lambda self: getattr(self, "_transport_details", None))
+
+ALICE = dict(authid="alice", ticket=routerctl.SECRETS["alice"])
+BOB = dict(authid="bob", wampcra=routerctl.SECRETS["bob"])
 
 PAIRS = [("websocket", "json"), ("websocket", "msgpack"), ("rawsocket", "json"), ("rawsocket", "msgpack")]
 
@@ -119,6 +127,10 @@ async def error_of(coro):
     raise AssertionError("expected an error, got %r" % (r,))
 
 
+async def left(session):
+    return await asyncio.wait_for(session.left, 5)
+
+
 async def until(fn, seconds, what):
     deadline = time.monotonic() + seconds
     while not fn():
@@ -150,7 +162,6 @@ async def pairs_with_metad(checks, router_options, metad_options=lambda router: 
     (metadctl.start(router, **metad_options(router))), runs each_pair, and stops both however it ends; a router
     that logged a bug fails the test."""
     import metadctl  # beside this file
-    import routerctl
     r = routerctl.start(**router_options)
     m = None
     try:
@@ -167,7 +178,6 @@ async def pairs_with_metad(checks, router_options, metad_options=lambda router: 
 def run(name, main, seconds=90):
     """The test `name`: runs the coroutine function `main` under a global timeout, prints PASS, or FAIL with
     the traceback and exits 1."""
-    import routerctl  # beside this file
     routerctl.arm_timeout(seconds)
     t0 = time.monotonic()
     print(name)
