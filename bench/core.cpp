@@ -464,7 +464,7 @@ core::match_policy topic_match(std::size_t t) {
 }
 
 core::snapshot_observation subscription_entry(std::uint64_t id, std::string uri, core::match_policy match,
-                                               std::vector<core::session_id> members) {
+                                              std::vector<core::session_id> members) {
   core::snapshot_observation o;
   o.realm = served_realm;
   o.info = core::observation_info{
