@@ -17,10 +17,12 @@ namespace pm = prometheus;
 // The families, and the series already made (looked up by the owner thread only; prometheus-cpp's metric
 // objects themselves are safe to read from the exposer's thread).
 struct metrics::impl {
-  explicit impl(const std::string& address) : exposer(address), registry(std::make_shared<pm::Registry>()) {}
+  explicit impl(const std::string& address) : registry(std::make_shared<pm::Registry>()), exposer(address) {}
 
-  pm::Exposer exposer;
+  // The registry outlives the exposer: members go in reverse order, so the exposer's server threads (one of
+  // them may be answering a scrape) are stopped before the registry they read is destroyed.
   std::shared_ptr<pm::Registry> registry;
+  pm::Exposer exposer;
   std::string bound;
 
   pm::Family<pm::Gauge>* sessions = nullptr;

@@ -60,7 +60,7 @@ kit.main('integration: TLS failures of the links', 170000, async t => {
         } finally {
           const res = await m.stop()
           t.eq([res.code, res.signal], [0, null], `exit on SIGTERM (log:\n${res.stderr})`)
-          t.ok(res.ms < 3000, `stopped in ${res.ms} ms`)
+          t.ok(res.ms < 5000, `stopped within the 5 s shutdown deadline: ${res.ms} ms`)
         }
       })
     }
