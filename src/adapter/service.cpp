@@ -21,6 +21,9 @@ class no_observer final : public service_observer {
   void link_lost(const std::string&, const failure&) override {}
   void call(const std::string&, const std::string&, const std::string&, double) override {}
   void published(const std::string&, const char*) override {}
+  void role(const std::string&, bool) override {}
+  void takeover(const std::string&) override {}
+  void catch_up(const std::string&, const char*) override {}
 };
 
 no_observer nothing_observed;

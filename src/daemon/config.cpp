@@ -220,6 +220,10 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
       "otherwise")("realm", po::value<std::vector<std::string>>(&realms),
                    "serve the meta API on this realm (repeatable)")("all-realms", po::bool_switch(&s.all_realms),
                                                                     "serve every realm that shows up in the hooks")(
+      "standby", po::bool_switch(&s.standby),
+      "another instance may serve the same realms: wait beside it as a hot standby (a full mirror, nothing "
+      "registered or published) and take over when it goes; without it, a realm served by another instance is a "
+      "configuration error")(
       "start-quietly", po::bool_switch(&start_quietly),
       "on start, do not announce the sessions already there nor the router's recently left ones (subscribers "
       "that watched through a restart then need wamp.session.list to catch up)")(

@@ -176,4 +176,8 @@ void metrics::published(const std::string& realm, const char* kind) {
   impl::series(impl_->event_series, key, *impl_->events, {{"realm", realm}, {"kind", key.second}}).Increment();
 }
 
+void metrics::role(const std::string&, bool) {}
+void metrics::takeover(const std::string&) {}
+void metrics::catch_up(const std::string&, const char*) {}
+
 }  // namespace wamp_metad::daemon

@@ -26,6 +26,16 @@ class service_observer {
                     double seconds) = 0;
   // An event wamp-metad published on a realm: "on_join", "on_leave" or "testament".
   virtual void published(const std::string& realm, const char* kind) = 0;
+  // A served realm's role here: active (its procedures are registered here) or standby (another instance
+  // holds them; this one keeps its mirror and waits to take over).
+  virtual void role(const std::string& realm, bool active) = 0;
+  // This instance took over a realm that another one served (it had been standing by for it).
+  virtual void takeover(const std::string& realm) = 0;
+  // How a realm caught up with what its subscribers had been told when it came (back) online: "exact" (from
+  // the router's record of the events it routed), else the fallback to re-announcing the present:
+  // "unsupported" (the router keeps no record), "history_lost" (the record is older than the router's hook
+  // history), "failed" (the catch-up could not be completed).
+  virtual void catch_up(const std::string& realm, const char* outcome) = 0;
 };
 
 }  // namespace wamp_metad::adapter

@@ -38,6 +38,9 @@ struct service_options {
   std::string internal_realm = uri::default_internal_realm;
   std::vector<std::string> realms;  // served realms, unless all_realms
   bool all_realms = false;
+  // Another instance may serve the same realms: a realm it serves is waited for (a hot standby) and taken
+  // over when it goes, instead of being a configuration error.
+  bool standby = false;
   // On start, announce the sessions already there and the router's recently left ones (see core::registry).
   bool announce_on_start = true;
   std::vector<std::string> hidden_authroles;

@@ -33,6 +33,9 @@ class metrics final : public adapter::service_observer {
   void call(const std::string& realm, const std::string& procedure, const std::string& outcome,
             double seconds) override;
   void published(const std::string& realm, const char* kind) override;
+  void role(const std::string& realm, bool active) override;
+  void takeover(const std::string& realm) override;
+  void catch_up(const std::string& realm, const char* outcome) override;
 
  private:
   struct impl;
