@@ -154,6 +154,8 @@ void feed::lost(const failure& why) {
     out_of_touch_since_ = std::chrono::steady_clock::now();
   fetching_ = false;
   heartbeat_pending_ = false;
+  told_positions_ = support::unknown;
+  if (ev_.unsettled) ev_.unsettled();
   if (link_) link_->close();
   next_generation();
   const auto delay = retry_delay(opts_, why, attempts_++);
@@ -173,7 +175,15 @@ void feed::on_hook(core::hook_event ev) {
   const bool left = ev.kind == core::hook_kind::left;
   const std::string realm = left ? ev.session.realm : std::string();
   const core::session_id id = ev.session.id;
+  const std::uint64_t seq = ev.position ? ev.position->seq : 0;
+  if (ev_.hook) ev_.hook(ev);
   const auto verdict = reg_.on_hook(std::move(ev), out);
+  // The events of one hook, numbered in their realm: the told position of each (one hook changes one realm).
+  std::uint32_t index = 0;
+  for (auto& e : out) {
+    e.seq = seq;
+    e.index = index++;
+  }
   obs_.hook(words(verdict).label);
   if (left) {
     const core::realm_sessions* sessions = reg_.truth().sessions(realm);
@@ -187,6 +197,7 @@ void feed::on_hook(core::hook_event ev) {
 
 void feed::start_resync(const std::string& why) {
   if (!up_) return;
+  if (ev_.unsettled) ev_.unsettled();
   if (reg_.truth().state() == core::mirror::status::live) reg_.begin_resync();
   if (reg_.truth().state() != core::mirror::status::unsynced || resyncs_ > 0) {
     spdlog::info("resync: {}", why);
@@ -360,6 +371,13 @@ void feed::remove(const std::string& realm, const core::removal_plan& plan,
   if (plan.reason) args.emplace_back(*plan.reason);
   const bool reg = plan.kind == core::observation_kind::registration;
   link_->call(reg ? uri::hook_remove_callee : uri::hook_remove_subscriber, args, opts_.call_timeout, std::move(done));
+}
+
+void feed::request(const std::string& procedure, const core::array& args,
+                   std::function<void(const call_reply&)> done) {
+  if (!up_) return;
+  link_->call(procedure, args, opts_.call_timeout,
+              guarded([done = std::move(done)](feed&, const call_reply& r) { done(r); }));
 }
 
 void feed::kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,

@@ -28,6 +28,11 @@ class feed : public generations<feed> {
  public:
   // What the mirror's changes mean to the owner, in the order they are called for one change.
   struct events {
+    // A hook, before the mirror applies it (a realm catching up keeps it; a standby watches who leaves).
+    std::function<void(const core::hook_event& ev)> hook;
+    // The mirror stops being current (a resync starts, the internal link is lost): catch-ups under way are
+    // void.
+    std::function<void()> unsettled;
     // A left hook took the session out of the mirror: its testaments are due (before its on_leave).
     std::function<void(const std::string& realm, core::session_id id)> left;
     // A snapshot replaced the mirror: sessions may be gone without a left hook (testaments are due).
@@ -62,6 +67,14 @@ class feed : public generations<feed> {
   void remove(const std::string& realm, const core::removal_plan& plan, std::function<void(const call_reply&)> done);
   // The hook protocol version of the router's last snapshot (1 before the first).
   int protocol() const { return protocol_; }
+  // A call of a router procedure on the internal realm (router.meta.catch_up). Answers nothing if the link
+  // is lost meanwhile (events::unsettled says so first).
+  void request(const std::string& procedure, const core::array& args, std::function<void(const call_reply&)> done);
+  // Whether the router keeps told positions (router.meta.catch_up): unknown until a realm asked, again after
+  // every reconnect (the router may have been replaced).
+  enum class support { unknown, yes, no };
+  support told_positions() const { return told_positions_; }
+  void set_told_positions(support s) { told_positions_ = s; }
   // router.session.kill.
   void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
             std::function<void(const call_reply&)> done);
@@ -99,6 +112,7 @@ class feed : public generations<feed> {
   std::vector<core::snapshot_observation> fetched_observations_;
   int fetched_protocol_ = 1;
   int protocol_ = 1;
+  support told_positions_ = support::unknown;
   std::uint64_t resyncs_ = 0;
   bool heartbeat_pending_ = false;
   std::map<std::string, core::object> features_;  // what each served realm has, as announced

@@ -415,7 +415,8 @@ struct link::impl : std::enable_shared_from_this<impl> {
   }
 
   // Owner thread: a PUBLISH without acknowledgement, serialized straight into the queue.
-  void publish_framed(const std::string& topic, const core::array& args, const core::object* kwargs) {
+  void publish_framed(const std::string& topic, const core::array& args, const core::object* kwargs,
+                      const link::told_position* told = nullptr) {
     msgpack::sbuffer body;
     msgpack::packer<msgpack::sbuffer> pk(body);
     pk.pack_array(kwargs ? 6 : 5);
@@ -423,7 +424,16 @@ struct link::impl : std::enable_shared_from_this<impl> {
     // Request ids of our own: the router answers a PUBLISH without acknowledgement only with an ERROR, which
     // nobody waits for, so they need not follow the library's.
     pk.pack(++publication_id);
-    pk.pack_map(0);
+    if (told) {
+      pk.pack_map(1);
+      pk.pack(uri::told_option);
+      pk.pack_array(3);
+      pk.pack(told->epoch);
+      pk.pack(told->seq);
+      pk.pack(told->index);
+    } else {
+      pk.pack_map(0);
+    }
     pk.pack(topic);
     pk.pack_array(static_cast<std::uint32_t>(args.size()));
     for (const auto& a : args)
@@ -734,6 +744,31 @@ void link::publish(const std::string& topic, const core::array& args, const core
     else
       self.session->publish(topic, args, core::value(kwargs));
   } catch (const std::exception&) {
+  }
+}
+
+void link::publish(const std::string& topic, const core::array& args, const core::object* kwargs,
+                   const told_position& told) {
+  impl& self = *impl_;
+  if (!self.session || !self.joined || self.stopping) return;
+  if (self.address.transport != router_address::kind::websocket)
+    return self.publish_framed(topic, args, kwargs && !kwargs->empty() ? kwargs : nullptr, &told);
+  // The library's publish() takes no options of a router's own: the message is made here and handed to the
+  // transport as the library would.
+  if (!self.transport || !self.transport->is_connected()) return;
+  try {
+    const bool with_kwargs = kwargs && !kwargs->empty();
+    autobahn::wamp_message message(with_kwargs ? 6 : 5);
+    message.set_field(0, 16);  // PUBLISH
+    message.set_field(1, ++self.publication_id);
+    message.set_field(2, core::value(core::object{
+                             {uri::told_option, core::array{told.epoch, told.seq, std::uint64_t{told.index}}}}));
+    message.set_field(3, topic);
+    message.set_field(4, core::value(args));
+    if (with_kwargs) message.set_field(5, core::value(*kwargs));
+    self.transport->send_message(std::move(message));
+  } catch (const std::exception&) {
+    // A broken link is noticed by its heartbeat; what this event said is caught up once it is back.
   }
 }
 

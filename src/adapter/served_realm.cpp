@@ -7,12 +7,16 @@
 
 #include "backoff.hpp"
 #include "wamp_metad/core/uris.hpp"
+#include "wamp_metad/protocol/decode.hpp"
 
 namespace wamp_metad::adapter::detail {
 namespace {
 
 // Another instance holds the procedures: that does not clear up in milliseconds, so it is retried slowly.
 constexpr std::chrono::milliseconds conflict_retry{30000};
+// A standby tries to take the procedures over as soon as one of the other instance's sessions leaves the
+// realm, and, in case it missed that, every so often.
+constexpr std::chrono::milliseconds standby_poll{2000};
 
 // An invocation that tells the observer how it was answered, and how long that took.
 class observed_invocation final : public invocation {
@@ -52,7 +56,7 @@ bool listed(const std::vector<std::string>& realms, const std::string& realm) {
 }  // namespace
 
 served_realm::served_realm(owner& o, std::string realm)
-    : o_(o), realm_(std::move(realm)), retry_(o.io), heartbeat_(o.io) {}
+    : o_(o), realm_(std::move(realm)), retry_(o.io), standby_poll_(o.io), heartbeat_(o.io) {}
 
 std::vector<const core::procedure*> served_realm::procedures() const {
   std::vector<const core::procedure*> out;
@@ -83,6 +87,8 @@ void served_realm::connect() {
   registering_ = false;
   joined_ = false;
   ready_ = false;
+  live_ = false;
+  catch_up_.reset();
   link::handlers h;
   h.joined = guarded([](served_realm& s, std::uint64_t id) { s.joined(id); });
   h.lost = guarded([](served_realm& s, const failure& why) { s.lost(why); });
@@ -103,14 +109,39 @@ void served_realm::joined(std::uint64_t session_id) {
   if (o_.mirror_current()) register_procedures();
 }
 
-void served_realm::register_if_waiting() {
-  if (joined_ && !registering_) register_procedures();
+void served_realm::mirror_synced() {
+  if (joined_ && !registering_)
+    register_procedures();
+  else if (ready_)
+    go_live();
 }
 
+// The first procedure is the lock: whoever registers it serves the realm, and registers the others then.
+// Two instances that try at once never end up with half the procedures each.
 void served_realm::register_procedures() {
   registering_ = true;
+  standby_poll_.cancel();
   const auto list = procedures();
-  for (const core::procedure* p : list) {
+  const core::procedure* lock = list.front();
+  link_->provide(
+      lock->uri, true,
+      [weak = weak_from_this(), lock](std::shared_ptr<invocation> inv) {
+        auto self = weak.lock();
+        if (!self) return inv->fail({uri::unavailable, "realm no longer served"});
+        if (inv->caller() != self->session_id_)
+          inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, lock->uri);
+        self->o_.call(self->realm_, *lock, std::move(inv));
+      },
+      guarded([lock, total = list.size()](served_realm& s, const std::optional<failure>& error) {
+        if (!error && total > 1) s.register_rest();
+        s.registered(*lock, error, total);
+      }));
+}
+
+void served_realm::register_rest() {
+  const auto list = procedures();
+  for (std::size_t i = 1; i < list.size(); ++i) {
+    const core::procedure* p = list[i];
     link_->provide(
         p->uri, true,
         [weak = weak_from_this(), p](std::shared_ptr<invocation> inv) {
@@ -130,6 +161,7 @@ void served_realm::register_procedures() {
 void served_realm::registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total) {
   if (error) {
     const bool conflict = error->what == failure::kind::conflict;
+    if (conflict && o_.opts.standby && registered_ == 0) return stand_by();
     spdlog::error("realm '{}': cannot register {}: {}{}", realm_, p.uri, error->message,
                   conflict ? " (another wamp-metad instance already serves this realm?)" : "");
     return lost({error->what, error->uri, "registration failed", error->reason});
@@ -140,21 +172,164 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
   const auto list = procedures();
   const bool kill =
       std::any_of(list.begin(), list.end(), [](const core::procedure* q) { return q->group == core::opt_in::kill; });
+  if (standing_by_) {
+    spdlog::info("realm '{}': took over (the instance that served it is gone)", realm_);
+    o_.obs.takeover(realm_);
+    standing_by_ = false;
+  }
   spdlog::info("serving the session meta API on realm '{}' ({} procedures{})", realm_, total,
                kill ? ", kill included" : "");
+  o_.obs.role(realm_, true);
   o_.obs.link_state(realm_, true);
   send_testaments();
-  std::vector<core::meta_event> out;
-  o_.reg.set_online(realm_, true, out);
-  o_.publish(out);
+  go_live();
   heartbeat();
   o_.ready(*this);
+}
+
+// Another instance serves the realm (its registration of the lock procedure stands): the mirror is kept,
+// nothing is told here, and the procedures are tried again when one of that instance's sessions leaves
+// (see observe()), or after standby_poll.
+void served_realm::stand_by() {
+  if (!standing_by_) {
+    spdlog::info("realm '{}': standing by (another instance serves it)", realm_);
+    o_.obs.role(realm_, false);
+  }
+  standing_by_ = true;
+  registering_ = false;
+  registered_ = 0;
+  live_ = false;
+  catch_up_.reset();
+  o_.reg.suspend(realm_);
+  standby_poll_.expires_after(standby_poll);
+  standby_poll_.async_wait(guarded([](served_realm& s, const boost::system::error_code& ec) {
+    if (!ec && s.joined_ && !s.registering_ && s.o_.mirror_current()) s.register_procedures();
+  }));
+  o_.ready(*this);
+}
+
+void served_realm::observe(const core::hook_event& ev) {
+  if (catch_up_) catch_up_->on_hook(ev);
+  if (!standing_by_ || ev.kind != core::hook_kind::left || ev.session.id.value == session_id_) return;
+  // One of the serving instance's links (a session of a hidden role) leaves: the procedures may be free.
+  const core::realm_sessions* sessions = o_.reg.truth().sessions(realm_);
+  auto it = sessions ? sessions->find(ev.session.id) : core::realm_sessions::const_iterator{};
+  if (!sessions || it == sessions->end()) return;
+  const auto& roles = o_.opts.hidden_authroles;
+  if (std::find(roles.begin(), roles.end(), it->second->authrole) == roles.end()) return;
+  boost::asio::post(o_.io, guarded([](served_realm& s) {
+    if (s.standing_by_ && s.joined_ && !s.registering_ && s.o_.mirror_current()) s.register_procedures();
+  }));
+}
+
+// Events flow again once the realm's subscribers are told exactly what they missed: from the router's told
+// positions when it keeps them (a catch-up), else by convergence as before.
+void served_realm::go_live() {
+  if (!ready_ || live_ || catch_up_ || !o_.mirror_current()) return;
+  if (o_.internal.told_positions() == feed::support::no) {
+    tag_ = false;
+    live_ = true;
+    std::vector<core::meta_event> out;
+    o_.reg.resume(realm_, out);
+    o_.publish(out);
+    return;
+  }
+  catch_up_ = std::make_unique<core::catch_up>(realm_, o_.opts.hidden_authroles);
+  fetch_catch_up(++catch_up_token_, std::nullopt);
+}
+
+void served_realm::unsettled() {
+  if (catch_up_) {
+    catch_up_.reset();
+    ++catch_up_token_;
+  }
+  if (live_ && tag_) {
+    live_ = false;
+    std::vector<core::meta_event> out;
+    o_.reg.set_online(realm_, false, out);
+  }
+}
+
+void served_realm::fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor) {
+  core::array args{realm_};
+  if (cursor) args.emplace_back(*cursor);
+  o_.internal.request(uri::hook_catch_up, args, guarded([token](served_realm& s, const call_reply& reply) {
+                        s.caught_up_page(token, reply);
+                      }));
+}
+
+void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) {
+  if (token != catch_up_token_ || !catch_up_) return;
+  if (!reply.ok()) {
+    const auto& e = *reply.error;
+    if (e.uri == uri::no_such_procedure) {
+      o_.internal.set_told_positions(feed::support::no);
+      return fall_back("unsupported", std::string("the router keeps no told positions (no ") + uri::hook_catch_up + ")");
+    }
+    if (e.uri == uri::history_lost) {
+      o_.internal.set_told_positions(feed::support::yes);
+      return fall_back("history_lost", e.message);
+    }
+    return fall_back("failed", std::string(uri::hook_catch_up) + ": " + e.message);
+  }
+  auto page = protocol::decode_catch_up_page(reply.args->get(), realm_);
+  std::string error;
+  if (!page.ok()) {
+    o_.obs.malformed("catch_up");
+    return fall_back("failed", "malformed " + std::string(uri::hook_catch_up) + " answer: " + page.error().message);
+  }
+  o_.internal.set_told_positions(feed::support::yes);
+  auto cursor = page.value().state.next_cursor;
+  if (!catch_up_->add(std::move(page.value()), error))
+    return fall_back("failed", "inconsistent " + std::string(uri::hook_catch_up) + " answer: " + error);
+  if (cursor) return fetch_catch_up(token, std::move(cursor));
+
+  std::vector<core::meta_event> out;
+  const std::size_t hooks = catch_up_->hooks();
+  if (!catch_up_->replay(out, error)) return fall_back("failed", "catch-up: " + error);
+  const auto& told = catch_up_->told();
+  spdlog::info("realm '{}': caught up exactly from the router's record ({}): {} hook(s) since, {} event(s) told",
+               realm_,
+               told ? "seq " + std::to_string(told->first) + " event " + std::to_string(told->second)
+                    : std::string("nothing told in this router run"),
+               hooks, out.size());
+  tag_ = true;
+  told_epoch_ = catch_up_->epoch();
+  catch_up_.reset();
+  for (const auto& e : out)
+    publish(e);
+  // Everything the mirror holds now has been told: the realm goes on from here, hook by hook.
+  o_.reg.adopt(realm_);
+  live_ = true;
+  o_.obs.catch_up(realm_, "exact");
+}
+
+void served_realm::fall_back(const char* outcome, const std::string& why) {
+  catch_up_.reset();
+  ++catch_up_token_;
+  // A router without told positions is a choice (info); one that has them and could not serve them, a fault.
+  spdlog::log(std::string(outcome) == "unsupported" ? spdlog::level::info : spdlog::level::warn,
+              "realm '{}': cannot catch up exactly ({}): telling what the subscribers may have missed by "
+              "re-announcing it (duplicates possible)",
+              realm_, why);
+  o_.obs.catch_up(realm_, outcome);
+  const auto& pos = o_.reg.truth().position();
+  tag_ = o_.internal.told_positions() == feed::support::yes && pos;
+  if (tag_) told_epoch_ = pos->epoch;
+  live_ = true;
+  std::vector<core::meta_event> out;
+  o_.reg.resume(realm_, out);
+  o_.publish(out);
 }
 
 void served_realm::lost(const failure& why) {
   if (stopping_) return;
   std::vector<core::meta_event> out;
   o_.reg.set_online(realm_, false, out);
+  live_ = false;
+  catch_up_.reset();
+  ++catch_up_token_;
+  standby_poll_.cancel();
   o_.obs.link_state(realm_, false);
   o_.obs.link_lost(realm_, why);
   ready_ = false;
@@ -199,16 +374,23 @@ void served_realm::heartbeat() {
 
 void served_realm::publish(const core::meta_event& e) {
   if (!link_) return;
+  // With told positions, an event that tells a hook carries where it stands, for the router to record.
+  const auto send = [&](const char* topic, const core::array& args) {
+    if (tag_ && e.seq != 0)
+      link_->publish(topic, args, nullptr, link::told_position{told_epoch_, e.seq, e.index});
+    else
+      link_->publish(topic, args);
+  };
   using kind = core::meta_event::kind;
   if (e.what == kind::join || e.what == kind::leave) {
     const bool join = e.what == kind::join;
     spdlog::debug("realm '{}': on_{} {}", realm_, join ? "join" : "leave", e.session->id.value);
     if (join)
-      link_->publish(uri::on_join, core::array{core::details(*e.session)});
+      send(uri::on_join, core::array{core::details(*e.session)});
     else if (listed(o_.opts.on_leave_session_only, realm_))
-      link_->publish(uri::on_leave, core::array{e.session->id.value});  // as Crossbar and nexus shape it
+      send(uri::on_leave, core::array{e.session->id.value});  // as Crossbar and nexus shape it
     else
-      link_->publish(uri::on_leave, core::on_leave_arguments(*e.session));
+      send(uri::on_leave, core::on_leave_arguments(*e.session));
     o_.obs.published(realm_, join ? "on_join" : "on_leave");
     return;
   }
@@ -221,9 +403,9 @@ void served_realm::publish(const core::meta_event& e) {
   const char* topic = topics[reg ? 1 : 0][static_cast<int>(e.what) - static_cast<int>(kind::created)];
   spdlog::debug("realm '{}': {} {} by {}", realm_, topic, e.observation, e.member.value);
   if (e.what == kind::created)
-    link_->publish(topic, core::array{e.member.value, core::observation_details(*e.details)});
+    send(topic, core::array{e.member.value, core::observation_details(*e.details)});
   else
-    link_->publish(topic, core::array{e.member.value, e.observation});
+    send(topic, core::array{e.member.value, e.observation});
   o_.obs.published(realm_, reg ? "registration" : "subscription");
 }
 
@@ -248,6 +430,7 @@ void served_realm::stop_timers() {
   stopping_ = true;
   retry_.cancel();
   heartbeat_.cancel();
+  standby_poll_.cancel();
 }
 
 void served_realm::leave(std::function<void()> gone) {

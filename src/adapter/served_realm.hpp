@@ -11,10 +11,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "feed.hpp"
 #include "generations.hpp"
 #include "wamp_metad/adapter/link.hpp"
 #include "wamp_metad/adapter/observer.hpp"
 #include "wamp_metad/adapter/service.hpp"
+#include "wamp_metad/core/catch_up.hpp"
 #include "wamp_metad/core/procedures.hpp"
 #include "wamp_metad/core/registry.hpp"
 
@@ -34,8 +36,10 @@ struct realm_owner {
   std::function<bool()> mirror_current;
   // The hook protocol version the router speaks (the registration and subscription meta API needs 2).
   std::function<int()> router_protocol;
-  // A realm is ready: joined, every procedure registered.
+  // A realm is ready: joined, every procedure registered (or standing by for another instance's).
   std::function<void(served_realm&)> ready;
+  // The internal feed: router.meta.catch_up, and whether the router keeps told positions.
+  feed& internal;
 };
 
 class served_realm : public generations<served_realm> {
@@ -46,8 +50,14 @@ class served_realm : public generations<served_realm> {
 
   // Joins the realm (again: every reconnect is a new generation).
   void connect();
-  // Registers the procedures if the link has joined and waits for a current mirror (see joined()).
-  void register_if_waiting();
+  // The mirror is current again: registers the procedures if the link has joined and waits for that (see
+  // joined()), or catches the subscribers up.
+  void mirror_synced();
+  // The mirror stops being current: a catch-up under way is void; with told positions, events wait until
+  // the realm has caught up again.
+  void unsettled();
+  // A hook, before the mirror applies it.
+  void observe(const core::hook_event& ev);
   void publish(const core::meta_event& e);
   // Publishes these testaments once the link is ready (at once if it is).
   void add_testaments(std::vector<core::testament> gone);
@@ -62,12 +72,19 @@ class served_realm : public generations<served_realm> {
   // The meta API features the realm has, as WELCOME.Details.roles announces them: {broker: {...}, dealer: {...}}.
   core::object features() const;
   bool ready() const { return ready_; }
+  bool standing_by() const { return standing_by_; }
 
  private:
   void joined(std::uint64_t session_id);
   void lost(const failure& why);
   void register_procedures();
+  void register_rest();
   void registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total);
+  void stand_by();
+  void go_live();
+  void fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor);
+  void caught_up_page(std::uint64_t token, const call_reply& reply);
+  void fall_back(const char* outcome, const std::string& why);
   void heartbeat();
   void send_testaments();
   void stop_timers();
@@ -85,7 +102,17 @@ class served_realm : public generations<served_realm> {
   bool stopping_ = false;                    // leaving (leave, begin_stop): nothing reconnects
   std::vector<core::testament> testaments_;  // of sessions gone, waiting for the link to be ready
   std::uint64_t session_id_ = 0;             // the link's own session (its heartbeats call our count)
+  // Exactly once: events flow (caught up, or fell back); a catch-up under way; whether events carry their
+  // told position, and the epoch they tell of.
+  bool live_ = false;
+  std::unique_ptr<core::catch_up> catch_up_;
+  std::uint64_t catch_up_token_ = 0;
+  bool tag_ = false;
+  std::string told_epoch_;
+  // Another instance holds the procedures: waiting to take over (--standby).
+  bool standing_by_ = false;
   boost::asio::steady_timer retry_;
+  boost::asio::steady_timer standby_poll_;
   boost::asio::steady_timer heartbeat_;
 };
 

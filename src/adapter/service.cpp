@@ -46,6 +46,14 @@ service::service(boost::asio::io_context& io, service_options opts)
       testaments_(opts_.testaments),
       obs_(opts_.observer ? opts_.observer : &nothing_observed) {
   detail::feed::events ev;
+  ev.hook = [this](const core::hook_event& h) {
+    auto it = served_.find(h.session.realm);
+    if (it != served_.end()) it->second->observe(h);
+  };
+  ev.unsettled = [this] {
+    for (auto& [realm, s] : served_)
+      s->unsettled();
+  };
   ev.left = [this](const std::string& realm, core::session_id id) { release_testaments(realm, id); };
   ev.resynced = [this] { release_gone_testaments(); };
   ev.changed = [this](std::vector<core::meta_event>& out) {
@@ -56,7 +64,7 @@ service::service(boost::asio::io_context& io, service_options opts)
   };
   ev.synced = [this] {
     for (auto& [realm, s] : served_)
-      s->register_if_waiting();
+      s->mirror_synced();
     check_ready();
   };
   feed_ = std::make_shared<detail::feed>(io_, opts_, reg_, *obs_, std::move(ev));
@@ -70,7 +78,8 @@ service::service(boost::asio::io_context& io, service_options opts)
                               [this](detail::served_realm& s) {
                                 feed_->announce(s.realm(), s.features());
                                 check_ready();
-                              }});
+                              },
+                              *feed_});
 }
 
 service::~service() {
@@ -214,10 +223,17 @@ void service::release_gone_testaments() {
 
 void service::check_ready() {
   if (ready_announced_ || reg_.truth().state() != core::mirror::status::live) return;
-  for (const auto& [realm, s] : served_)
-    if (!s->ready()) return;
+  std::size_t standing_by = 0;
+  for (const auto& [realm, s] : served_) {
+    if (s->standing_by()) ++standing_by;
+    if (!s->ready() && !s->standing_by()) return;
+  }
   ready_announced_ = true;
-  spdlog::info("ready: mirror synced, {} realm(s) served", served_.size());
+  if (standing_by)
+    spdlog::info("ready: mirror synced, {} realm(s) served, standing by for {}", served_.size() - standing_by,
+                 standing_by);
+  else
+    spdlog::info("ready: mirror synced, {} realm(s) served", served_.size());
   if (on_ready) on_ready();
 }
 

@@ -77,14 +77,14 @@ mirror::verdict registry::on_snapshot(std::optional<hook_position> position, std
   }
   for (auto& rec : heard) {
     auto it = views_.find(rec->realm);
-    if (it != views_.end() && visible(*rec)) it->second.uncertain.emplace(rec->id, rec);
+    if (it != views_.end() && !it->second.suspended && visible(*rec)) it->second.uncertain.emplace(rec->id, rec);
   }
   if (first && opts_.announce_existing) {
     // Likewise every registration and subscription there is: told in full.
     mirror_.observations().for_each_table(
         [&](const std::string& realm, observation_kind kind, const observation_table& table) {
           auto it = views_.find(realm);
-          if (it == views_.end()) return;
+          if (it == views_.end() || it->second.suspended) return;
           table.for_each([&](const observation& o) { it->second.obs_uncertain.insert(obs_key(kind, o.id)); });
         });
   }
@@ -120,7 +120,7 @@ void registry::dispatch(const std::vector<change>& changes, std::vector<meta_eve
     view& v = *found;
     record_ptr truth = visible_record(c.realm, c.id);
     index(v, c.id, truth != nullptr);
-    if (!v.baselined) continue;
+    if (!v.baselined || v.suspended) continue;
     if (tells(v) && !defer)
       converge(c.realm, v, c.id, std::move(truth), out);
     else
@@ -223,6 +223,62 @@ void registry::set_online(const std::string& realm, bool online, std::vector<met
     v.obs_unconfirmed.clear();
     return;
   }
+  if (v.suspended) return resume(realm, out);
+  v.online = true;
+  flush(realm, v, out);
+}
+
+void registry::suspend(const std::string& realm) {
+  auto it = views_.find(realm);
+  if (it == views_.end()) return;
+  view& v = it->second;
+  v.suspended = true;
+  v.baselined = true;  // a snapshot leaves it alone
+  v.online = false;
+  v.told.clear();
+  v.dirty.clear();
+  v.unconfirmed.clear();
+  v.uncertain.clear();
+  v.quiet.clear();
+  v.told_obs.clear();
+  v.obs_dirty.clear();
+  v.obs_unconfirmed.clear();
+  v.obs_uncertain.clear();
+}
+
+bool registry::suspended(const std::string& realm) const {
+  auto it = views_.find(realm);
+  return it != views_.end() && it->second.suspended;
+}
+
+void registry::adopt(const std::string& realm) {
+  auto it = views_.find(realm);
+  if (it == views_.end()) return;
+  view& v = it->second;
+  baseline(realm, v);
+  v.suspended = false;
+  v.unconfirmed.clear();
+  v.uncertain.clear();
+  v.obs_unconfirmed.clear();
+  v.obs_uncertain.clear();
+  v.online = true;
+}
+
+void registry::resume(const std::string& realm, std::vector<meta_event>& out) {
+  auto it = views_.find(realm);
+  if (it == views_.end()) return;
+  view& v = it->second;
+  if (v.suspended) {
+    v.suspended = false;
+    if (const realm_sessions* sessions = mirror_.sessions(realm)) {
+      for (const auto& [id, rec] : *sessions)
+        if (visible(*rec)) v.uncertain.emplace(id, rec);
+    }
+    for (auto kind : {observation_kind::registration, observation_kind::subscription}) {
+      const observation_table* table = mirror_.observations().find(realm, kind);
+      if (table) table->for_each([&](const observation& o) { v.obs_uncertain.insert(obs_key(kind, o.id)); });
+    }
+  }
   v.online = true;
   flush(realm, v, out);
 }
@@ -250,7 +306,7 @@ void registry::flush(const std::string& realm, view& v, std::vector<meta_event>&
 
 void registry::answered(const std::string& realm) {
   auto it = views_.find(realm);
-  if (it == views_.end() || tells(it->second)) return;
+  if (it == views_.end() || it->second.suspended || tells(it->second)) return;
   view& v = it->second;
   if (const realm_sessions* sessions = mirror_.sessions(realm)) {
     for (const auto& [id, rec] : *sessions)
@@ -301,7 +357,7 @@ void registry::hide_session(session_id id, std::vector<meta_event>& out) {
   hidden_ids_.insert(id);
   for (auto& [realm, v] : views_) {
     index(v, id, false);
-    if (v.told.count(id) == 0) continue;
+    if (v.suspended || v.told.count(id) == 0) continue;
     if (tells(v))
       converge(realm, v, id, out);
     else
@@ -388,7 +444,7 @@ void registry::dispatch_observations(const std::vector<change>& changes, phase p
   for (const change& c : changes) {
     if (c.of == change::subject::session) continue;
     view* v = view_for(c.realm);
-    if (!v || !v->baselined) continue;
+    if (!v || !v->baselined || v->suspended) continue;
     const auto kind =
         c.of == change::subject::registration ? observation_kind::registration : observation_kind::subscription;
     const std::uint64_t key = obs_key(kind, c.observation);

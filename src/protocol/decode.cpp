@@ -1,6 +1,8 @@
 #include "wamp_metad/protocol/decode.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <string_view>
 #include <tuple>
 
@@ -533,6 +535,79 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
         return fail(err);
       out.observations.push_back(std::move(o));
     }
+  }
+  return out;
+}
+
+decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, const std::string& realm,
+                                                  const limits& lim) {
+  auto state = decode_snapshot_page(args, lim);
+  if (!state.ok()) return fail("catch-up " + state.error().message);
+  core::catch_up_page out;
+  out.state = std::move(state.value());
+  const msgpack::object& page = args.via.array.ptr[0];
+  const msgpack::object* hooks = nullptr;
+  std::string err;
+  for (std::uint32_t i = 0; i < page.via.map.size; ++i) {
+    const auto& kv = page.via.map.ptr[i];
+    const auto k = key_of(kv);
+    if (kv.val.type == msgpack::type::NIL) continue;
+    if (k == "hooks") hooks = &kv.val;
+    if (k == "at") {
+      if (kv.val.type != msgpack::type::POSITIVE_INTEGER)
+        return fail(std::string("catch-up page.at must be a non-negative integer, got ") + kind_name(kv.val));
+      out.at = kv.val.via.u64;
+    }
+    if (k == "skip") {
+      if (kv.val.type != msgpack::type::POSITIVE_INTEGER || kv.val.via.u64 > 1000000)
+        return fail(std::string("catch-up page.skip must be a small non-negative integer, got ") + kind_name(kv.val));
+      out.skip = static_cast<std::uint32_t>(kv.val.via.u64);
+    }
+    if (k == "told") {
+      const auto& t = kv.val;
+      if (t.type != msgpack::type::ARRAY || t.via.array.size != 2 ||
+          t.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
+          t.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER || t.via.array.ptr[1].via.u64 > 1000000)
+        return fail("catch-up page.told must be [seq, index] (non-negative integers)");
+      out.told = std::make_pair(t.via.array.ptr[0].via.u64, static_cast<std::uint32_t>(t.via.array.ptr[1].via.u64));
+    }
+  }
+  if (!hooks) return fail("catch-up page has no hooks");
+  if (hooks->type != msgpack::type::ARRAY)
+    return fail(std::string("catch-up page.hooks must be a list, got ") + kind_name(*hooks));
+  static const std::pair<const char*, core::hook_kind> topics[] = {
+      {uri::hook_joined, core::hook_kind::joined},
+      {uri::hook_left, core::hook_kind::left},
+      {uri::hook_registered, core::hook_kind::registered},
+      {uri::hook_unregistered, core::hook_kind::unregistered},
+      {uri::hook_subscribed, core::hook_kind::subscribed},
+      {uri::hook_unsubscribed, core::hook_kind::unsubscribed}};
+  out.hooks.reserve(hooks->via.array.size);
+  std::uint64_t last = 0;
+  for (std::uint32_t i = 0; i < hooks->via.array.size; ++i) {
+    const std::string where = "catch-up page.hooks[" + std::to_string(i) + "]";
+    const auto& h = hooks->via.array.ptr[i];
+    if (h.type != msgpack::type::ARRAY || h.via.array.size != 2)
+      return fail(where + " must be [topic, info]");
+    std::string topic;
+    if (!read_string(h.via.array.ptr[0], lim, topic, where + "[0]", err)) return fail(err);
+    const auto* kind = std::find_if(std::begin(topics), std::end(topics),
+                                    [&](const auto& t) { return topic == t.first; });
+    if (kind == std::end(topics)) return fail(where + ": unknown hook topic '" + topic + "'");
+    // decode_hook reads Arguments [info]: a list of one that refers to the entry's info.
+    msgpack::object one;
+    one.type = msgpack::type::ARRAY;
+    one.via.array.size = 1;
+    one.via.array.ptr = const_cast<msgpack::object*>(&h.via.array.ptr[1]);
+    auto ev = decode_hook(kind->second, one, lim);
+    if (!ev.ok()) return fail(where + ": " + ev.error().message);
+    if (!ev.value().position) return fail(where + " has no epoch and seq");
+    if (ev.value().session.realm != realm)
+      return fail(where + " is of realm '" + ev.value().session.realm + "', not '" + realm + "'");
+    if (ev.value().position->seq <= last) return fail(where + ": seq " + std::to_string(ev.value().position->seq) +
+                                                      " does not follow " + std::to_string(last));
+    last = ev.value().position->seq;
+    out.hooks.push_back(std::move(ev.value()));
   }
   return out;
 }

@@ -95,6 +95,14 @@ class link {
                done_fn done);
   void publish(const std::string& topic, const core::array& args);
   void publish(const std::string& topic, const core::array& args, const core::object& kwargs);
+  // An event with its told position: PUBLISH.Options {_told: [epoch, seq, index]} (docs/hook-protocol.md).
+  struct told_position {
+    const std::string& epoch;
+    std::uint64_t seq;
+    std::uint32_t index;
+  };
+  void publish(const std::string& topic, const core::array& args, const core::object* kwargs,
+               const told_position& told);
   // Calls `uri`; `done` runs on the owner thread with the result, the router's error, or a timeout.
   void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
             std::function<void(const call_reply&)> done);

@@ -64,6 +64,16 @@ struct snapshot_page {
   std::vector<snapshot_observation> observations{};
 };
 
+// One page of router.meta.catch_up: a realm's state where its subscribers' record stands (`state`, with the
+// position (epoch, seq now) on the first page), then the realm's hooks since.
+struct catch_up_page {
+  snapshot_page state;
+  std::uint64_t at = 0;    // first page: the seq the state stands at
+  std::uint32_t skip = 0;  // first page: events of the first hook the subscribers were told already
+  std::optional<std::pair<std::uint64_t, std::uint32_t>> told;  // first page: the record (seq, index), if any
+  std::vector<hook_event> hooks;
+};
+
 // A whole snapshot, all pages joined.
 struct snapshot {
   std::optional<hook_position> position;

@@ -38,6 +38,11 @@ struct meta_event {
   std::uint64_t observation = 0;
   session_id member;
   std::shared_ptr<const observation_info> details;  // created
+  // The hook the event tells, and its place among that hook's events on the realm (0, 1, ...): the told
+  // position the router records (docs/hook-protocol.md). seq 0: not the telling of one hook (a resync's
+  // difference, a re-announcement).
+  std::uint64_t seq = 0;
+  std::uint32_t index = 0;
 };
 
 class registry {
@@ -95,6 +100,16 @@ class registry {
   // The events announced to `realm` up to mark `upto` are known to have reached the router.
   void confirm(const std::string& realm, std::uint64_t upto);
 
+  // Exactly once (told positions). suspend(): `realm` is told nothing and forgets what it was told; its
+  // changes are not even marked (a standby, which may wait for days). adopt(): the realm's subscribers were
+  // told exactly what the mirror holds now (a catch-up replayed up to here): that is what it was told, nothing
+  // is pending, and events flow. resume(): the fallback, events flow again and what the realm may have missed
+  // is told by convergence, as set_online does; a suspended realm announces everything there is.
+  void suspend(const std::string& realm);
+  void adopt(const std::string& realm);
+  void resume(const std::string& realm, std::vector<meta_event>& out);
+  bool suspended(const std::string& realm) const;
+
   // wamp.session.kill_all: when `id` leaves `realm`, the realm is told nothing (no on_leave), as the spec has
   // it. quiet_cancelled() undoes the mark for a session the router did not kill.
   void leave_quietly(const std::string& realm, session_id id);
@@ -123,6 +138,7 @@ class registry {
   struct view {
     bool baselined = false;
     bool online = false;
+    bool suspended = false;  // see suspend()
     std::unordered_map<session_id, record_ptr> told;
     std::unordered_set<session_id> dirty;  // changed while offline
     // Last record published per session since the last confirm (what a lost link may have dropped), with

@@ -81,5 +81,11 @@ inline constexpr const char* hook_remove_callee = "router.registration.remove_ca
 inline constexpr const char* hook_remove_subscriber = "router.subscription.remove_subscriber";
 // Optional for routers: the meta API features of a realm, for the router's WELCOMEs.
 inline constexpr const char* hook_features = "router.meta.features";
+// Told positions (optional): what the router recorded of the meta events it routed per realm, with the
+// realm's state there and the hooks since; the PUBLISH option that tells it; the error of a record older
+// than the router's hook history.
+inline constexpr const char* hook_catch_up = "router.meta.catch_up";
+inline constexpr const char* told_option = "_told";
+inline constexpr const char* history_lost = "router.error.history_lost";
 
 }  // namespace wamp_metad::uri

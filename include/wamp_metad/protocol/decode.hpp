@@ -35,6 +35,11 @@ decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::objec
 decoded<core::session_record> decode_session_info(const msgpack::object& info, const limits& lim = {});
 // router.session.snapshot's result Arguments: [{epoch, seq, sessions: [info, ...], next_cursor?}].
 decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, const limits& lim = {});
+// router.meta.catch_up's result Arguments: [{sessions, registrations, subscriptions, hooks: [[topic, info],
+// ...], next_cursor?}], the first page also {epoch, seq, at, skip, told}. Every hook must be a complete one
+// (epoch and seq), of `realm`, in increasing seq.
+decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, const std::string& realm,
+                                                  const limits& lim = {});
 // router.session.sync's result Arguments: [epoch, seq].
 decoded<core::hook_position> decode_sync(const msgpack::object& args, const limits& lim = {});
 
