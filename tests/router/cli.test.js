@@ -41,6 +41,8 @@ kit.main('router: command line', 90000, async t => {
         [[...base, '--ws', 'localhost'], /expected HOST:PORT/],
         [[...base, '--ws', '127.0.0.1:70000'], /out of range/],
         [[...base, '--rawsocket', '127.0.0.1:0', '--snapshot-page', '0'], /--snapshot-page/],
+        [[...base, '--rawsocket', '127.0.0.1:0', '--hook-history', '-1'], /--hook-history: expected an integer 0\.\.10000000/],
+        [[...base, '--rawsocket', '127.0.0.1:0', '--hook-history', 'many'], /--hook-history/],
         [[...base, '--ws', '127.0.0.1:0', '--log-level', 'loud'], /--log-level/],
         [['--realms', 'realm1,realm1', '--principals', good, '--ws', '127.0.0.1:0'], /listed twice/],
         [['--realms', 'bad realm', '--principals', good, '--ws', '127.0.0.1:0'], /invalid realm name/],

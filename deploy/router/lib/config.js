@@ -14,7 +14,8 @@ const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket H
                       [--wss HOST:PORT] [--rawsocket-tls HOST:PORT] [--tls-cert FILE --tls-key FILE
                       [--tls-client-ca FILE]] --realms R1,R2
                       --principals FILE [--internal-realm NAME] [--meta-role ROLE] [--native-meta]
-                      [--snapshot-page N] [--left-retention SECONDS] [--test-switches]
+                      [--snapshot-page N] [--left-retention SECONDS] [--hook-history N]
+                      [--test-switches]
                       [--log-level error|warn|info|debug] [--help]
 
 Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v2).
@@ -46,6 +47,8 @@ Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static a
                           item, a registration or subscription one plus one per member
   --left-retention S      how long a session that left stays in the snapshot's "left" list (default 300;
                           0 keeps none; at most the last 10000)
+  --hook-history N        how many of the last hooks are kept for router.meta.catch_up (default 100000;
+                          0 keeps none: once a hook was published, catch-ups fail with history_lost)
   --test-switches         register router.test.* procedures on the internal realm (tests only)
   --log-level LEVEL       error, warn, info (default) or debug; logs go to stderr
 
@@ -70,6 +73,7 @@ const OPTIONS = {
   'native-meta': { type: 'boolean' },
   'snapshot-page': { type: 'string' },
   'left-retention': { type: 'string' },
+  'hook-history': { type: 'string' },
   'test-switches': { type: 'boolean' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' }
@@ -134,6 +138,8 @@ function parseCommandLine (argv) {
       : parseCount('--snapshot-page', v['snapshot-page'], 2, 100000, 'an integer'),
     leftRetention: v['left-retention'] === undefined ? 300
       : parseCount('--left-retention', v['left-retention'], 0, 86400, 'seconds'),
+    hookHistory: v['hook-history'] === undefined ? 100000
+      : parseCount('--hook-history', v['hook-history'], 0, 10000000, 'an integer'),
     testSwitches: v['test-switches'] === true,
     logLevel,
     help: v.help === true

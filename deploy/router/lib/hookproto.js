@@ -2,8 +2,10 @@
 // Hook protocol v2 (docs/hook-protocol.md), apart from any router: the epoch and the gap-free seq, the table of
 // hooked sessions and of the registrations and subscriptions they are members of, the tombstones of those that
 // left lately, the frozen views behind snapshot cursors, and the procedures router.session.snapshot / sync /
-// kill, router.registration.remove_callee and router.subscription.remove_subscriber. Version 1 consumers keep
-// working: the session hooks and the snapshot's v1 fields are unchanged.
+// kill, router.registration.remove_callee and router.subscription.remove_subscriber; and the optional told
+// positions and catch-up (lib/catchup.js): the position up to which the meta role told each realm, the history of
+// the last hooks, and router.meta.catch_up. Version 1 consumers keep working: the session hooks and the
+// snapshot's v1 fields are unchanged.
 //
 // A session is a plain info dict ({realm, session, authid, authrole, authmethod, authprovider, transport,
 // authextra?}) plus its owner, the one that can end it. What the protocol needs from the router it gets from a
@@ -15,7 +17,13 @@
 //                                      subscriber) of a registration or subscription (kind 'registration' or
 //                                      'subscription', object {id, uri, match, created, invoke (registrations)})
 //                                      and hooks.removed(kind, id, objectId) when it stopped being one; a session
-//                                      that leaves needs no hooks.removed: hooks.left reports what it held
+//                                      that leaves needs no hooks.removed: hooks.left reports what it held;
+//                                      and for a PUBLISH of a session with the meta role whose options carry
+//                                      `_told`, hooks.publishTold(realm, told, route) instead of routing it:
+//                                      route() routes the event (called at most once, synchronously); returns
+//                                      false for a duplicate, which is not routed (the binding sends the
+//                                      PUBLISHED if one was asked for), or throws the WampError to answer with.
+//                                      `_told` never reaches a subscriber.
 //   binding.register(uri, handler)     a procedure on the internal realm: handler(args, kwargs, caller) returns
 //                                      the result's args (or a promise of them), or throws a WampError; caller
 //                                      is {caller, caller_authid, caller_authrole}
@@ -35,6 +43,7 @@
 
 const crypto = require('crypto')
 const { URI_RE, WampError, invalidArgument, requireRole } = require('./wamp')
+const { HookHistory, ToldPositions, rewind, historyLost } = require('./catchup')
 
 const CURSOR_TTL_MS = 60000
 const MAX_VIEWS = 64
@@ -61,9 +70,14 @@ const KINDS = {
 const KIND_NAMES = Object.keys(KINDS) // the order of the snapshot's lists after the sessions
 const V2_TOPICS = KIND_NAMES.flatMap(k => [KINDS[k].added, KINDS[k].removed])
 const LISTS = { registration: 'registrations', subscription: 'subscriptions' }
+// The lists of a snapshot view and of a catch-up view, in page order: a list with members is a registration or
+// subscription list whose entries are [fields, members] and may be split across pages.
+const SNAPSHOT_SHAPE = [{ name: 'sessions' }, ...KIND_NAMES.map(k => ({ name: LISTS[k], members: KINDS[k].members }))]
+const CATCH_UP_SHAPE = [...SNAPSHOT_SHAPE, { name: 'hooks' }]
+const CURSOR_RE = /^([A-Za-z0-9_-]+):(\d+)\.(\d+)\.(\d+)$/
 
 class HookProtocol {
-  constructor ({ binding, realms, epoch, pageSize, metaRole, leftRetentionMs = 300000 }) {
+  constructor ({ binding, realms, epoch, pageSize, metaRole, leftRetentionMs = 300000, historySize = 100000 }) {
     this.binding = binding
     this.metaRole = metaRole
     this.realms = new Set(realms) // the client realms whose sessions are hooked
@@ -76,6 +90,9 @@ class HookProtocol {
     // hooks published so far say, for the snapshot and the removal procedures
     this.tables = { registration: new Map(), subscription: new Map() }
     this.views = new Map() // view id -> {lists: [sessions, registrations, subscriptions], seq, expires}
+    this.catchUpViews = new Map() // view id -> {lists: [...the snapshot's, hooks], realm, seq, expires}
+    this.history = new HookHistory(historySize) // the last hooks published, with what undoes each
+    this.told = new ToldPositions({ epoch, currentSeq: () => this.seq })
     this.leftRetentionMs = leftRetentionMs
     this.tombstones = [] // sessions that left, oldest first: {info, at}
     this.stopped = false
@@ -92,6 +109,7 @@ class HookProtocol {
       (args, kwargs, caller) => this.removeMember('registration', args, caller))
     this.binding.register('router.subscription.remove_subscriber',
       (args, kwargs, caller) => this.removeMember('subscription', args, caller))
+    this.binding.register('router.meta.catch_up', (args, kwargs, caller) => this.catchUp(args, caller))
   }
 
   // From now on no hook goes out: the sessions the router closes while it shuts down leave silently.
@@ -154,7 +172,9 @@ class HookProtocol {
     if (!session || !entry || !entry.members.delete(id)) return
     session.held.delete(entry)
     if (entry.members.size === 0) this.tables[kind].delete(objectId)
-    if (this.v2Heard()) this.publishHook(KINDS[kind].removed, { realm: entry.realm, session: id, [kind]: objectId })
+    if (this.v2Heard()) {
+      this.publishHook(KINDS[kind].removed, { realm: entry.realm, session: id, [kind]: objectId }, publicFields(entry))
+    }
   }
 
   // Registration and subscription hooks go out, and take a seq, only while some session of the internal realm
@@ -171,12 +191,15 @@ class HookProtocol {
     return this.seq + this.pendingSkip + 1
   }
 
-  publishHook (topic, payload) {
+  // object: the full registration or subscription an unregistered / unsubscribed hook names by id, for the history
+  // (a catch-up that undoes the hook restores it).
+  publishHook (topic, payload, object) {
     if (this.stopped) return
     this.seq += 1 + this.pendingSkip
     this.pendingSkip = 0
     const hook = Object.assign({}, payload, { epoch: this.epoch, seq: this.seq })
     this.binding.publish(topic, [hook])
+    this.history.add({ seq: this.seq, topic, realm: payload.realm, hook, object })
     if (topic === 'router.session.left' && this.leftRetentionMs > 0) {
       this.tombstones.push({ info: payload, at: Date.now() })
       if (this.tombstones.length > MAX_LEFT) this.tombstones.splice(0, this.tombstones.length - MAX_LEFT)
@@ -201,36 +224,31 @@ class HookProtocol {
     let viewId, view, pos
     let firstPage = false
     if (args.length === 0 || args[0] === null || args[0] === undefined) {
-      viewId = crypto.randomBytes(9).toString('base64url')
       view = { lists: this.freeze(), seq: this.seq, expires: now + CURSOR_TTL_MS }
+      viewId = addView(this.views, view)
       firstPage = true
       pos = [0, 0, 0]
-      if (this.views.size >= MAX_VIEWS) this.views.delete(this.views.keys().next().value) // oldest
-      this.views.set(viewId, view)
     } else {
-      const m = typeof args[0] === 'string' ? /^([A-Za-z0-9_-]+):(\d+)\.(\d+)\.(\d+)$/.exec(args[0]) : null
-      if (!m) throw invalidArgument('cursor must be a string returned as next_cursor')
-      viewId = m[1]
-      pos = [Number(m[2]), Number(m[3]), Number(m[4])]
-      view = this.views.get(viewId)
-      if (!view || view.expires < now || !inside(view.lists, pos)) {
-        if (view && view.expires < now) this.views.delete(viewId)
-        throw invalidArgument(`unknown or expired snapshot cursor '${args[0]}'`)
-      }
+      ({ viewId, view, pos } = openView(this.views, args[0], SNAPSHOT_SHAPE, now, 'snapshot'))
     }
-    const { page: lists, next } = this.page(view.lists, pos)
+    const { page: lists, next } = this.page(view.lists, pos, SNAPSHOT_SHAPE)
     const page = { epoch: this.epoch, seq: view.seq, ...lists }
     if (firstPage) {
       page.protocol = PROTOCOL
       page.left = this.recentlyLeft(now)
     }
+    this.turnPage(this.views, viewId, view, page, next, now)
+    return [page]
+  }
+
+  // The next page's cursor on the page, or the view gone after its last page.
+  turnPage (views, viewId, view, page, next, now) {
     if (next) {
       page.next_cursor = `${viewId}:${next.join('.')}`
       view.expires = now + CURSOR_TTL_MS
     } else {
-      this.views.delete(viewId)
+      views.delete(viewId)
     }
-    return [page]
   }
 
   // The lists of a new view: the session infos, then per kind [{realm, ...public fields}, members].
@@ -243,31 +261,30 @@ class HookProtocol {
     return lists
   }
 
-  // One page from pos: at most pageSize items, a session one item, a registration or subscription one plus one
-  // per member. An entry whose members do not all fit takes what fits (at least one) and goes on on the next
-  // page under the same id. Returns the page and the position of the next one (null after the last).
-  page (lists, pos) {
+  // One page from pos: at most pageSize items, a session or a hook one item, a registration or subscription one
+  // plus one per member. An entry whose members do not all fit takes what fits (at least one) and goes on on the
+  // next page under the same id. Returns the page and the position of the next one (null after the last).
+  page (lists, pos, shape) {
     let [list, index, member] = pos
     let room = this.pageSize
-    const page = { sessions: [], registrations: [], subscriptions: [] }
-    if (list === 0) {
-      page.sessions = lists[0].slice(index, index + room)
-      room -= page.sessions.length
-      index += page.sessions.length
-      if (index < lists[0].length) return { page, next: [0, index, 0] }
-      list = 1
-      index = 0
-    }
-    for (; list < lists.length; [list, index] = [list + 1, 0]) {
-      const kind = KIND_NAMES[list - 1]
+    const page = {}
+    for (const { name } of shape) page[name] = []
+    for (; list < lists.length; [list, index, member] = [list + 1, 0, 0]) {
+      const { name, members: key } = shape[list]
       const entries = lists[list]
-      for (; index < entries.length && room >= 2; [index, member] = [index + 1, 0]) {
-        const [fields, members] = entries[index]
-        const take = Math.min(room - 1, members.length - member)
-        page[LISTS[kind]].push({ ...fields, [KINDS[kind].members]: members.slice(member, member + take) })
-        room -= 1 + take
-        member += take
-        if (member < members.length) break
+      if (!key) {
+        page[name] = entries.slice(index, index + room)
+        room -= page[name].length
+        index += page[name].length
+      } else {
+        for (; index < entries.length && room >= 2; [index, member] = [index + 1, 0]) {
+          const [fields, members] = entries[index]
+          const take = Math.min(room - 1, members.length - member)
+          page[name].push({ ...fields, [key]: members.slice(member, member + take) })
+          room -= 1 + take
+          member += take
+          if (member < members.length) break
+        }
       }
       if (index < entries.length) return { page, next: [list, index, member] }
     }
@@ -276,8 +293,78 @@ class HookProtocol {
 
   sweepViews () {
     const now = Date.now()
-    for (const [id, v] of this.views) if (v.expires < now) this.views.delete(id)
+    for (const views of [this.views, this.catchUpViews]) {
+      for (const [id, v] of views) if (v.expires < now) views.delete(id)
+    }
     this.recentlyLeft(now)
+  }
+
+  // ------------------------------------------------------------------------------ told positions and catch-up
+
+  // A PUBLISH of the meta role carrying `_told` (see the binding's part above). On the internal realm (or any realm
+  // that is not hooked) `_told` means nothing: the event is routed as it is.
+  publishTold (realm, told, route) {
+    if (!this.realms.has(realm)) {
+      route()
+      return true
+    }
+    return this.told.publish(realm, told, route)
+  }
+
+  // router.meta.catch_up [realm] (or [realm, null]) for the first page, [realm, cursor] for the next ones. The view,
+  // frozen at the first page, is realm's state at seq `at` (the current one with the realm's hooks after `at`
+  // undone, newest first) and those hooks: R = P - 1 and skip = i + 1 for the told position [P, i], R = 0 and
+  // skip 0 without one. Paged as the snapshot, with the hooks after the subscriptions.
+  catchUp (args, caller) {
+    requireRole(caller, this.metaRole, 'catch up')
+    if (args.length < 1 || args.length > 2) throw invalidArgument('expected [realm] or [realm, cursor]')
+    const [realm, cursor] = args
+    if (typeof realm !== 'string' || !this.realms.has(realm)) {
+      throw invalidArgument(`realm must be a configured client realm, got ${JSON.stringify(realm)}`)
+    }
+    const now = Date.now()
+    let viewId, view, pos
+    let first = null
+    if (cursor === undefined || cursor === null) {
+      const seq = this.seq
+      const told = this.told.of(realm)
+      const at = told ? told[0] - 1 : 0
+      if (this.history.evictedUpTo > at) throw historyLost(realm, told, this.history, seq)
+      const records = this.history.since(at, realm)
+      const state = rewind(this.realmState(realm), records)
+      const lists = [Array.from(state.sessions.values())]
+      for (const kind of KIND_NAMES) {
+        lists.push(Array.from(state[kind].values(), e => [{ realm, ...publicFields(e) }, Array.from(e.members)]))
+      }
+      lists.push(records.map(r => [r.topic, r.hook]))
+      view = { lists, realm, seq, expires: now + CURSOR_TTL_MS }
+      viewId = addView(this.catchUpViews, view)
+      first = { at, skip: told ? told[1] + 1 : 0, told }
+      pos = [0, 0, 0]
+    } else {
+      ({ viewId, view, pos } = openView(this.catchUpViews, cursor, CATCH_UP_SHAPE, now, 'catch-up'))
+      if (view.realm !== realm) {
+        throw invalidArgument(`catch-up cursor '${cursor}' belongs to realm '${view.realm}', not '${realm}'`)
+      }
+    }
+    const { page: lists, next } = this.page(view.lists, pos, CATCH_UP_SHAPE)
+    const page = { epoch: this.epoch, seq: view.seq, ...first, ...lists }
+    this.turnPage(this.catchUpViews, viewId, view, page, next, now)
+    return [page]
+  }
+
+  // A copy of realm's current state for rewind() (lib/catchup.js): its sessions by id, its registrations and
+  // subscriptions by id with their members.
+  realmState (realm) {
+    const state = { sessions: new Map() }
+    for (const [id, { info }] of this.registry) if (info.realm === realm) state.sessions.set(id, info)
+    for (const kind of KIND_NAMES) {
+      state[kind] = new Map()
+      for (const e of this.tables[kind].values()) {
+        if (e.realm === realm) state[kind].set(e.id, { ...e, members: new Set(e.members) })
+      }
+    }
+    return state
   }
 
   kill (args, kwargs) {
@@ -333,9 +420,31 @@ function publicFields (entry) {
 }
 
 // Whether pos = [list, index, member] is a position inside the lists (where a page may start).
-function inside (lists, [list, index, member]) {
+function inside (lists, [list, index, member], shape) {
   if (list >= lists.length || index >= lists[list].length) return false
-  return list === 0 ? member === 0 : member < lists[list][index][1].length
+  return shape[list].members ? member < lists[list][index][1].length : member === 0
+}
+
+// Keeps a new view under a new id (dropping the oldest when there are too many); returns the id.
+function addView (views, view) {
+  const viewId = crypto.randomBytes(9).toString('base64url')
+  if (views.size >= MAX_VIEWS) views.delete(views.keys().next().value) // oldest
+  views.set(viewId, view)
+  return viewId
+}
+
+// The view and position a cursor names, or invalid_argument for a malformed, unknown or expired one.
+function openView (views, cursor, shape, now, what) {
+  const m = typeof cursor === 'string' ? CURSOR_RE.exec(cursor) : null
+  if (!m) throw invalidArgument('cursor must be a string returned as next_cursor')
+  const viewId = m[1]
+  const pos = [Number(m[2]), Number(m[3]), Number(m[4])]
+  const view = views.get(viewId)
+  if (!view || view.expires < now || !inside(view.lists, pos, shape)) {
+    if (view && view.expires < now) views.delete(viewId)
+    throw invalidArgument(`unknown or expired ${what} cursor '${cursor}'`)
+  }
+  return { viewId, view, pos }
 }
 
 module.exports = { HookProtocol }

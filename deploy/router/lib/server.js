@@ -16,7 +16,7 @@ async function startRouter (opts, principals) {
   const epoch = crypto.randomBytes(8).toString('hex')
   const binding = await bindFox({ realms: opts.realms, internalRealm: opts.internalRealm, nativeMeta: opts.nativeMeta })
   const hooks = new HookProtocol({ binding, realms: opts.realms, epoch, pageSize: opts.snapshotPage,
-    metaRole: opts.metaRole, leftRetentionMs: opts.leftRetention * 1000 })
+    metaRole: opts.metaRole, leftRetentionMs: opts.leftRetention * 1000, historySize: opts.hookHistory })
   hooks.start()
   new MetaFeatures({ binding, realms: opts.realms, metaRole: opts.metaRole }).start()
   if (opts.testSwitches) new TestSwitches(hooks, binding).start()

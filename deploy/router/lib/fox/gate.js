@@ -5,10 +5,12 @@
 // fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
 // GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, ignores the match option, has no
 // caller disclosure and no role permissions (lib/permissions.js decides those; this file asks it at CALL,
-// REGISTER, PUBLISH, SUBSCRIBE and before each EVENT). Routing itself (registrations, subscriptions, pending
-// calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does, with WAMP's ids and
-// matching added by the realm (index.js, HookedRealm).
+// REGISTER, PUBLISH, SUBSCRIBE and before each EVENT) and no told positions (the meta role's PUBLISH option
+// `_told`, which the hook protocol checks and records as the event is routed). Routing itself (registrations,
+// subscriptions, pending calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does,
+// with WAMP's ids and matching added by the realm (index.js, HookedRealm).
 
+const crypto = require('crypto')
 const { WampGate, WampSocketWriterContext } = require('fox-wamp/lib/wamp/gate')
 const { wampErrorCode } = require('fox-wamp/lib/wamp/msg')
 const { RealmError } = require('fox-wamp/lib/realm_error')
@@ -391,7 +393,8 @@ handlers[T.PUBLISH] = function (ctx, msg) {
     return
   }
   this.authorize('publish', topic) // answered only when acknowledge was asked (onMessage), and not delivered
-  this.session.realm.cmdPush(ctx, {
+  // Only exclude_me and acknowledge of the options go on: `_told` never reaches a subscriber.
+  const route = () => this.session.realm.cmdPush(ctx, {
     id,
     uri: wampUriParse(topic),
     hdr: kwargs,
@@ -399,6 +402,14 @@ handlers[T.PUBLISH] = function (ctx, msg) {
     opt: { exclude_me: opt.exclude_me !== false },
     ack: !!opt.acknowledge
   })
+  // The meta role's told position: the hook protocol routes the event and records it in one step, or drops it as a
+  // duplicate (acknowledged all the same), or refuses it (a WampError, answered like any other). Another role's
+  // `_told` is ignored.
+  if (opt._told === undefined || !this.isMeta()) {
+    route()
+  } else if (!this.gate.publishTold(this.session.realmName, opt._told, route) && opt.acknowledge) {
+    ctx.sendPublished({ id, qid: crypto.randomInt(1, 2 ** 48) })
+  }
 }
 
 handlers[T.REGISTER] = function (ctx, msg) {
@@ -472,13 +483,14 @@ function yieldToCaller (conn, ctx, cmd) {
 }
 
 class MetadGate extends WampGate {
-  constructor (router, { auth, realms, metaRole, permissions, welcomeFeatures }) {
+  constructor (router, { auth, realms, metaRole, permissions, welcomeFeatures, publishTold }) {
     super(router)
     this.auth = auth
     this.realms = realms // Set of every joinable realm, the internal one included
     this.metaRole = metaRole
     this.permissions = permissions
     this.welcomeFeatures = welcomeFeatures // realm -> the meta role's announced features, or undefined
+    this.publishTold = publishTold // (realm, told, route) -> false for a duplicate (hookproto.js publishTold)
     this.connections = new Set()
   }
 
