@@ -35,6 +35,9 @@ struct metrics::impl {
   pm::Family<pm::Counter>* calls = nullptr;
   pm::Family<pm::Histogram>* call_seconds = nullptr;
   pm::Family<pm::Counter>* events = nullptr;
+  pm::Family<pm::Gauge>* realm_active = nullptr;
+  pm::Family<pm::Counter>* takeovers = nullptr;
+  pm::Family<pm::Counter>* catch_ups = nullptr;
 
   std::map<std::string, pm::Gauge*> realm_sessions;
   std::map<std::string, pm::Counter*> hook_series, malformed_series;
@@ -43,6 +46,9 @@ struct metrics::impl {
   std::map<std::tuple<std::string, std::string, std::string>, pm::Counter*> call_series;
   std::map<std::string, pm::Histogram*> duration_series;
   std::map<std::pair<std::string, std::string>, pm::Counter*> event_series;
+  std::map<std::string, pm::Gauge*> active_series;
+  std::map<std::string, pm::Counter*> takeover_series;
+  std::map<std::pair<std::string, std::string>, pm::Counter*> catch_up_series;
 
   // The series of `family` for `labels`, made (with `extra`, a histogram's buckets) the first time.
   template <class T, class Key, class... Extra>
@@ -58,6 +64,9 @@ namespace {
 
 const pm::Histogram::BucketBoundaries call_buckets{50e-6, 100e-6, 250e-6, 500e-6, 1e-3,   2.5e-3, 5e-3,
                                                    10e-3, 25e-3,  50e-3,  100e-3, 250e-3, 500e-3, 1.0};
+
+// Every outcome of a catch-up (service_observer::catch_up): "exact", then the fallbacks to re-announcing.
+const char* const catch_up_outcomes[] = {"exact", "unsupported", "history_lost", "failed"};
 
 }  // namespace
 
@@ -111,6 +120,19 @@ metrics::metrics(const std::string& address) {
                        .Name("wamp_metad_events_published_total")
                        .Help("Events published on a realm: on_join, on_leave, testament, registration, subscription")
                        .Register(r);
+  impl_->realm_active = &pm::BuildGauge()
+                             .Name("wamp_metad_realm_active")
+                             .Help("A served realm's role here: 1 active (procedures registered here), 0 standby")
+                             .Register(r);
+  impl_->takeovers = &pm::BuildCounter()
+                          .Name("wamp_metad_takeovers_total")
+                          .Help("Realms taken over from another instance that served them (after standing by)")
+                          .Register(r);
+  impl_->catch_ups =
+      &pm::BuildCounter()
+           .Name("wamp_metad_catch_ups_total")
+           .Help("Catch-ups of a realm coming (back) online, by outcome: exact, or a fallback to re-announcing")
+           .Register(r);
   impl_->exposer.RegisterCollectable(impl_->registry);
   const auto ports = impl_->exposer.GetListeningPorts();
   const auto colon = address.rfind(':');
@@ -135,6 +157,15 @@ void metrics::set_sessions(const std::vector<std::pair<std::string, std::size_t>
   for (const auto& [realm, g] : impl_->realm_sessions)
     if (!keep.count(realm)) impl_->sessions->Remove(g);
   impl_->realm_sessions.swap(keep);
+  // A realm no longer served has no role here: its gauge goes (its counters stay, as the calls' do).
+  for (auto it = impl_->active_series.begin(); it != impl_->active_series.end();) {
+    if (impl_->realm_sessions.count(it->first)) {
+      ++it;
+    } else {
+      impl_->realm_active->Remove(it->second);
+      it = impl_->active_series.erase(it);
+    }
+  }
 }
 
 void metrics::hook(const char* verdict) {
@@ -176,8 +207,31 @@ void metrics::published(const std::string& realm, const char* kind) {
   impl::series(impl_->event_series, key, *impl_->events, {{"realm", realm}, {"kind", key.second}}).Increment();
 }
 
-void metrics::role(const std::string&, bool) {}
-void metrics::takeover(const std::string&) {}
-void metrics::catch_up(const std::string&, const char*) {}
+// The first time a realm is reported, its takeover counter and a catch-up counter for every outcome are made
+// at 0, so that the first takeover or fallback is an increase (increase() and rate() see nothing in a series
+// that starts at 1).
+void metrics::realm_counters(const std::string& realm) {
+  if (impl_->takeover_series.count(realm)) return;
+  impl::series(impl_->takeover_series, realm, *impl_->takeovers, {{"realm", realm}});
+  for (const char* outcome : catch_up_outcomes)
+    impl::series(impl_->catch_up_series, std::make_pair(realm, std::string(outcome)), *impl_->catch_ups,
+                 {{"realm", realm}, {"outcome", outcome}});
+}
+
+void metrics::role(const std::string& realm, bool active) {
+  realm_counters(realm);
+  impl::series(impl_->active_series, realm, *impl_->realm_active, {{"realm", realm}}).Set(active ? 1 : 0);
+}
+
+void metrics::takeover(const std::string& realm) {
+  realm_counters(realm);
+  impl::series(impl_->takeover_series, realm, *impl_->takeovers, {{"realm", realm}}).Increment();
+}
+
+void metrics::catch_up(const std::string& realm, const char* outcome) {
+  realm_counters(realm);
+  auto key = std::make_pair(realm, std::string(outcome));
+  impl::series(impl_->catch_up_series, key, *impl_->catch_ups, {{"realm", realm}, {"outcome", key.second}}).Increment();
+}
 
 }  // namespace wamp_metad::daemon

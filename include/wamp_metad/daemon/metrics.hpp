@@ -22,7 +22,8 @@ class metrics final : public adapter::service_observer {
   // Where it listens, with the port actually bound: "127.0.0.1:9464".
   std::string address() const;
 
-  // Visible sessions per served realm, and all the mirror holds; realms not listed any more are dropped.
+  // Visible sessions per served realm (every realm this instance is configured for, standing by or not), and
+  // all the mirror holds; realms not listed any more are dropped, from wamp_metad_realm_active too.
   void set_sessions(const std::vector<std::pair<std::string, std::size_t>>& per_realm, std::size_t mirrored);
 
   void hook(const char* verdict) override;
@@ -38,6 +39,8 @@ class metrics final : public adapter::service_observer {
   void catch_up(const std::string& realm, const char* outcome) override;
 
  private:
+  void realm_counters(const std::string& realm);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };
