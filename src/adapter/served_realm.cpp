@@ -172,14 +172,14 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
   const auto list = procedures();
   const bool kill =
       std::any_of(list.begin(), list.end(), [](const core::procedure* q) { return q->group == core::opt_in::kill; });
+  o_.obs.role(realm_, true);
   if (standing_by_) {
-    spdlog::info("realm '{}': took over (the instance that served it is gone)", realm_);
     o_.obs.takeover(realm_);
+    spdlog::info("realm '{}': took over (the instance that served it is gone)", realm_);
     standing_by_ = false;
   }
   spdlog::info("serving the session meta API on realm '{}' ({} procedures{})", realm_, total,
                kill ? ", kill included" : "");
-  o_.obs.role(realm_, true);
   o_.obs.link_state(realm_, true);
   send_testaments();
   go_live();
@@ -192,8 +192,8 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
 // (see observe()), or after standby_poll.
 void served_realm::stand_by() {
   if (!standing_by_) {
-    spdlog::info("realm '{}': standing by (another instance serves it)", realm_);
     o_.obs.role(realm_, false);
+    spdlog::info("realm '{}': standing by (another instance serves it)", realm_);
   }
   standing_by_ = true;
   registering_ = false;
@@ -268,7 +268,11 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
     }
     if (e.uri == uri::history_lost) {
       o_.internal.set_told_positions(feed::support::yes);
-      return fall_back("history_lost", e.message);
+      // (The client library keeps none of the error's details: its ArgumentsKw are not all strings.)
+      return fall_back("history_lost", std::string(uri::history_lost) +
+                                           ": the router's record of what this realm was told is older than its "
+                                           "hook history (raise the router's history, or expect this after long "
+                                           "outages)");
     }
     return fall_back("failed", std::string(uri::hook_catch_up) + ": " + e.message);
   }
@@ -287,6 +291,7 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
   std::vector<core::meta_event> out;
   const std::size_t hooks = catch_up_->hooks();
   if (!catch_up_->replay(out, error)) return fall_back("failed", "catch-up: " + error);
+  o_.obs.catch_up(realm_, "exact");
   const auto& told = catch_up_->told();
   spdlog::info("realm '{}': caught up exactly from the router's record ({}): {} hook(s) since, {} event(s) told",
                realm_,
@@ -301,18 +306,17 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
   // Everything the mirror holds now has been told: the realm goes on from here, hook by hook.
   o_.reg.adopt(realm_);
   live_ = true;
-  o_.obs.catch_up(realm_, "exact");
 }
 
 void served_realm::fall_back(const char* outcome, const std::string& why) {
   catch_up_.reset();
   ++catch_up_token_;
+  o_.obs.catch_up(realm_, outcome);  // counted before it is logged: whoever reads the log finds it counted
   // A router without told positions is a choice (info); one that has them and could not serve them, a fault.
   spdlog::log(std::string(outcome) == "unsupported" ? spdlog::level::info : spdlog::level::warn,
               "realm '{}': cannot catch up exactly ({}): telling what the subscribers may have missed by "
               "re-announcing it (duplicates possible)",
               realm_, why);
-  o_.obs.catch_up(realm_, outcome);
   const auto& pos = o_.reg.truth().position();
   tag_ = o_.internal.told_positions() == feed::support::yes && pos;
   if (tag_) told_epoch_ = pos->epoch;

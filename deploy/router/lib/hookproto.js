@@ -181,8 +181,12 @@ class HookProtocol {
   // is subscribed to one of their topics. A version 1 consumer subscribes to the session hooks alone: it would
   // take each of them for a lost hook (a hole in seq) and resync. A version 2 consumer subscribes before it
   // takes its snapshot, so it misses none; the tables behind the snapshot are kept either way.
+  // Once a version 2 consumer was here they go on for good (this router run): while it restarts, or while its
+  // standby takes over, nobody subscribes, and a catch-up needs them in the hook history.
   v2Heard () {
-    return V2_TOPICS.some(topic => this.binding.hasSubscriber(topic))
+    if (this.v2Ever) return true
+    this.v2Ever = V2_TOPICS.some(topic => this.binding.hasSubscriber(topic))
+    return this.v2Ever
   }
 
   // The next hook's seq jumps by n more than 1 (a simulated lost hook); returns the seq that hook will carry.
