@@ -373,8 +373,7 @@ void feed::remove(const std::string& realm, const core::removal_plan& plan,
   link_->call(reg ? uri::hook_remove_callee : uri::hook_remove_subscriber, args, opts_.call_timeout, std::move(done));
 }
 
-void feed::request(const std::string& procedure, const core::array& args,
-                   std::function<void(const call_reply&)> done) {
+void feed::request(const std::string& procedure, const core::array& args, std::function<void(const call_reply&)> done) {
   if (!up_) return;
   link_->call(procedure, args, opts_.call_timeout,
               guarded([done = std::move(done)](feed&, const call_reply& r) { done(r); }));

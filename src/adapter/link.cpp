@@ -761,8 +761,8 @@ void link::publish(const std::string& topic, const core::array& args, const core
     autobahn::wamp_message message(with_kwargs ? 6 : 5);
     message.set_field(0, 16);  // PUBLISH
     message.set_field(1, ++self.publication_id);
-    message.set_field(2, core::value(core::object{
-                             {uri::told_option, core::array{told.epoch, told.seq, std::uint64_t{told.index}}}}));
+    message.set_field(
+        2, core::value(core::object{{uri::told_option, core::array{told.epoch, told.seq, std::uint64_t{told.index}}}}));
     message.set_field(3, topic);
     message.set_field(4, core::value(args));
     if (with_kwargs) message.set_field(5, core::value(*kwargs));

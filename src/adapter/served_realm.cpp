@@ -218,8 +218,9 @@ void served_realm::observe(const core::hook_event& ev) {
   const auto& roles = o_.opts.hidden_authroles;
   if (std::find(roles.begin(), roles.end(), it->second->authrole) == roles.end()) return;
   boost::asio::post(o_.io, guarded([](served_realm& s) {
-    if (s.standing_by_ && s.joined_ && !s.registering_ && s.o_.mirror_current()) s.register_procedures();
-  }));
+                      if (s.standing_by_ && s.joined_ && !s.registering_ && s.o_.mirror_current())
+                        s.register_procedures();
+                    }));
 }
 
 // Events flow again once the realm's subscribers are told exactly what they missed: from the router's told
@@ -253,9 +254,8 @@ void served_realm::unsettled() {
 void served_realm::fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor) {
   core::array args{realm_};
   if (cursor) args.emplace_back(*cursor);
-  o_.internal.request(uri::hook_catch_up, args, guarded([token](served_realm& s, const call_reply& reply) {
-                        s.caught_up_page(token, reply);
-                      }));
+  o_.internal.request(uri::hook_catch_up, args,
+                      guarded([token](served_realm& s, const call_reply& reply) { s.caught_up_page(token, reply); }));
 }
 
 void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) {
@@ -264,7 +264,8 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
     const auto& e = *reply.error;
     if (e.uri == uri::no_such_procedure) {
       o_.internal.set_told_positions(feed::support::no);
-      return fall_back("unsupported", std::string("the router keeps no told positions (no ") + uri::hook_catch_up + ")");
+      return fall_back("unsupported",
+                       std::string("the router keeps no told positions (no ") + uri::hook_catch_up + ")");
     }
     if (e.uri == uri::history_lost) {
       o_.internal.set_told_positions(feed::support::yes);

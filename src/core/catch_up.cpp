@@ -20,8 +20,8 @@ bool catch_up::add(catch_up_page page, std::string& error) {
     told_ = page.told;
     last_ = at_;
     if (at_ > seq_) {
-      error = "the state stands at seq " + std::to_string(at_) + ", after the router's position " +
-              std::to_string(seq_);
+      error =
+          "the state stands at seq " + std::to_string(at_) + ", after the router's position " + std::to_string(seq_);
       return false;
     }
   }
@@ -41,6 +41,10 @@ bool catch_up::add(catch_up_page page, std::string& error) {
   }
   for (auto& h : page.hooks) {
     const std::uint64_t seq = h.position->seq;
+    if (h.session.realm != realm_) {
+      error = "a hook of realm '" + h.session.realm + "'";
+      return false;
+    }
     if (h.position->epoch != *epoch_ || seq <= last_ || seq > seq_) {
       error = "hook " + h.position->epoch + "/" + std::to_string(seq) + " is not between " + std::to_string(last_) +
               " and " + std::to_string(seq_) + " of epoch " + *epoch_;
@@ -100,7 +104,8 @@ bool catch_up::replay(std::vector<meta_event>& out, std::string& error) {
     // The first events of the hook the record stands in were told already.
     if (seq == at_ + 1 && skip_ > 0) {
       const std::size_t told = std::min<std::size_t>(skip_, out.size() - first);
-      out.erase(out.begin() + static_cast<std::ptrdiff_t>(first), out.begin() + static_cast<std::ptrdiff_t>(first + told));
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(first),
+                out.begin() + static_cast<std::ptrdiff_t>(first + told));
     }
   }
   hooks_.clear();

@@ -576,23 +576,19 @@ decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, c
   if (hooks->type != msgpack::type::ARRAY)
     return fail(std::string("catch-up page.hooks must be a list, got ") + kind_name(*hooks));
   static const std::pair<const char*, core::hook_kind> topics[] = {
-      {uri::hook_joined, core::hook_kind::joined},
-      {uri::hook_left, core::hook_kind::left},
-      {uri::hook_registered, core::hook_kind::registered},
-      {uri::hook_unregistered, core::hook_kind::unregistered},
-      {uri::hook_subscribed, core::hook_kind::subscribed},
-      {uri::hook_unsubscribed, core::hook_kind::unsubscribed}};
+      {uri::hook_joined, core::hook_kind::joined},         {uri::hook_left, core::hook_kind::left},
+      {uri::hook_registered, core::hook_kind::registered}, {uri::hook_unregistered, core::hook_kind::unregistered},
+      {uri::hook_subscribed, core::hook_kind::subscribed}, {uri::hook_unsubscribed, core::hook_kind::unsubscribed}};
   out.hooks.reserve(hooks->via.array.size);
   std::uint64_t last = 0;
   for (std::uint32_t i = 0; i < hooks->via.array.size; ++i) {
     const std::string where = "catch-up page.hooks[" + std::to_string(i) + "]";
     const auto& h = hooks->via.array.ptr[i];
-    if (h.type != msgpack::type::ARRAY || h.via.array.size != 2)
-      return fail(where + " must be [topic, info]");
+    if (h.type != msgpack::type::ARRAY || h.via.array.size != 2) return fail(where + " must be [topic, info]");
     std::string topic;
     if (!read_string(h.via.array.ptr[0], lim, topic, where + "[0]", err)) return fail(err);
-    const auto* kind = std::find_if(std::begin(topics), std::end(topics),
-                                    [&](const auto& t) { return topic == t.first; });
+    const auto* kind =
+        std::find_if(std::begin(topics), std::end(topics), [&](const auto& t) { return topic == t.first; });
     if (kind == std::end(topics)) return fail(where + ": unknown hook topic '" + topic + "'");
     // decode_hook reads Arguments [info]: a list of one that refers to the entry's info.
     msgpack::object one;
@@ -604,8 +600,9 @@ decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, c
     if (!ev.value().position) return fail(where + " has no epoch and seq");
     if (ev.value().session.realm != realm)
       return fail(where + " is of realm '" + ev.value().session.realm + "', not '" + realm + "'");
-    if (ev.value().position->seq <= last) return fail(where + ": seq " + std::to_string(ev.value().position->seq) +
-                                                      " does not follow " + std::to_string(last));
+    if (ev.value().position->seq <= last)
+      return fail(where + ": seq " + std::to_string(ev.value().position->seq) + " does not follow " +
+                  std::to_string(last));
     last = ev.value().position->seq;
     out.hooks.push_back(std::move(ev.value()));
   }

@@ -26,6 +26,7 @@
 
 #include <msgpack.hpp>
 
+#include "wamp_metad/core/catch_up.hpp"
 #include "wamp_metad/core/meta.hpp"
 #include "wamp_metad/core/registry.hpp"
 #include "wamp_metad/core/uris.hpp"
@@ -505,6 +506,24 @@ void exercise(const msgpack::object& obj, bool flag) {
   if (page.ok()) {
     check_page_round_trip(page.value());
     exercise_page(page.value(), calls);
+  }
+
+  // A catch-up page: whatever decodes is taken by core::catch_up or refused with a reason, and a replay ends
+  // with events or a reason, never a crash.
+  auto catch_up_page = protocol::decode_catch_up_page(obj, "realm1");
+  if (catch_up_page.ok()) {
+    for (const auto& h : catch_up_page.value().hooks)
+      check(h.position && h.session.realm == "realm1", "catch-up page: a hook of another realm, or unplaced");
+    core::catch_up c("realm1", {"metad"});
+    std::string error;
+    if (c.add(catch_up_page.value(), error)) {
+      std::vector<core::meta_event> out;
+      if (!c.replay(out, error)) check(!error.empty(), "a replay refused without a reason");
+      for (const auto& e : out)
+        check(e.realm == "realm1" && e.seq >= 1, "a replayed event of another realm, or untagged");
+    } else {
+      check(!error.empty(), "a catch-up page refused without a reason");
+    }
   }
 
   auto sync = protocol::decode_sync(obj);

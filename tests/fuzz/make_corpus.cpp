@@ -173,6 +173,29 @@ void valid_seeds() {
                    array{value(with(with(subscription, "realm", "realm1"), "subscribers", array{1, 2}))});
     seed("page_v2", v2);
   }
+  {
+    // router.meta.catch_up: the state at `at`, the realm's hooks since (a registration made and deleted
+    // again, a session that joined and left), and the told position.
+    value c = page(array{info(1), info(2)}, 44, nullptr);
+    auto& p = *(*c.get_if<array>())[0].get_if<object>();
+    p.emplace_back("at", 39);
+    p.emplace_back("skip", 1);
+    p.emplace_back("told", array{40, 0});
+    p.emplace_back("registrations", array{value(with(with(registration, "realm", "realm1"), "callees", array{1}))});
+    p.emplace_back("subscriptions", array{});
+    p.emplace_back(
+        "hooks",
+        array{
+            array{"router.session.joined", positioned(info(3), 40)},
+            array{"router.registration.registered",
+                  positioned(
+                      object{{"realm", "realm1"}, {"session", 3}, {"registration", with(registration, "id", 33)}}, 41)},
+            array{"router.registration.unregistered",
+                  positioned(object{{"realm", "realm1"}, {"session", 3}, {"registration", 33}}, 42)},
+            array{"router.session.left", positioned(info(3), 43)},
+            array{"router.subscription.subscribed", positioned(member("subscription", subscription), 44)}});
+    seed("catch_up_page", c);
+  }
   seed("page_empty", page(array{}, 0, nullptr));
   seed("page_duplicates", page(array{info(1), with(info(1), "authrole", "admin"), info(1, "realm2")}, 2, nullptr));
   seed("page_no_position", array{object{{"sessions", array{info(8)}}}});

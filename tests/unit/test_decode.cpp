@@ -434,4 +434,51 @@ BOOST_AUTO_TEST_CASE(snapshot_lists) {
   BOOST_TEST(!protocol::decode_snapshot_page(no_list.get()).ok());
 }
 
+BOOST_AUTO_TEST_CASE(catch_up_pages) {
+  const object session = without(without(good_info(), "epoch"), "seq");
+  const auto hook = [](const char* topic, std::uint64_t seq, const char* realm = "realm1") {
+    return value(array{topic, with(with(good_info(), "seq", seq), "realm", realm)});
+  };
+  const object first{{"epoch", "abc"},
+                     {"seq", std::uint64_t{12}},
+                     {"at", std::uint64_t{6}},
+                     {"skip", std::uint64_t{1}},
+                     {"told", array{std::uint64_t{7}, std::uint64_t{0}}},
+                     {"sessions", array{session}},
+                     {"registrations", array{}},
+                     {"subscriptions", array{}},
+                     {"hooks", array{hook(uri::hook_left, 7), hook(uri::hook_joined, 9)}},
+                     {"next_cursor", "c1"}};
+  auto p = protocol::decode_catch_up_page(from_value(array{first}).get(), "realm1");
+  BOOST_REQUIRE_MESSAGE(p.ok(), (p.ok() ? "" : p.error().message));
+  BOOST_CHECK_EQUAL(p.value().state.position->seq, 12u);
+  BOOST_CHECK_EQUAL(p.value().at, 6u);
+  BOOST_CHECK_EQUAL(p.value().skip, 1u);
+  BOOST_REQUIRE(p.value().told);
+  BOOST_CHECK_EQUAL(p.value().told->first, 7u);
+  BOOST_CHECK_EQUAL(p.value().state.sessions.size(), 1u);
+  BOOST_REQUIRE_EQUAL(p.value().hooks.size(), 2u);
+  BOOST_CHECK(p.value().hooks[0].kind == core::hook_kind::left);
+  BOOST_CHECK_EQUAL(p.value().hooks[1].position->seq, 9u);
+  BOOST_CHECK_EQUAL(*p.value().state.next_cursor, "c1");
+
+  // Each of these is refused with a message saying what is wrong.
+  const std::pair<object, const char*> bad[] = {
+      {without(first, "hooks"), "no hooks"},
+      {with(first, "hooks", array{hook("router.session.other", 8)}), "unknown hook topic"},
+      {with(first, "hooks", array{hook(uri::hook_joined, 8, "realm2")}), "not 'realm1'"},
+      {with(first, "hooks", array{hook(uri::hook_joined, 9), hook(uri::hook_left, 8)}), "does not follow"},
+      {with(first, "hooks", array{array{uri::hook_joined}}), "[topic, info]"},
+      {with(first, "hooks", array{array{uri::hook_joined, without(good_info(), "seq")}}), "epoch"},
+      {with(first, "told", array{std::uint64_t{7}}), "told"},
+      {with(first, "skip", "one"), "skip"},
+      {with(first, "at", -1), "at"},
+  };
+  for (const auto& [page, want] : bad) {
+    auto r = protocol::decode_catch_up_page(from_value(array{page}).get(), "realm1");
+    BOOST_REQUIRE(!r.ok());
+    BOOST_CHECK_MESSAGE(r.error().message.find(want) != std::string::npos, r.error().message << " lacks " << want);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
