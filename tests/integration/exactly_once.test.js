@@ -99,9 +99,10 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
   const routers = []
   const metads = []
   const clients = kit.joiner()
-  const startMetad = async (router, args, wait = true) => {
+  const startMetad = async (router, args, wait = true, url = undefined) => {
     const m = await metadctl.start(router, {
       realms: ['realm1'],
+      url,
       args: ['--metrics', '127.0.0.1:0', ...args],
       waitReady: wait
     })
@@ -133,7 +134,8 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
       const reg = await during[0].session.register('com.example.during', () => 2)
       await callee.session.unregister(before)
       await kit.sleep(200)
-      const b = await startMetad(router, [])
+      // Over WebSocket this time: its events carry their told position there too.
+      const b = await startMetad(router, [], true, router.url)
       await b.waitLog(/caught up exactly from the router's record/, 10000)
       await converged(t, w, 'after the restart')
       t.eq(w.joins(duringIds[2]), 1, 'the session that came and went meanwhile: its on_join')
@@ -145,12 +147,23 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
       t.eq([...w.regs.get(reg.id)], [duringIds[0]], 'with its callee')
       // Live again, hook by hook.
       const after = await clients.join({ url: router.url, realm: 'realm1' })
+      const afterId = after.session.id
       await converged(t, w, 'a join after the restart')
-      t.eq(w.joins(after.session.id), 1, 'told once')
+      t.eq(w.joins(afterId), 1, 'told once')
       const m = await metrics.scrape(await metrics.port(b))
       t.eq(metrics.value(m, 'wamp_metad_catch_ups_total', { realm: 'realm1', outcome: 'exact' }), 1,
         'counted as an exact catch-up')
       t.ok(!/cannot catch up exactly/.test(b.stderr()), 'no fallback in the log')
+      // Once more: what the WebSocket instance told is recorded, so its successor tells none of it again.
+      process.kill(b.pid, 'SIGKILL')
+      await b.exited
+      after.connection.close()
+      const last = await clients.join({ url: router.url, realm: 'realm1' })
+      const c = await startMetad(router, [])
+      await c.waitLog(/caught up exactly from the router's record/, 10000)
+      await converged(t, w, 'after the second restart')
+      t.eq(w.joins(last.session.id), 1, 'the session of the second outage: told once')
+      t.eq(w.joins(afterId) + w.leaves(afterId), 2, 'the one before it: its join and leave once each')
       clients.closeAll()
       w.connection.close()
     })
@@ -179,8 +192,8 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
       const killed = Date.now()
       process.kill(a.pid, 'SIGKILL')
       const ms = await answeredAgain(asker.session, killed)
+      // How fast is for the fault suite and docs/reliability.md to measure; here only that it happens.
       console.log(`  procedures answered again ${ms} ms after the SIGKILL of the active instance`)
-      t.ok(ms < 1000, `answered again within a second of the kill (${ms} ms)`)
       await churn
       await b.waitLog(/realm 'realm1': took over/, 5000)
       ones[0].connection.close()
