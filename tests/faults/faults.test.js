@@ -132,9 +132,10 @@ class Pair {
 
   instances () { return [this.metad, ...this.others].filter(Boolean) }
 
-  // SIGKILL by pid, and the instance's bookkeeping; resolves once it is reaped.
-  async kill9 (h) {
-    await tally.read(h)  // its catch-up counters, as late as they can be read
+  // SIGKILL by pid, and the instance's bookkeeping; resolves once it is reaped. Its catch-up counters are read
+  // first, as late as they can be (unless the caller just did, so as not to delay a timed kill).
+  async kill9 (h, { read = true } = {}) {
+    if (read) await tally.read(h)
     process.kill(h.pid, 'SIGKILL')
     await h.stop()
     this.forget(h)
@@ -320,8 +321,9 @@ function takeoverText (t) { return REALMS.map(r => `${r} ${t[r] === null ? 'none
 // one as a standby (unless `restart` is false) and waits until it reports its role.
 async function takeover (pair, prober, { restart = true } = {}) {
   const active = await activeOne(pair)
+  await tally.read(active)
   const t0 = now()
-  await pair.kill9(active)
+  await pair.kill9(active, { read: false })
   const t = await prober.measure(t0)
   for (const r of REALMS) takeoverTimes.push(t[r] === null ? Infinity : t[r])
   const slow = REALMS.filter(r => t[r] === null)
@@ -936,8 +938,9 @@ function scenarios (pair) {
       // epoch), every client too, the checker lists afresh after its own reconnect.
       fault: async ctx => {
         const active = await activeOne(pair)
+        await tally.read(active)
         const t0 = now()
-        await pair.kill9(active)
+        await pair.kill9(active, { read: false })
         process.kill(pair.router.pid, 'SIGKILL')
         ctx.measuring = ctx.prober.measure(t0)
       },
@@ -1083,7 +1086,15 @@ kit.main(title, budget, async t => {
       for (let i = 0; i < opts.takeovers; i++) {
         await tally.readAll(pair)
         setScenario(`takeover ${i + 1}`)
-        const tk = await takeover(pair, prober)
+        let tk
+        try {
+          tk = await takeover(pair, prober)
+        } catch (e) {
+          await tally.readAll(pair)
+          e.message = `takeover ${i + 1} of ${opts.takeovers}: ${e.message}\nso far: ${takeoverStats(takeoverTimes)}; ` +
+            `violations ${watchers.reduce((n, w) => n + w.violations.length, 0)}; ${tally.text()}`
+          throw e
+        }
         process.stdout.write(`  takeover ${i + 1}/${opts.takeovers}: ${takeoverText(tk)}; ` +
           `violations so far ${watchers.reduce((n, w) => n + w.violations.length, 0)}\n`)
         await kit.sleep(300)
