@@ -191,7 +191,8 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
 // nothing is told here, and the procedures are tried again when one of that instance's sessions leaves
 // (see observe()), or after standby_poll.
 void served_realm::stand_by() {
-  if (!standing_by_) {
+  const bool first = !standing_by_;
+  if (first) {
     o_.obs.role(realm_, false);
     spdlog::info("realm '{}': standing by (another instance serves it)", realm_);
   }
@@ -205,7 +206,7 @@ void served_realm::stand_by() {
   standby_poll_.async_wait(guarded([](served_realm& s, const boost::system::error_code& ec) {
     if (!ec && s.joined_ && !s.registering_ && s.o_.mirror_current()) s.register_procedures();
   }));
-  o_.ready(*this);
+  if (first) o_.ready(*this);
 }
 
 void served_realm::observe(const core::hook_event& ev) {

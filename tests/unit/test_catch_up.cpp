@@ -97,7 +97,8 @@ stream random_stream(unsigned seed, int n) {
                                    "com.proc" + std::to_string(proc), ++seq));
       } else if (p->second.second == it->first) {
         it->second.regs.erase(p->second.first);
-        s.hooks.push_back(observed(core::hook_kind::unregistered, it->second.realm, it->first, p->second.first, "", ++seq));
+        s.hooks.push_back(
+            observed(core::hook_kind::unregistered, it->second.realm, it->first, p->second.first, "", ++seq));
         procedures.erase(p);
       }
     }
