@@ -122,40 +122,28 @@ void served_realm::register_procedures() {
   registering_ = true;
   standby_poll_.cancel();
   const auto list = procedures();
-  const core::procedure* lock = list.front();
-  link_->provide(
-      lock->uri, true,
-      [weak = weak_from_this(), lock](std::shared_ptr<invocation> inv) {
-        auto self = weak.lock();
-        if (!self) return inv->fail({uri::unavailable, "realm no longer served"});
-        if (inv->caller() != self->session_id_)
-          inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, lock->uri);
-        self->o_.call(self->realm_, *lock, std::move(inv));
-      },
-      guarded([lock, total = list.size()](served_realm& s, const std::optional<failure>& error) {
-        if (!error && total > 1) s.register_rest();
-        s.registered(*lock, error, total);
-      }));
+  provide(list.front(), list.size(), true);
 }
 
-void served_realm::register_rest() {
-  const auto list = procedures();
-  for (std::size_t i = 1; i < list.size(); ++i) {
-    const core::procedure* p = list[i];
-    link_->provide(
-        p->uri, true,
-        [weak = weak_from_this(), p](std::shared_ptr<invocation> inv) {
-          auto self = weak.lock();
-          if (!self) return inv->fail({uri::unavailable, "realm no longer served"});
-          // Our own heartbeats are not counted as calls.
-          if (inv->caller() != self->session_id_)
-            inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, p->uri);
-          self->o_.call(self->realm_, *p, std::move(inv));
-        },
-        guarded([p, total = list.size()](served_realm& s, const std::optional<failure>& error) {
-          s.registered(*p, error, total);
-        }));
-  }
+void served_realm::provide(const core::procedure* p, std::size_t total, bool lock) {
+  link_->provide(
+      p->uri, true,
+      [weak = weak_from_this(), p](std::shared_ptr<invocation> inv) {
+        auto self = weak.lock();
+        if (!self) return inv->fail({uri::unavailable, "realm no longer served"});
+        // Our own heartbeats are not counted as calls.
+        if (inv->caller() != self->session_id_)
+          inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, p->uri);
+        self->o_.call(self->realm_, *p, std::move(inv));
+      },
+      guarded([p, total, lock](served_realm& s, const std::optional<failure>& error) {
+        if (lock && !error) {
+          const auto list = s.procedures();
+          for (std::size_t i = 1; i < list.size(); ++i)
+            s.provide(list[i], total, false);
+        }
+        s.registered(*p, error, total);
+      }));
 }
 
 void served_realm::registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total) {

@@ -78,7 +78,8 @@ class served_realm : public generations<served_realm> {
   void joined(std::uint64_t session_id);
   void lost(const failure& why);
   void register_procedures();
-  void register_rest();
+  // Registers `p`, one of `total`; once the lock (the first) is held, the others.
+  void provide(const core::procedure* p, std::size_t total, bool lock);
   void registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total);
   void stand_by();
   void go_live();
