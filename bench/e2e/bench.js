@@ -137,6 +137,9 @@ async function until (fn, ms, what) {
 
 // Waits until the log (a growing string) shows `re` after character `from`; resolves with the hrtime of the
 // first poll that saw it (polled every 2 ms: the figures derived from it are tens of ms and more).
+// A realm's catch-up in wamp-metad's log: group 1 is set when it was exact.
+const CAUGHT_UP = /realm '[^']*': (?:(caught up exactly)|cannot catch up exactly)/
+
 async function logMark (getLog, from, re, ms, what) {
   const deadline = Date.now() + ms
   for (;;) {
@@ -723,6 +726,10 @@ async function main () {
       const tReady = now()
       const synced = /mirror synced: (\d+) sessions/.exec(metad.stderr())
       res.cold_start_to_ready_ms = +(us(tc, tReady) / 1000).toFixed(0)
+      // Events flow once the realm has caught up with what its subscribers were told (or fell back).
+      const caught = await logMark(metadLog, 0, CAUGHT_UP, 180000, 'the catch-up after a cold start')
+      res.cold_start_to_caught_up_ms = +(us(tc, caught.t) / 1000).toFixed(0)
+      res.cold_start_catch_up = caught.match[1] ? 'exact' : 'fallback'
       res.cold_start_to_synced_ms = syncedAfterStart(metad.stderr())
       res.cold_start_mirror_sessions = synced ? Number(synced[1]) : null
       await kit.sleep(300)
@@ -744,6 +751,9 @@ async function main () {
       await fabricate(1)
       const m1 = await logMark(metadLog, from, /resync: /, 30000, 'resync: in the log')
       const m2 = await logMark(metadLog, from, /resync: [^]*mirror synced/, 180000, 'mirror synced after the resync')
+      const m3 = await logMark(metadLog, from, CAUGHT_UP, 180000, 'the catch-up after the resync')
+      res.resync_to_caught_up_ms = +(us(tr, m3.t) / 1000).toFixed(0)
+      res.resync_catch_up = m3.match[1] ? 'exact' : 'fallback'
       const st = procStatus(metad.pid)
       res.resync_ms = +(us(tr, m2.t) / 1000).toFixed(0)
       res.resync_detected_ms = +(us(tr, m1.t) / 1000).toFixed(0)
@@ -984,6 +994,8 @@ function report (r) {
     const u = s.unit_environment
     if (u) w(row(['   the same, unit environment', `${u.cold_start_to_synced_ms} ms`, `${u.cold_start_to_ready_ms} ms`, '', `RSS ${u.rss_after_cold_start_mib} MiB; ${Object.entries(UNIT_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`], W))
     w(row([`   resync`, `${s.resync_ms} ms`, '', '', `peak +${s.resync_peak_extra_mib} MiB`], W))
+    w(row([`   events flow again: cold start / resync`, `${s.cold_start_to_caught_up_ms} ms`, `${s.resync_to_caught_up_ms} ms`, '',
+      `catch-up ${s.cold_start_catch_up} / ${s.resync_catch_up}`], W))
   }
   for (const n of r.notes) w(`   note: ${n}`)
   if (r.wamp_metad_log_warnings.count) w(`   wamp-metad logged ${r.wamp_metad_log_warnings.count} warning(s)/error(s): see bench/results/latest.json`)
