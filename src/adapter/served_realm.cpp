@@ -56,7 +56,7 @@ bool listed(const std::vector<std::string>& realms, const std::string& realm) {
 }  // namespace
 
 served_realm::served_realm(owner& o, std::string realm)
-    : o_(o), realm_(std::move(realm)), retry_(o.io), standby_poll_(o.io), heartbeat_(o.io) {}
+    : o_(o), realm_(std::move(realm)), retry_(o.io), standby_poll_(o.io), held_timer_(o.io), heartbeat_(o.io) {}
 
 std::vector<const core::procedure*> served_realm::procedures() const {
   std::vector<const core::procedure*> out;
@@ -131,9 +131,10 @@ void served_realm::provide(const core::procedure* p, std::size_t total, bool loc
       [weak = weak_from_this(), p](std::shared_ptr<invocation> inv) {
         auto self = weak.lock();
         if (!self) return inv->fail({uri::unavailable, "realm no longer served"});
-        // Our own heartbeats are not counted as calls.
-        if (inv->caller() != self->session_id_)
-          inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, p->uri);
+        // Our own heartbeats are not counted as calls, nor held.
+        if (inv->caller() == self->session_id_) return self->o_.call(self->realm_, *p, std::move(inv));
+        inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, p->uri);
+        if (self->holds_calls()) return self->hold(p, std::move(inv));
         self->o_.call(self->realm_, *p, std::move(inv));
       },
       guarded([p, total, lock](served_realm& s, const std::optional<failure>& error) {
@@ -144,6 +145,33 @@ void served_realm::provide(const core::procedure* p, std::size_t total, bool loc
         }
         s.registered(*p, error, total);
       }));
+}
+
+// From the procedures' registration (or a resync) to the end of the catch-up, the mirror is ahead of what the
+// realm's subscribers were told: an answer then could name a session whose on_join is still to come (a client
+// that lists, then applies the events, would count it twice). Calls wait for the catch-up, at most
+// --get-wait-ms, and are answered after its events. While the mirror is out of touch they are answered from
+// it at once, as ever (it is behind then, not ahead).
+bool served_realm::holds_calls() const {
+  return !live_ && o_.internal.told_positions() != feed::support::no && o_.mirror_current();
+}
+
+void served_realm::hold(const core::procedure* p, std::shared_ptr<invocation> inv) {
+  if (held_.empty()) {
+    held_timer_.expires_after(o_.opts.get_wait);
+    held_timer_.async_wait(guarded([](served_realm& s, const boost::system::error_code& ec) {
+      if (!ec) s.release_held();
+    }));
+  }
+  held_.emplace_back(p, std::move(inv));
+}
+
+void served_realm::release_held() {
+  held_timer_.cancel();
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& [p, inv] : held)
+    o_.call(realm_, *p, std::move(inv));
 }
 
 void served_realm::registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total) {
@@ -232,6 +260,7 @@ void served_realm::unsettled() {
   if (catch_up_) {
     catch_up_.reset();
     ++catch_up_token_;
+    release_held();  // answered from the last mirror, as every call is while the mirror is out of touch
   }
   if (live_ && tag_) {
     live_ = false;
@@ -296,6 +325,7 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
   // Everything the mirror holds now has been told: the realm goes on from here, hook by hook.
   o_.reg.adopt(realm_);
   live_ = true;
+  release_held();
 }
 
 void served_realm::fall_back(const char* outcome, const std::string& why) {
@@ -314,6 +344,7 @@ void served_realm::fall_back(const char* outcome, const std::string& why) {
   std::vector<core::meta_event> out;
   o_.reg.resume(realm_, out);
   o_.publish(out);
+  release_held();
 }
 
 void served_realm::lost(const failure& why) {
@@ -324,6 +355,8 @@ void served_realm::lost(const failure& why) {
   catch_up_.reset();
   ++catch_up_token_;
   standby_poll_.cancel();
+  held_timer_.cancel();
+  held_.clear();  // their link is gone: nobody to answer
   o_.obs.link_state(realm_, false);
   o_.obs.link_lost(realm_, why);
   ready_ = false;
@@ -425,6 +458,7 @@ void served_realm::stop_timers() {
   retry_.cancel();
   heartbeat_.cancel();
   standby_poll_.cancel();
+  held_timer_.cancel();
 }
 
 void served_realm::leave(std::function<void()> gone) {

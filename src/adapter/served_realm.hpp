@@ -86,6 +86,9 @@ class served_realm : public generations<served_realm> {
   void fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor);
   void caught_up_page(std::uint64_t token, const call_reply& reply);
   void fall_back(const char* outcome, const std::string& why);
+  bool holds_calls() const;
+  void hold(const core::procedure* p, std::shared_ptr<invocation> inv);
+  void release_held();
   void heartbeat();
   void send_testaments();
   void stop_timers();
@@ -114,6 +117,9 @@ class served_realm : public generations<served_realm> {
   bool standing_by_ = false;
   boost::asio::steady_timer retry_;
   boost::asio::steady_timer standby_poll_;
+  // Calls that came while the realm caught up, answered once it has (see hold()).
+  std::vector<std::pair<const core::procedure*, std::shared_ptr<invocation>>> held_;
+  boost::asio::steady_timer held_timer_;
   boost::asio::steady_timer heartbeat_;
 };
 

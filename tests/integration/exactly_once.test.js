@@ -214,6 +214,37 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
       w.connection.close()
     })
 
+    await t.step('two standby-capable instances started at once: one serves each realm; a SIGTERM hands over', async () => {
+      const router = await routerctl.start({ realms: ['realm1', 'realm2'] })
+      routers.push(router)
+      const start = () => metadctl.start(router, {
+        realms: ['realm1', 'realm2'], args: ['--standby', '--metrics', '127.0.0.1:0']
+      })
+      const [a, b] = await Promise.all([start(), start()])
+      metads.push(a, b)
+      const active = async m => {
+        const samples = await metrics.scrape(await metrics.port(m))
+        return ['realm1', 'realm2'].map(realm => metrics.value(samples, 'wamp_metad_realm_active', { realm }))
+      }
+      const roles = [await active(a), await active(b)]
+      t.eq([roles[0][0] + roles[1][0], roles[0][1] + roles[1][1]], [1, 1], `one active instance per realm (${JSON.stringify(roles)})`)
+      const w = await watcher(router, 'realm2')
+      const c1 = await clients.join({ url: router.url, realm: 'realm2', authid: 'alice', ticket: routerctl.SECRETS.alice })
+      await converged(t, w, 'before the handover')
+      // The instance serving realm2 stops cleanly: the other takes realm2 over (and realm1, if it was the first's).
+      const [serving, other] = roles[0][1] === 1 ? [a, b] : [b, a]
+      await serving.stop()
+      await other.waitLog(/realm 'realm2': took over/, 5000)
+      if (process.env.DEBUG_EXACT) console.log(other.stderr(), '=====', (await serving.stop()).stderr)
+      const c2 = await clients.join({ url: router.url, realm: 'realm2', authid: 'alice', ticket: routerctl.SECRETS.alice })
+      c1.connection.close()
+      await converged(t, w, 'after the handover')
+      t.eq(w.joins(c2.session.id), 1, 'a join after the handover: told once')
+      t.eq(await active(other), [1, 1], 'the one left serves both realms')
+      clients.closeAll()
+      w.connection.close()
+    })
+
     await t.step('a record older than the router\'s hook history: re-announced, logged and counted', async () => {
       const router = await routerctl.start({ realms: ['realm1'], args: ['--hook-history', '4'] })
       routers.push(router)
