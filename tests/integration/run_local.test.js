@@ -2,7 +2,8 @@
 // deploy/run-local, the main job, as a user runs it: it starts the router and wamp-metad on the ports given,
 // prints a live wamp.session.list, who may kill and the address of the sessions page (served there), the
 // examples work against it under the demo's permissions (anonymous lists and watches, only the admin kills),
-// and Ctrl-C (SIGINT) stops both.
+// with --standby-pair the second instance takes over when the first is killed, and Ctrl-C (SIGINT) stops them
+// all.
 
 const net = require('net')
 const path = require('path')
@@ -51,7 +52,7 @@ kit.main('integration: deploy/run-local', 120000, async t => {
   const rsPort = await freePort()
   // Its own process group, so that the router and wamp-metad it started can be stopped with it.
   const child = routerctl.spawnTracked('bash', [path.join(ROOT, 'deploy', 'run-local'), '--ws-port', String(wsPort),
-    '--rs-port', String(rsPort), '--enable-kill', '--no-setup'], { detached: true })
+    '--rs-port', String(rsPort), '--enable-kill', '--standby-pair', '--no-setup'], { detached: true })
   let out = ''
   let err = ''
   child.stdout.on('data', d => { out += d })
@@ -109,6 +110,25 @@ kit.main('integration: deploy/run-local', 120000, async t => {
       t.ok(/killed/.test(said), `kill-session: ${said}`)
       const closed = await victim.closed
       t.eq([closed.details.reason, closed.details.message], ['wamp.close.killed', 'demo'], 'the victim\'s GOODBYE')
+    })
+
+    await t.step('--standby-pair: kill -9 the pid it names, and the other instance serves', async () => {
+      const m = /kill -9 (\d+), and b takes over/.exec(out)
+      t.ok(m, `names the serving instance's pid; stdout:\n${out}`)
+      const watcher = routerctl.spawnTracked(process.execPath, [path.join(ROOT, 'deploy/examples/watch-sessions.js'), url, 'realm1'])
+      let seen = ''
+      watcher.stdout.on('data', d => { seen += d })
+      await kit.until(() => seen.includes('watching'), 5000, 'the watcher')
+      process.kill(Number(m[1]), 'SIGKILL')
+      await kit.until(() => /\[wamp-metad b\] .*realm 'realm1': took over/.test(err), 5000, 'b to take over realm1')
+      const list = await runNode('deploy/examples/list-sessions.js', [url, 'realm1'])
+      t.ok(/session\(s\) in realm1/.test(list), `list-sessions after the takeover: ${list}`)
+      // Events go on, told by b, to a watcher that stayed connected.
+      const j = await kit.join({ url, realm: 'realm1', authid: 'alice', ticket: 'alice-demo-ticket' })
+      const id = j.session.id
+      await kit.until(() => seen.includes(`joined: ${id} `), 5000, 'the watcher to see a join after the takeover')
+      j.connection.close()
+      watcher.kill('SIGTERM')
     })
 
     await t.step('SIGINT stops the router and wamp-metad', async () => {
