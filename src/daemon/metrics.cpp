@@ -1,7 +1,14 @@
 #include "wamp_metad/daemon/metrics.hpp"
 
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <stdexcept>
+#include <thread>
 #include <tuple>
 
 #include <prometheus/counter.h>
@@ -140,7 +147,47 @@ metrics::metrics(const std::string& address) {
       address.substr(0, colon) + ":" + (ports.empty() ? address.substr(colon + 1) : std::to_string(ports[0]));
 }
 
-metrics::~metrics() = default;
+namespace {
+
+// One connection to the exposer's listener, closed at once (see ~metrics).
+void knock(const std::string& bound) {
+  const auto colon = bound.rfind(':');
+  if (colon == std::string::npos) return;
+  std::string host = bound.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), bound.substr(colon + 1).c_str(), &hints, &found) != 0) return;
+  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    ::connect(fd, found->ai_addr, found->ai_addrlen);
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+}
+
+}  // namespace
+
+// The exposer's web server (civetweb) waits for connections in quanta of 2 s and looks at its stop flag only
+// between them, so its destructor would hold the exit up to 2 s. A connection now and then while it runs wakes
+// the listener, which then sees the stop at once.
+metrics::~metrics() {
+  const std::string bound = impl_->bound;
+  std::atomic<bool> stopped{false};
+  std::thread waker([&stopped, bound] {
+    for (int i = 0; i < 300 && !stopped; ++i) {
+      knock(bound);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  impl_.reset();
+  stopped = true;
+  waker.join();
+}
 
 std::string metrics::address() const {
   return impl_->bound;
