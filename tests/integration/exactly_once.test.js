@@ -235,7 +235,6 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
       const [serving, other] = roles[0][1] === 1 ? [a, b] : [b, a]
       await serving.stop()
       await other.waitLog(/realm 'realm2': took over/, 5000)
-      if (process.env.DEBUG_EXACT) console.log(other.stderr(), '=====', (await serving.stop()).stderr)
       const c2 = await clients.join({ url: router.url, realm: 'realm2', authid: 'alice', ticket: routerctl.SECRETS.alice })
       c1.connection.close()
       await converged(t, w, 'after the handover')
