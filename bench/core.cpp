@@ -569,12 +569,9 @@ void BM_ApplySubscriptionHook(benchmark::State& state) {
     ev.session.realm = served_realm;
     ev.session.id = member;
     ev.position = core::hook_position{"e1", ++f.seq};
-    ev.observation = core::observation_info{core::observation_kind::subscription,
-                                            5'000'000,
-                                            "com.example.bench",
-                                            core::match_policy::exact,
-                                            "",
-                                            "2026-11-30T10:00:00.000Z"};
+    ev.observation = std::make_shared<core::observation_info>(
+        core::observation_info{core::observation_kind::subscription, 5'000'000, "com.example.bench",
+                               core::match_policy::exact, "", "2026-11-30T10:00:00.000Z"});
     not_applied += f.reg.on_hook(std::move(ev), out) != core::mirror::verdict::applied;
     events += out.size();
     out.clear();

@@ -96,7 +96,8 @@ bool mirror::apply(hook_event& ev, std::vector<change>& changed) {
 }
 
 bool mirror::apply_observation(hook_event& ev, std::vector<change>& changed) {
-  const auto& o = ev.observation;
+  if (!ev.observation) return false;  // a registration or subscription hook that names none
+  const auto& o = *ev.observation;
   const std::string& realm = ev.session.realm;
   const session_id member = ev.session.id;
   const bool adds = ev.kind == hook_kind::registered || ev.kind == hook_kind::subscribed;

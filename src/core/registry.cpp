@@ -31,9 +31,12 @@ const session_record* registry::find(const std::string& realm, session_id id) co
 mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_hook(std::move(ev), changes);
-  dispatch_observations(changes, phase::ends, out);
+  // Most hooks change one session and nothing else: the registration and subscription phases are skipped.
+  const bool observations = std::any_of(changes.begin(), changes.end(),
+                                        [](const change& c) { return c.of != change::subject::session; });
+  if (observations) dispatch_observations(changes, phase::ends, out);
   dispatch(changes, out);
-  dispatch_observations(changes, phase::begins, out);
+  if (observations) dispatch_observations(changes, phase::begins, out);
   return verdict;
 }
 

@@ -365,14 +365,15 @@ bool observation_hook(const msgpack::object& info, const limits& lim, core::hook
   if (!session_info(info, lim, ev.session, where, err)) return false;
   const bool reg = ev.kind == core::hook_kind::registered || ev.kind == core::hook_kind::unregistered;
   const bool adds = ev.kind == core::hook_kind::registered || ev.kind == core::hook_kind::subscribed;
-  ev.observation.kind = reg ? core::observation_kind::registration : core::observation_kind::subscription;
+  ev.observation = std::make_shared<core::observation_info>();
+  ev.observation->kind = reg ? core::observation_kind::registration : core::observation_kind::subscription;
   const char* key = reg ? "registration" : "subscription";
   for (std::uint32_t i = 0; i < info.via.map.size; ++i) {
     const auto& kv = info.via.map.ptr[i];
     if (key_of(kv) != key) continue;
     const std::string at = where + "." + key;
-    if (adds) return observation_fields(kv.val, lim, ev.observation, at, err);
-    return read_id(kv.val, ev.observation.id, at, err);
+    if (adds) return observation_fields(kv.val, lim, *ev.observation, at, err);
+    return read_id(kv.val, ev.observation->id, at, err);
   }
   err = where + " has no " + key;
   return false;

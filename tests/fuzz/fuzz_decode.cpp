@@ -477,7 +477,8 @@ void exercise(const msgpack::object& obj, bool flag) {
                           core::hook_kind::unsubscribed}) {
     auto ev = protocol::decode_hook(kind, obj);
     if (!ev.ok()) continue;
-    const auto& o = ev.value().observation;
+    check(ev.value().observation != nullptr, "decode_hook: a registration or subscription hook without one");
+    const auto& o = *ev.value().observation;
     check(core::session_id::valid(o.id), "decode_hook: invalid registration or subscription id");
     const bool adds = kind == core::hook_kind::registered || kind == core::hook_kind::subscribed;
     check(!adds || !o.uri.empty(), "decode_hook: no uri");

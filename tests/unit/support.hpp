@@ -67,12 +67,9 @@ inline core::hook_event observed(core::hook_kind what, const std::string& realm,
   ev.session.id = core::session_id{member};
   ev.position = core::hook_position{epoch, seq};
   const bool reg = what == core::hook_kind::registered || what == core::hook_kind::unregistered;
-  ev.observation.kind = reg ? core::observation_kind::registration : core::observation_kind::subscription;
-  ev.observation.id = id;
-  ev.observation.uri = uri;
-  ev.observation.match = match;
-  ev.observation.invoke = reg ? "single" : "";
-  ev.observation.created = "2026-11-30T10:00:00.000Z";
+  ev.observation = std::make_shared<core::observation_info>(
+      core::observation_info{reg ? core::observation_kind::registration : core::observation_kind::subscription, id, uri,
+                             match, reg ? "single" : "", "2026-11-30T10:00:00.000Z"});
   return ev;
 }
 

@@ -244,7 +244,7 @@ BOOST_AUTO_TEST_CASE(pages_that_do_not_fit_are_refused) {
     BOOST_REQUIRE(reg != page.hooks.end());
     core::snapshot_observation other;
     other.realm = "r";
-    other.info = reg->observation;
+    other.info = *reg->observation;
     other.info.id += 7777;
     other.members = {core::session_id{424242}};
     page.state.sessions.push_back(rec("r", 424242));

@@ -374,18 +374,18 @@ BOOST_AUTO_TEST_CASE(registration_and_subscription_hooks) {
   BOOST_REQUIRE(ev.ok());
   BOOST_TEST(ev.value().session.id.value == 4242u);
   BOOST_TEST(ev.value().session.realm == "realm1");
-  BOOST_TEST((ev.value().observation.kind == core::observation_kind::registration));
-  BOOST_TEST(ev.value().observation.id == 77u);
-  BOOST_TEST(ev.value().observation.uri == "com.example.");
-  BOOST_TEST((ev.value().observation.match == core::match_policy::prefix));
-  BOOST_TEST(ev.value().observation.invoke == "roundrobin");
+  BOOST_TEST((ev.value().observation->kind == core::observation_kind::registration));
+  BOOST_TEST(ev.value().observation->id == 77u);
+  BOOST_TEST(ev.value().observation->uri == "com.example.");
+  BOOST_TEST((ev.value().observation->match == core::match_policy::prefix));
+  BOOST_TEST(ev.value().observation->invoke == "roundrobin");
   BOOST_TEST(ev.value().position->seq == 9u);
 
   auto gone = from_value(array{v2_info("subscription", std::uint64_t{78})});
   auto un = protocol::decode_hook(core::hook_kind::unsubscribed, gone.get());
   BOOST_REQUIRE(un.ok());
-  BOOST_TEST((un.value().observation.kind == core::observation_kind::subscription));
-  BOOST_TEST(un.value().observation.id == 78u);
+  BOOST_TEST((un.value().observation->kind == core::observation_kind::subscription));
+  BOOST_TEST(un.value().observation->id == 78u);
 
   const auto error_of = [](core::hook_kind kind, const value& args) {
     auto w = from_value(args);

@@ -190,7 +190,8 @@ struct run {
     ev.session.realm = member.realm;
     ev.session.id = member.id;
     ev.position = hook_position{router.epoch, ++router.seq};
-    ev.observation = observation_info{observation_kind::subscription, id, uri, match_policy::exact, "", "t0"};
+    ev.observation = std::make_shared<observation_info>(
+        observation_info{observation_kind::subscription, id, uri, match_policy::exact, "", "t0"});
     channel.push_back(std::move(ev));
   }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,7 +44,9 @@ struct hook_event {
   // For the registration and subscription hooks: the realm and the member session only.
   session_record session;
   std::optional<hook_position> position;
-  observation_info observation{};  // the registration and subscription hooks
+  // The registration and subscription hooks only (null for the session hooks): held apart, so that the many
+  // session hooks do not carry (and move) its strings.
+  std::shared_ptr<observation_info> observation{};
 };
 
 // A registration or subscription of a snapshot, with (some of) its members: a long member list may come in
