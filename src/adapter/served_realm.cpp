@@ -121,11 +121,12 @@ void served_realm::mirror_synced() {
 void served_realm::register_procedures() {
   registering_ = true;
   standby_poll_.cancel();
-  const auto list = procedures();
-  provide(list.front(), list.size(), true);
+  // One list for the whole attempt (the router's protocol version, which it depends on, may change meanwhile).
+  registering_list_ = procedures();
+  provide(registering_list_.front(), true);
 }
 
-void served_realm::provide(const core::procedure* p, std::size_t total, bool lock) {
+void served_realm::provide(const core::procedure* p, bool lock) {
   link_->provide(
       p->uri, true,
       [weak = weak_from_this(), p](std::shared_ptr<invocation> inv) {
@@ -137,13 +138,12 @@ void served_realm::provide(const core::procedure* p, std::size_t total, bool loc
         if (self->holds_calls()) return self->hold(p, std::move(inv));
         self->o_.call(self->realm_, *p, std::move(inv));
       },
-      guarded([p, total, lock](served_realm& s, const std::optional<failure>& error) {
+      guarded([p, lock](served_realm& s, const std::optional<failure>& error) {
         if (lock && !error) {
-          const auto list = s.procedures();
-          for (std::size_t i = 1; i < list.size(); ++i)
-            s.provide(list[i], total, false);
+          for (std::size_t i = 1; i < s.registering_list_.size(); ++i)
+            s.provide(s.registering_list_[i], false);
         }
-        s.registered(*p, error, total);
+        s.registered(*p, error);
       }));
 }
 
@@ -174,7 +174,7 @@ void served_realm::release_held() {
     o_.call(realm_, *p, std::move(inv));
 }
 
-void served_realm::registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total) {
+void served_realm::registered(const core::procedure& p, const std::optional<failure>& error) {
   if (error) {
     const bool conflict = error->what == failure::kind::conflict;
     if (conflict && o_.opts.standby && registered_ == 0) return stand_by();
@@ -182,12 +182,12 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
                   conflict ? " (another wamp-metad instance already serves this realm?)" : "");
     return lost({error->what, error->uri, "registration failed", error->reason});
   }
+  const std::size_t total = registering_list_.size();
   if (++registered_ < total) return;
   ready_ = true;
   attempts_ = 0;
-  const auto list = procedures();
-  const bool kill =
-      std::any_of(list.begin(), list.end(), [](const core::procedure* q) { return q->group == core::opt_in::kill; });
+  const bool kill = std::any_of(registering_list_.begin(), registering_list_.end(),
+                                [](const core::procedure* q) { return q->group == core::opt_in::kill; });
   o_.obs.role(realm_, true);
   if (standing_by_) {
     o_.obs.takeover(realm_);

@@ -78,9 +78,9 @@ class served_realm : public generations<served_realm> {
   void joined(std::uint64_t session_id);
   void lost(const failure& why);
   void register_procedures();
-  // Registers `p`, one of `total`; once the lock (the first) is held, the others.
-  void provide(const core::procedure* p, std::size_t total, bool lock);
-  void registered(const core::procedure& p, const std::optional<failure>& error, std::size_t total);
+  // Registers `p`; once the lock (the first of registering_list_) is held, the others.
+  void provide(const core::procedure* p, bool lock);
+  void registered(const core::procedure& p, const std::optional<failure>& error);
   void stand_by();
   void go_live();
   void fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor);
@@ -99,8 +99,9 @@ class served_realm : public generations<served_realm> {
   std::unique_ptr<link> link_;
   int attempts_ = 0;
   std::size_t registered_ = 0;
-  bool joined_ = false;       // the link's session is up
-  bool registering_ = false;  // the procedures were asked for
+  std::vector<const core::procedure*> registering_list_;  // what register_procedures() registers
+  bool joined_ = false;                                   // the link's session is up
+  bool registering_ = false;                              // the procedures were asked for
   bool ready_ = false;
   bool heartbeat_pending_ = false;
   bool stopping_ = false;                    // leaving (leave, begin_stop): nothing reconnects
