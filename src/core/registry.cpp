@@ -32,8 +32,8 @@ mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_hook(std::move(ev), changes);
   // Most hooks change one session and nothing else: the registration and subscription phases are skipped.
-  const bool observations = std::any_of(changes.begin(), changes.end(),
-                                        [](const change& c) { return c.of != change::subject::session; });
+  const bool observations =
+      std::any_of(changes.begin(), changes.end(), [](const change& c) { return c.of != change::subject::session; });
   if (observations) dispatch_observations(changes, phase::ends, out);
   dispatch(changes, out);
   if (observations) dispatch_observations(changes, phase::begins, out);
