@@ -645,6 +645,11 @@ struct link::impl : std::enable_shared_from_this<impl> {
   }
 };
 
+std::unique_ptr<link> make_link(boost::asio::io_context& owner, router_address address, std::string realm,
+                                credentials creds, link::handlers h) {
+  return std::make_unique<link>(owner, std::move(address), std::move(realm), std::move(creds), std::move(h));
+}
+
 link::link(boost::asio::io_context& owner, router_address address, std::string realm, credentials creds, handlers h)
     : impl_(std::make_shared<impl>(owner, std::move(address), std::move(realm), std::move(creds), std::move(h))) {}
 

@@ -112,4 +112,8 @@ class link {
   std::shared_ptr<impl> impl_;
 };
 
+// Makes a link to `address`: the one way code outside the adapter gets one.
+std::unique_ptr<link> make_link(boost::asio::io_context& owner, router_address address, std::string realm,
+                                credentials creds, link::handlers h);
+
 }  // namespace wamp_metad::adapter
