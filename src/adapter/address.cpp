@@ -7,33 +7,28 @@
 
 namespace wamp_metad::adapter {
 
-bool parse_router_url(const std::string& url, router_address& out, std::string& error) {
+core::outcome<router_address> parse_router_url(const std::string& url) {
   static const std::string supported =
       "rs://HOST:PORT, tcp://HOST:PORT, ws://HOST:PORT/PATH, unix:///PATH, or over TLS rss://HOST:PORT, "
       "tcps://HOST:PORT, wss://HOST:PORT/PATH";
-  out = router_address{};
+  router_address out;
   out.text = url;
   auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
-    error = "router URL '" + url + "' has no scheme; use " + supported;
-    return false;
-  }
+  if (scheme_end == std::string::npos)
+    return core::invalid_input("router URL '" + url + "' has no scheme; use " + supported);
   const std::string scheme = url.substr(0, scheme_end);
   const std::string rest = url.substr(scheme_end + 3);
   if (scheme == "unix") {
-    if (rest.empty() || rest[0] != '/') {
-      error = "router URL '" + url + "': a unix socket needs an absolute path (unix:///run/wamp.sock)";
-      return false;
-    }
+    if (rest.empty() || rest[0] != '/')
+      return core::invalid_input("router URL '" + url +
+                                 "': a unix socket needs an absolute path (unix:///run/wamp.sock)");
     out.transport = router_address::kind::unix_socket;
     out.path = rest;
-    return true;
+    return out;
   }
   const bool websocket = scheme == "ws" || scheme == "wss";
-  if (!websocket && scheme != "rs" && scheme != "tcp" && scheme != "rss" && scheme != "tcps") {
-    error = "router URL '" + url + "': scheme '" + scheme + "' is not supported; use " + supported;
-    return false;
-  }
+  if (!websocket && scheme != "rs" && scheme != "tcp" && scheme != "rss" && scheme != "tcps")
+    return core::invalid_input("router URL '" + url + "': scheme '" + scheme + "' is not supported; use " + supported);
   out.tls = scheme == "wss" || scheme == "rss" || scheme == "tcps";
   std::string hostport = rest;
   if (websocket) {
@@ -47,21 +42,17 @@ bool parse_router_url(const std::string& url, router_address& out, std::string& 
   }
   if (!hostport.empty() && hostport.back() == '/') hostport.pop_back();
   auto colon = hostport.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == hostport.size()) {
-    error = "router URL '" + url + "' needs HOST:PORT";
-    return false;
-  }
+  if (colon == std::string::npos || colon == 0 || colon + 1 == hostport.size())
+    return core::invalid_input("router URL '" + url + "' needs HOST:PORT");
   out.host = hostport.substr(0, colon);
   if (out.host.size() > 2 && out.host.front() == '[' && out.host.back() == ']')
     out.host = out.host.substr(1, out.host.size() - 2);
   const std::string port = hostport.substr(colon + 1);
   if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) == 0 ||
-      std::stoul(port) > 65535) {
-    error = "router URL '" + url + "': port '" + port + "' is not a number from 1 to 65535";
-    return false;
-  }
+      std::stoul(port) > 65535)
+    return core::invalid_input("router URL '" + url + "': port '" + port + "' is not a number from 1 to 65535");
   out.port = static_cast<std::uint16_t>(std::stoul(port));
-  return true;
+  return out;
 }
 
 bool ip_literal(const std::string& host) {

@@ -282,35 +282,38 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
     const auto& e = *reply.error;
     if (e.uri == uri::no_such_procedure) {
       o_.internal.set_told_positions(feed::support::no);
-      return fall_back("unsupported",
+      return fall_back(core::catch_up_outcome::unsupported,
                        std::string("the router keeps no told positions (no ") + uri::hook_catch_up + ")");
     }
     if (e.uri == uri::history_lost) {
       o_.internal.set_told_positions(feed::support::yes);
       // (The client library keeps none of the error's details: its ArgumentsKw are not all strings.)
-      return fall_back("history_lost", std::string(uri::history_lost) +
-                                           ": the router's record of what this realm was told is older than its "
-                                           "hook history (raise the router's history, or expect this after long "
-                                           "outages)");
+      return fall_back(core::catch_up_outcome::history_lost,
+                       std::string(uri::history_lost) +
+                           ": the router's record of what this realm was told is older than its "
+                           "hook history (raise the router's history, or expect this after long "
+                           "outages)");
     }
-    return fall_back("failed", std::string(uri::hook_catch_up) + ": " + e.message);
+    return fall_back(core::catch_up_outcome::failed, std::string(uri::hook_catch_up) + ": " + e.message);
   }
   auto page = protocol::decode_catch_up_page(reply.args->get(), realm_);
-  std::string error;
   if (!page.ok()) {
     o_.obs.malformed("catch_up");
-    return fall_back("failed", "malformed " + std::string(uri::hook_catch_up) + " answer: " + page.error().message);
+    return fall_back(core::catch_up_outcome::failed,
+                     "malformed " + std::string(uri::hook_catch_up) + " answer: " + page.error().message);
   }
   o_.internal.set_told_positions(feed::support::yes);
   auto cursor = page.value().state.next_cursor;
-  if (!catch_up_->add(std::move(page.value()), error))
-    return fall_back("failed", "inconsistent " + std::string(uri::hook_catch_up) + " answer: " + error);
+  if (auto added = catch_up_->add(std::move(page.value())); !added.ok())
+    return fall_back(core::catch_up_outcome::failed,
+                     "inconsistent " + std::string(uri::hook_catch_up) + " answer: " + added.error().message);
   if (cursor) return fetch_catch_up(token, std::move(cursor));
 
-  std::vector<core::meta_event> out;
   const std::size_t hooks = catch_up_->hooks();
-  if (!catch_up_->replay(out, error)) return fall_back("failed", "catch-up: " + error);
-  o_.obs.catch_up(realm_, "exact");
+  auto replayed = catch_up_->replay();
+  if (!replayed.ok()) return fall_back(core::catch_up_outcome::failed, "catch-up: " + replayed.error().message);
+  const std::vector<core::meta_event>& out = replayed.value();
+  o_.obs.catch_up(realm_, core::catch_up_outcome::exact);
   const auto& told = catch_up_->told();
   spdlog::info("realm '{}': caught up exactly from the router's record ({}): {} hook(s) since, {} event(s) told",
                realm_,
@@ -328,12 +331,12 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
   release_held();
 }
 
-void served_realm::fall_back(const char* outcome, const std::string& why) {
+void served_realm::fall_back(core::catch_up_outcome outcome, const std::string& why) {
   catch_up_.reset();
   ++catch_up_token_;
   o_.obs.catch_up(realm_, outcome);  // counted before it is logged: whoever reads the log finds it counted
   // A router without told positions is a choice (info); one that has them and could not serve them, a fault.
-  spdlog::log(std::string(outcome) == "unsupported" ? spdlog::level::info : spdlog::level::warn,
+  spdlog::log(outcome == core::catch_up_outcome::unsupported ? spdlog::level::info : spdlog::level::warn,
               "realm '{}': cannot catch up exactly ({}): telling what the subscribers may have missed by "
               "re-announcing it (duplicates possible)",
               realm_, why);

@@ -85,7 +85,7 @@ class served_realm : public generations<served_realm> {
   void go_live();
   void fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor);
   void caught_up_page(std::uint64_t token, const call_reply& reply);
-  void fall_back(const char* outcome, const std::string& why);
+  void fall_back(core::catch_up_outcome outcome, const std::string& why);
   bool holds_calls() const;
   void hold(const core::procedure* p, std::shared_ptr<invocation> inv);
   void release_held();

@@ -23,7 +23,7 @@ class no_observer final : public service_observer {
   void published(const std::string&, const char*) override {}
   void role(const std::string&, bool) override {}
   void takeover(const std::string&) override {}
-  void catch_up(const std::string&, const char*) override {}
+  void catch_up(const std::string&, core::catch_up_outcome) override {}
 };
 
 no_observer nothing_observed;

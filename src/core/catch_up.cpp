@@ -4,56 +4,54 @@
 
 namespace wamp_metad::core {
 
+const char* label(catch_up_outcome o) {
+  switch (o) {
+    case catch_up_outcome::exact:
+      return "exact";
+    case catch_up_outcome::unsupported:
+      return "unsupported";
+    case catch_up_outcome::history_lost:
+      return "history_lost";
+    case catch_up_outcome::failed:
+      return "failed";
+  }
+  return "?";
+}
+
 catch_up::catch_up(std::string realm, std::vector<std::string> hidden_authroles)
     : realm_(std::move(realm)), hidden_(std::move(hidden_authroles)) {}
 
-bool catch_up::add(catch_up_page page, std::string& error) {
+outcome<void> catch_up::add(catch_up_page page) {
   if (!epoch_) {
-    if (!page.state.position) {
-      error = "the first page has no epoch and seq";
-      return false;
-    }
+    if (!page.state.position) return invalid_input("the first page has no epoch and seq");
     epoch_ = page.state.position->epoch;
     seq_ = page.state.position->seq;
     at_ = page.at;
     skip_ = page.skip;
     told_ = page.told;
     last_ = at_;
-    if (at_ > seq_) {
-      error =
-          "the state stands at seq " + std::to_string(at_) + ", after the router's position " + std::to_string(seq_);
-      return false;
-    }
+    if (at_ > seq_)
+      return invalid_input("the state stands at seq " + std::to_string(at_) + ", after the router's position " +
+                           std::to_string(seq_));
   }
   for (auto& s : page.state.sessions) {
-    if (s.realm != realm_) {
-      error = "a session of realm '" + s.realm + "'";
-      return false;
-    }
+    if (s.realm != realm_) return invalid_input("a session of realm '" + s.realm + "'");
     sessions_.push_back(std::move(s));
   }
   for (auto& o : page.state.observations) {
-    if (o.realm != realm_) {
-      error = "a registration or subscription of realm '" + o.realm + "'";
-      return false;
-    }
+    if (o.realm != realm_) return invalid_input("a registration or subscription of realm '" + o.realm + "'");
     observations_.push_back(std::move(o));
   }
   for (auto& h : page.hooks) {
     const std::uint64_t seq = h.position->seq;
-    if (h.session.realm != realm_) {
-      error = "a hook of realm '" + h.session.realm + "'";
-      return false;
-    }
-    if (h.position->epoch != *epoch_ || seq <= last_ || seq > seq_) {
-      error = "hook " + h.position->epoch + "/" + std::to_string(seq) + " is not between " + std::to_string(last_) +
-              " and " + std::to_string(seq_) + " of epoch " + *epoch_;
-      return false;
-    }
+    if (h.session.realm != realm_) return invalid_input("a hook of realm '" + h.session.realm + "'");
+    if (h.position->epoch != *epoch_ || seq <= last_ || seq > seq_)
+      return invalid_input("hook " + h.position->epoch + "/" + std::to_string(seq) + " is not between " +
+                           std::to_string(last_) + " and " + std::to_string(seq_) + " of epoch " + *epoch_);
     last_ = seq;
     hooks_.push_back(std::move(h));
   }
-  return true;
+  return {};
 }
 
 void catch_up::on_hook(const hook_event& ev) {
@@ -64,11 +62,8 @@ void catch_up::on_hook(const hook_event& ev) {
   hooks_.push_back(ev);
 }
 
-bool catch_up::replay(std::vector<meta_event>& out, std::string& error) {
-  if (!epoch_) {
-    error = "no answer";
-    return false;
-  }
+outcome<std::vector<meta_event>> catch_up::replay() {
+  if (!epoch_) return invalid_input("no answer");
   // A registry of this realm alone, on the state the router gave: the realm's hooks are numbered afresh
   // (1, 2, ...) for it, the hooks of other realms being holes in their seq.
   registry::options opts;
@@ -81,21 +76,18 @@ bool catch_up::replay(std::vector<meta_event>& out, std::string& error) {
     records.push_back(std::make_shared<const session_record>(std::move(s)));
   sessions_.clear();
   std::vector<meta_event> silent;
+  std::vector<meta_event> out;
   if (scratch.on_snapshot(hook_position{*epoch_, 0}, std::move(records), {}, silent, std::move(observations_)) !=
-      mirror::verdict::applied) {
-    error = "the state does not hold together";
-    return false;
-  }
+      mirror::verdict::applied)
+    return invalid_input("the state does not hold together");
   scratch.set_online(realm_, true, silent);
   std::uint64_t n = 0;
   for (auto& h : hooks_) {
     const std::uint64_t seq = h.position->seq;
     h.position->seq = ++n;
     const std::size_t first = out.size();
-    if (scratch.on_hook(std::move(h), out) != mirror::verdict::applied) {
-      error = "hook " + std::to_string(seq) + " does not apply to the state";
-      return false;
-    }
+    if (scratch.on_hook(std::move(h), out) != mirror::verdict::applied)
+      return invalid_input("hook " + std::to_string(seq) + " does not apply to the state");
     std::uint32_t index = 0;
     for (std::size_t i = first; i < out.size(); ++i) {
       out[i].seq = seq;
@@ -109,7 +101,7 @@ bool catch_up::replay(std::vector<meta_event>& out, std::string& error) {
     }
   }
   hooks_.clear();
-  return true;
+  return out;
 }
 
 }  // namespace wamp_metad::core

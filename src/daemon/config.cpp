@@ -306,19 +306,16 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   if (router.empty()) {
     r.problems.push_back("--router is required (for example rs://127.0.0.1:8081)");
   } else {
-    std::string error;
-    if (!adapter::parse_router_url(router, s.router, error)) {
-      r.problems.push_back(error);
-      s.router = {};  // nothing further is checked against it
-    }
+    auto parsed = adapter::parse_router_url(router);
+    if (!parsed.ok()) r.problems.push_back(parsed.error().message);
+    s.router =
+        parsed.ok() ? parsed.value() : adapter::router_address{};  // empty on error: nothing is checked against it
   }
   s.internal_router = s.router;
   if (!internal_router.empty()) {
-    std::string error;
-    if (!adapter::parse_router_url(internal_router, s.internal_router, error)) {
-      r.problems.push_back("--internal-router: " + error);
-      s.internal_router = {};
-    }
+    auto parsed = adapter::parse_router_url(internal_router);
+    if (!parsed.ok()) r.problems.push_back("--internal-router: " + parsed.error().message);
+    s.internal_router = parsed.ok() ? parsed.value() : adapter::router_address{};
   }
   if (authmethod != "ticket" && authmethod != "wampcra")
     r.problems.push_back("--authmethod must be ticket or wampcra, not '" + authmethod + "'");

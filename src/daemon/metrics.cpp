@@ -72,9 +72,6 @@ namespace {
 const pm::Histogram::BucketBoundaries call_buckets{50e-6, 100e-6, 250e-6, 500e-6, 1e-3,   2.5e-3, 5e-3,
                                                    10e-3, 25e-3,  50e-3,  100e-3, 250e-3, 500e-3, 1.0};
 
-// Every outcome of a catch-up (service_observer::catch_up): "exact", then the fallbacks to re-announcing.
-const char* const catch_up_outcomes[] = {"exact", "unsupported", "history_lost", "failed"};
-
 }  // namespace
 
 metrics::metrics(const std::string& address) {
@@ -99,7 +96,7 @@ metrics::metrics(const std::string& address) {
                       .Register(r);
   impl_->malformed = &pm::BuildCounter()
                           .Name("wamp_metad_malformed_total")
-                          .Help("Input from the router that could not be read (hook, snapshot)")
+                          .Help("Input from the router that could not be read (hook, snapshot, catch_up)")
                           .Register(r);
   impl_->resyncs = &pm::BuildCounter()
                         .Name("wamp_metad_resyncs_total")
@@ -260,9 +257,9 @@ void metrics::published(const std::string& realm, const char* kind) {
 void metrics::realm_counters(const std::string& realm) {
   if (impl_->takeover_series.count(realm)) return;
   impl::series(impl_->takeover_series, realm, *impl_->takeovers, {{"realm", realm}});
-  for (const char* outcome : catch_up_outcomes)
-    impl::series(impl_->catch_up_series, std::make_pair(realm, std::string(outcome)), *impl_->catch_ups,
-                 {{"realm", realm}, {"outcome", outcome}});
+  for (const auto outcome : core::catch_up_outcomes)
+    impl::series(impl_->catch_up_series, std::make_pair(realm, std::string(label(outcome))), *impl_->catch_ups,
+                 {{"realm", realm}, {"outcome", label(outcome)}});
 }
 
 void metrics::role(const std::string& realm, bool active) {
@@ -275,9 +272,9 @@ void metrics::takeover(const std::string& realm) {
   impl::series(impl_->takeover_series, realm, *impl_->takeovers, {{"realm", realm}}).Increment();
 }
 
-void metrics::catch_up(const std::string& realm, const char* outcome) {
+void metrics::catch_up(const std::string& realm, core::catch_up_outcome outcome) {
   realm_counters(realm);
-  auto key = std::make_pair(realm, std::string(outcome));
+  auto key = std::make_pair(realm, std::string(label(outcome)));
   impl::series(impl_->catch_up_series, key, *impl_->catch_ups, {{"realm", realm}, {"outcome", key.second}}).Increment();
 }
 

@@ -14,7 +14,7 @@ namespace {
 using core::call_error;
 
 call_error fail(std::string message) {
-  return call_error{uri::invalid_argument, std::move(message)};
+  return core::invalid_input(std::move(message));
 }
 
 const char* kind_name(const msgpack::object& o) {

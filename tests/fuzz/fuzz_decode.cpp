@@ -516,14 +516,13 @@ void exercise(const msgpack::object& obj, bool flag) {
     for (const auto& h : catch_up_page.value().hooks)
       check(h.position && h.session.realm == "realm1", "catch-up page: a hook of another realm, or unplaced");
     core::catch_up c("realm1", {"metad"});
-    std::string error;
-    if (c.add(catch_up_page.value(), error)) {
-      std::vector<core::meta_event> out;
-      if (!c.replay(out, error)) check(!error.empty(), "a replay refused without a reason");
-      for (const auto& e : out)
+    if (auto added = c.add(catch_up_page.value()); added.ok()) {
+      auto out = c.replay();
+      if (!out.ok()) check(!out.error().message.empty(), "a replay refused without a reason");
+      for (const auto& e : out.ok() ? out.value() : std::vector<core::meta_event>{})
         check(e.realm == "realm1" && e.seq >= 1, "a replayed event of another realm, or untagged");
     } else {
-      check(!error.empty(), "a catch-up page refused without a reason");
+      check(!added.error().message.empty(), "a catch-up page refused without a reason");
     }
   }
 

@@ -10,8 +10,10 @@
 
 #include "support.hpp"
 #include "wamp_metad/core/catch_up.hpp"
+#include "wamp_metad/core/uris.hpp"
 
 namespace core = wamp_metad::core;
+namespace uri = wamp_metad::uri;
 using namespace test_support;
 
 namespace {
@@ -180,10 +182,11 @@ BOOST_AUTO_TEST_CASE(replays_exactly_what_followed_any_told_position) {
       const std::uint64_t p = cut == 0 ? 0 : all[cut - 1].seq;
       const std::uint32_t i = cut == 0 ? 0 : all[cut - 1].index;
       core::catch_up c("r", {"metad"});
-      std::string error;
-      BOOST_REQUIRE_MESSAGE(c.add(page_for(s, p, i), error), error);
-      std::vector<core::meta_event> replayed;
-      BOOST_REQUIRE_MESSAGE(c.replay(replayed, error), error);
+      auto added = c.add(page_for(s, p, i));
+      BOOST_REQUIRE_MESSAGE(added.ok(), (added.ok() ? "" : added.error().message));
+      auto done = c.replay();
+      BOOST_REQUIRE_MESSAGE(done.ok(), (done.ok() ? "" : done.error().message));
+      const std::vector<core::meta_event>& replayed = done.value();
       const std::vector<core::meta_event> rest(all.begin() + static_cast<std::ptrdiff_t>(cut), all.end());
       BOOST_REQUIRE_EQUAL(trace(replayed), trace(rest));
       BOOST_REQUIRE(strings(replayed) == strings(rest));
@@ -202,37 +205,62 @@ BOOST_AUTO_TEST_CASE(live_hooks_after_the_answer_follow_the_pages) {
   head.hooks.assign(s.hooks.begin(), s.hooks.begin() + 120);
   auto page = page_for(head, 0, 0);
   core::catch_up c("r", {"metad"});
-  std::string error;
-  BOOST_REQUIRE(c.add(std::move(page), error));
+  BOOST_REQUIRE(c.add(std::move(page)).ok());
   for (std::size_t k = 110; k < s.hooks.size(); ++k) {
     c.on_hook(s.hooks[k]);
     if (k % 5 == 0) c.on_hook(s.hooks[k]);
   }
-  std::vector<core::meta_event> replayed;
-  BOOST_REQUIRE(c.replay(replayed, error));
-  BOOST_CHECK(strings(replayed) == strings(all));
+  auto replayed = c.replay();
+  BOOST_REQUIRE(replayed.ok());
+  BOOST_CHECK(strings(replayed.value()) == strings(all));
 }
 
 BOOST_AUTO_TEST_CASE(pages_that_do_not_fit_are_refused) {
   const stream s = random_stream(5, 60);
-  std::string error;
+  // A refusal is an invalid argument, and its message says what did not fit.
+  const auto refused = [](const core::outcome<void>& r, const std::string& says) {
+    BOOST_REQUIRE(!r.ok());
+    BOOST_CHECK_EQUAL(r.error().uri, uri::invalid_argument);
+    BOOST_CHECK_MESSAGE(r.error().message.find(says) != std::string::npos, r.error().message);
+  };
   {
     core::catch_up c("r", {"metad"});
     auto page = page_for(s, 0, 0);
     page.state.position.reset();
-    BOOST_CHECK(!c.add(std::move(page), error));
-    BOOST_CHECK_NE(error, "");
+    auto r = c.add(std::move(page));
+    BOOST_CHECK(!r.ok());
+    BOOST_CHECK_NE(r.error().message, "");
+    refused(r, "the first page has no epoch and seq");
   }
   {
     core::catch_up c("r", {"metad"});
     auto page = page_for(s, 0, 0);
     std::swap(page.hooks[0], page.hooks[1]);  // out of order
-    BOOST_CHECK(!c.add(std::move(page), error));
+    auto r = c.add(std::move(page));
+    BOOST_CHECK(!r.ok());
+    refused(r, "is not between");
   }
   {
     core::catch_up c("o", {"metad"});  // the pages of another realm
     auto page = page_for(s, 0, 0);
-    BOOST_CHECK(!c.add(std::move(page), error));
+    auto r = c.add(std::move(page));
+    BOOST_CHECK(!r.ok());
+    refused(r, "of realm 'r'");
+  }
+  {
+    // A state that stands after the router's position.
+    core::catch_up c("r", {"metad"});
+    auto page = page_for(s, 0, 0);
+    page.at = page.state.position->seq + 1;
+    refused(c.add(std::move(page)), "after the router's position");
+  }
+  {
+    // A replay before any page.
+    core::catch_up c("r", {"metad"});
+    auto r = c.replay();
+    BOOST_REQUIRE(!r.ok());
+    BOOST_CHECK_EQUAL(r.error().uri, uri::invalid_argument);
+    BOOST_CHECK_EQUAL(r.error().message, "no answer");
   }
   {
     // A state that a hook contradicts (another registration of the same procedure already there): no
@@ -249,11 +277,24 @@ BOOST_AUTO_TEST_CASE(pages_that_do_not_fit_are_refused) {
     other.members = {core::session_id{424242}};
     page.state.sessions.push_back(rec("r", 424242));
     page.state.observations.push_back(other);
-    BOOST_REQUIRE(c.add(std::move(page), error));
-    std::vector<core::meta_event> out;
-    BOOST_CHECK(!c.replay(out, error));
-    BOOST_CHECK_NE(error, "");
+    BOOST_REQUIRE(c.add(std::move(page)).ok());
+    auto out = c.replay();
+    BOOST_CHECK(!out.ok());
+    BOOST_CHECK_NE(out.error().message, "");
+    BOOST_CHECK_MESSAGE(out.error().message.find("does not apply to the state") != std::string::npos,
+                        out.error().message);
   }
+}
+
+BOOST_AUTO_TEST_CASE(outcome_labels) {
+  // The labels the metrics and the log use: one per outcome, each distinct, in the documented order.
+  std::vector<std::string> labels;
+  for (auto o : core::catch_up_outcomes)
+    labels.emplace_back(core::label(o));
+  const std::vector<std::string> expected{"exact", "unsupported", "history_lost", "failed"};
+  BOOST_CHECK_EQUAL_COLLECTIONS(labels.begin(), labels.end(), expected.begin(), expected.end());
+  BOOST_CHECK_EQUAL(std::string(core::label(core::catch_up_outcome::history_lost)), "history_lost");
+  BOOST_CHECK_EQUAL(std::string(core::label(core::catch_up_outcome::exact)), "exact");
 }
 
 BOOST_AUTO_TEST_CASE(a_suspended_realm_is_told_nothing_until_adopted_or_resumed) {

@@ -31,9 +31,9 @@ struct url_outcome {
 };
 
 url_outcome parse_url(const std::string& url) {
-  url_outcome o;
-  o.ok = parse_router_url(url, o.address, o.error);
-  return o;
+  auto r = parse_router_url(url);
+  if (!r.ok()) return {false, router_address{}, r.error().message};
+  return {true, r.value(), ""};
 }
 
 // A scratch folder with a secret in it, removed at the end.
@@ -196,6 +196,12 @@ BOOST_AUTO_TEST_CASE(bad_urls_say_what_is_wrong) {
     auto o = parse_url(url);
     BOOST_TEST(!o.ok, url);
     BOOST_TEST(o.error.find(words) != std::string::npos, url << ": " << o.error);
+    // Refused as input is: an invalid argument, the message naming the URL.
+    auto r = parse_router_url(url);
+    BOOST_REQUIRE(!r.ok());
+    BOOST_TEST(r.error().uri == wamp_metad::uri::invalid_argument, url);
+    BOOST_TEST(r.error().message.find("'" + std::string(url) + "'") != std::string::npos,
+               url << ": " << r.error().message);
   }
 }
 

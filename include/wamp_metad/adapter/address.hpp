@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "wamp_metad/core/result.hpp"
+
 namespace wamp_metad::adapter {
 
 // rs://host:port or tcp://host:port (RawSocket over TCP), rss://host:port or tcps://host:port (RawSocket over
@@ -21,8 +23,9 @@ struct router_address {
   std::string text;  // as configured, for log lines
 };
 
-// Parses a router URL. On error, returns false with a message that names the URL and what is wrong.
-bool parse_router_url(const std::string& url, router_address& out, std::string& error);
+// Parses a router URL. Refused (wamp.error.invalid_argument) with a message that names the URL and what is
+// wrong.
+core::outcome<router_address> parse_router_url(const std::string& url);
 
 // Whether `host` names this machine without resolving anything: true for an address in 127.0.0.0/8, ::1 (or
 // ::ffff:127.x.y.z), the name "localhost" and names under ".localhost" (which RFC 6761 keeps on loopback);

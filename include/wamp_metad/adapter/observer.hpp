@@ -5,15 +5,18 @@
 #include <string>
 
 #include "wamp_metad/adapter/failure.hpp"
+#include "wamp_metad/core/catch_up.hpp"
 
 namespace wamp_metad::adapter {
 
 class service_observer {
  public:
   virtual ~service_observer() = default;
-  // A hook from the router and what the mirror made of it ("applied", "duplicate", "gap", ...).
+  // A hook from the router and what the mirror made of it (core::mirror::verdict): "applied", "buffered",
+  // "duplicate", "gap", "new_epoch", "overflow" or "conflict".
   virtual void hook(const char* verdict) = 0;
-  // Input that could not be read: "hook" or "snapshot".
+  // Input from the router that could not be read: "hook", "snapshot" (a page) or "catch_up" (a page of
+  // router.meta.catch_up's answer).
   virtual void malformed(const char* input) = 0;
   virtual void resync() = 0;
   // `link` is "internal" or the served realm's name.
@@ -24,18 +27,19 @@ class service_observer {
   // arrival.
   virtual void call(const std::string& realm, const std::string& procedure, const std::string& outcome,
                     double seconds) = 0;
-  // An event wamp-metad published on a realm: "on_join", "on_leave" or "testament".
+  // An event wamp-metad published on a realm: "on_join", "on_leave", "testament", "registration" or
+  // "subscription" (the latter two: every event of the Registration or Subscription Meta API).
   virtual void published(const std::string& realm, const char* kind) = 0;
   // A served realm's role here: active (its procedures are registered here) or standby (another instance
   // holds them; this one keeps its mirror and waits to take over).
   virtual void role(const std::string& realm, bool active) = 0;
   // This instance took over a realm that another one served (it had been standing by for it).
   virtual void takeover(const std::string& realm) = 0;
-  // How a realm caught up with what its subscribers had been told when it came (back) online: "exact" (from
-  // the router's record of the events it routed), else the fallback to re-announcing the present:
-  // "unsupported" (the router keeps no record), "history_lost" (the record is older than the router's hook
-  // history), "failed" (the catch-up could not be completed).
-  virtual void catch_up(const std::string& realm, const char* outcome) = 0;
+  // How a realm caught up with what its subscribers had been told when it came (back) online (labelled by
+  // core::label): "exact" (from the router's record of the events it routed), else the fallback to
+  // re-announcing the present: "unsupported" (the router keeps no record), "history_lost" (the record is
+  // older than the router's hook history), "failed" (the catch-up could not be completed).
+  virtual void catch_up(const std::string& realm, core::catch_up_outcome outcome) = 0;
 };
 
 }  // namespace wamp_metad::adapter

@@ -14,26 +14,40 @@
 
 #include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/registry.hpp"
+#include "wamp_metad/core/result.hpp"
 
 namespace wamp_metad::core {
+
+// How a realm caught up with what its subscribers had been told when it came (back) online: exactly, from
+// the router's record, or by one of the fallbacks to re-announcing the present.
+enum class catch_up_outcome {
+  exact,         // from the router's record of the meta events it routed: no event missed, none twice
+  unsupported,   // the router keeps no such record
+  history_lost,  // the record is older than the router's hook history
+  failed,        // the catch-up could not be completed
+};
+
+// Every outcome, in the order above (a metric's series are made for each).
+inline constexpr catch_up_outcome catch_up_outcomes[] = {catch_up_outcome::exact, catch_up_outcome::unsupported,
+                                                         catch_up_outcome::history_lost, catch_up_outcome::failed};
+
+// The outcome's name, as logs and metrics label it: "exact", "unsupported", "history_lost", "failed".
+const char* label(catch_up_outcome o);
 
 class catch_up {
  public:
   catch_up(std::string realm, std::vector<std::string> hidden_authroles);
 
-  // A page of router.meta.catch_up, in order. False (with `error`) for one that does not fit the others.
-  bool add(catch_up_page page, std::string& error);
+  // A page of router.meta.catch_up, in order; refused when it does not fit the pages before it.
+  outcome<void> add(catch_up_page page);
   // Every live hook, as the mirror gets it: those of the realm after the answer's position are kept.
   void on_hook(const hook_event& ev);
-  // After the last page: the events to publish, in order. False (with `error`) when a hook does not apply
-  // to the state the router gave.
-  bool replay(std::vector<meta_event>& out, std::string& error);
+  // After the last page: the events to publish, in order; refused when no page came or a hook does not
+  // apply to the state the router gave.
+  outcome<std::vector<meta_event>> replay();
 
-  bool started() const { return epoch_.has_value(); }
+  // The router's epoch, once a page was added.
   const std::string& epoch() const { return *epoch_; }
-  std::uint64_t at() const { return at_; }
-  std::uint64_t seq() const { return seq_; }
-  std::uint32_t skip() const { return skip_; }
   const std::optional<std::pair<std::uint64_t, std::uint32_t>>& told() const { return told_; }
   std::size_t hooks() const { return hooks_.size(); }
 

@@ -6,10 +6,12 @@
 // report typed failures (adapter/link.hpp), and exceptions exist only at the edges of the client library.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 
+#include "wamp_metad/core/uris.hpp"
 #include "wamp_metad/core/value.hpp"
 
 namespace wamp_metad::core {
@@ -33,6 +35,25 @@ class outcome {
  private:
   std::variant<T, call_error> v_;
 };
+
+// The outcome of a step that gives nothing back when it succeeds: `return {};`, or the error.
+template <>
+class outcome<void> {
+ public:
+  outcome() = default;
+  outcome(call_error e) : error_(std::move(e)) {}
+  bool ok() const { return !error_; }
+  const call_error& error() const { return *error_; }
+
+ private:
+  std::optional<call_error> error_;
+};
+
+// Input refused outside a call (a router's answer, a configured URL): wamp.error.invalid_argument, and the
+// message says what is wrong and where.
+inline call_error invalid_input(std::string message) {
+  return call_error{uri::invalid_argument, std::move(message)};
+}
 
 // The payload of a successful call: Arguments and ArgumentsKw.
 struct call_result {
