@@ -29,7 +29,10 @@ decoded<core::value> to_value(const msgpack::object& obj, const limits& lim = {}
 decoded<core::array> to_args(const msgpack::object& args, const limits& lim = {});
 decoded<core::object> to_kwargs(const msgpack::object& kwargs, const limits& lim = {});
 
-// router.session.joined / router.session.left: Arguments [info].
+// A hook, Arguments [info], `kind` saying which topic it came on: router.session.joined / .left (info: the
+// session), router.registration.registered / .unregistered and router.subscription.subscribed /
+// .unsubscribed (info: the session and its `registration` / `subscription`, the whole of it when added, its
+// id when removed). The position (epoch, seq) is read from info when present.
 decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args, const limits& lim = {});
 // One session info dict (as in hooks and snapshot pages; the position keys are read separately).
 decoded<core::session_record> decode_session_info(const msgpack::object& info, const limits& lim = {});
