@@ -186,8 +186,7 @@ void feed::on_hook(core::hook_event ev) {
   }
   obs_.hook(words(verdict).label);
   if (left) {
-    const core::realm_sessions* sessions = reg_.truth().sessions(realm);
-    if (!sessions || !sessions->count(id)) ev_.left(realm, id);
+    if (!reg_.truth().has(realm, id)) ev_.left(realm, id);
   }
   ev_.changed(out);
   if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||

@@ -216,8 +216,7 @@ void service::release_testaments(const std::string& realm, core::session_id id) 
 void service::release_gone_testaments() {
   if (testaments_.empty()) return;
   for (const auto& [realm, id] : testaments_.holders()) {
-    const core::realm_sessions* sessions = reg_.truth().sessions(realm);
-    if (!sessions || !sessions->count(id)) release_testaments(realm, id);
+    if (!reg_.truth().has(realm, id)) release_testaments(realm, id);
   }
 }
 

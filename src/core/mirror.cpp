@@ -13,23 +13,24 @@ mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
     buffer_.push_back(std::move(ev));
     return verdict::buffered;
   }
-  if (ev.position && position_) {
-    const hook_position& p = *ev.position;
-    if (p.epoch != position_->epoch) {
-      start_syncing();
-      return verdict::new_epoch;
-    }
-    if (p.seq <= position_->seq) return verdict::duplicate;
-    if (p.seq != position_->seq + 1) {
-      start_syncing();
-      return verdict::gap;
-    }
+  if (const auto v = out_of_line(ev)) {
+    if (*v != verdict::duplicate) start_syncing();
+    return *v;
   }
   if (!apply(ev, changed)) {
     start_syncing();
     return verdict::conflict;
   }
   return verdict::applied;
+}
+
+std::optional<mirror::verdict> mirror::out_of_line(const hook_event& ev) const {
+  if (!ev.position || !position_) return std::nullopt;
+  const hook_position& p = *ev.position;
+  if (p.epoch != position_->epoch) return verdict::new_epoch;
+  if (p.seq <= position_->seq) return verdict::duplicate;
+  if (p.seq != position_->seq + 1) return verdict::gap;
+  return std::nullopt;
 }
 
 void mirror::begin_resync() {
@@ -49,6 +50,23 @@ bool mirror::has_reached(const hook_position& p) const {
 const realm_sessions* mirror::sessions(const std::string& realm) const {
   auto it = realms_.find(realm);
   return it == realms_.end() ? nullptr : &it->second;
+}
+
+const record_ptr* mirror::slot(const std::string& realm, session_id id) const {
+  const realm_sessions* in_realm = sessions(realm);
+  if (!in_realm) return nullptr;
+  auto it = in_realm->find(id);
+  return it == in_realm->end() ? nullptr : &it->second;
+}
+
+const session_record* mirror::find(const std::string& realm, session_id id) const {
+  const record_ptr* s = slot(realm, id);
+  return s ? s->get() : nullptr;
+}
+
+record_ptr mirror::share(const std::string& realm, session_id id) const {
+  const record_ptr* s = slot(realm, id);
+  return s ? *s : nullptr;
 }
 
 namespace {
@@ -103,8 +121,7 @@ bool mirror::apply_observation(hook_event& ev, std::vector<change>& changed) {
   const bool adds = ev.kind == hook_kind::registered || ev.kind == hook_kind::subscribed;
   if (adds) {
     // A member that is no session of the realm contradicts the mirror.
-    const realm_sessions* in_realm = sessions(realm);
-    if (!in_realm || in_realm->count(member) == 0) return false;
+    if (!has(realm, member)) return false;
     auto c = observations_.table(realm, o.kind).attach(member, o.id, o.uri, o.match, o.invoke, o.created);
     if (c.conflict) return false;
     if (c.attached) changed.push_back({realm, member, subject_of(o.kind), o.id});
@@ -183,16 +200,10 @@ mirror::verdict mirror::on_snapshot(std::optional<hook_position> position, std::
   std::deque<hook_event> pending;
   pending.swap(buffer_);
   for (auto& ev : pending) {
-    if (ev.position && position_) {
-      if (ev.position->epoch != position_->epoch) {
-        start_syncing();
-        return verdict::new_epoch;
-      }
-      if (ev.position->seq <= position_->seq) continue;
-      if (ev.position->seq != position_->seq + 1) {
-        start_syncing();
-        return verdict::gap;
-      }
+    if (const auto v = out_of_line(ev)) {
+      if (*v == verdict::duplicate) continue;
+      start_syncing();
+      return *v;
     }
     if (!apply(ev, changed)) {
       start_syncing();

@@ -17,11 +17,9 @@ bool registry::visible(const session_record& s) const {
 }
 
 record_ptr registry::visible_record(const std::string& realm, session_id id) const {
-  const realm_sessions* sessions = mirror_.sessions(realm);
-  if (!sessions) return nullptr;
-  auto it = sessions->find(id);
-  if (it == sessions->end() || !visible(*it->second)) return nullptr;
-  return it->second;
+  record_ptr rec = mirror_.share(realm, id);
+  if (!rec || !visible(*rec)) return nullptr;
+  return rec;
 }
 
 const session_record* registry::find(const std::string& realm, session_id id) const {
@@ -115,8 +113,7 @@ void registry::dispatch(const std::vector<change>& changes, std::vector<meta_eve
   for (const change& c : changes) {
     if (c.of != change::subject::session) continue;
     if (!hidden_ids_.empty() && hidden_ids_.count(c.id) != 0) {
-      const realm_sessions* sessions = mirror_.sessions(c.realm);
-      if (!sessions || sessions->count(c.id) == 0) hidden_ids_.erase(c.id);  // gone: forget it
+      if (!mirror_.has(c.realm, c.id)) hidden_ids_.erase(c.id);  // gone: forget it
     }
     view* found = view_for(c.realm);
     if (!found) continue;

@@ -143,4 +143,34 @@ BOOST_AUTO_TEST_CASE(realms_are_kept_apart) {
   BOOST_TEST(!has(m, "b", 1));
 }
 
+BOOST_AUTO_TEST_CASE(find_and_has_look_up_one_session_of_one_realm) {
+  mirror m;
+  std::vector<change> ch;
+  BOOST_TEST(!m.has("a", session_id{1}));  // nothing synced yet
+  BOOST_TEST(m.find("a", session_id{1}) == nullptr);
+  m.on_snapshot(snap({rec("a", 1, "user", "alice"), rec("b", 2, "metad", "metad")}, 0), ch);
+  const session_record* alice = m.find("a", session_id{1});
+  BOOST_REQUIRE(alice != nullptr);
+  BOOST_TEST(alice->authid == "alice");
+  BOOST_TEST(alice == m.share("a", session_id{1}).get());  // the very record the mirror keeps
+  BOOST_TEST(m.has("a", session_id{1}));
+  BOOST_TEST(m.has("b", session_id{2}));  // hidden roles too: the mirror holds every session
+  BOOST_TEST(m.find("b", session_id{2})->authrole == "metad");
+  BOOST_TEST(!m.has("b", session_id{1}));  // another realm's session
+  BOOST_TEST(!m.has("a", session_id{2}));
+  BOOST_TEST(!m.has("c", session_id{1}));  // a realm never seen
+  BOOST_TEST(m.find("b", session_id{1}) == nullptr);
+  BOOST_TEST(!m.share("c", session_id{1}));
+  // They follow the hooks, as the realm's table does.
+  m.on_hook(joined(rec("a", 3), 1), ch);
+  m.on_hook(left("a", 1, 2), ch);
+  BOOST_TEST(m.has("a", session_id{3}) == has(m, "a", 3));
+  BOOST_TEST(m.has("a", session_id{3}));
+  BOOST_TEST(!m.has("a", session_id{1}));
+  BOOST_TEST(m.find("a", session_id{1}) == nullptr);
+  m.on_hook(left("a", 3, 3), ch);  // the realm's last session: the realm goes
+  BOOST_TEST(m.sessions("a") == nullptr);
+  BOOST_TEST(!m.has("a", session_id{3}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

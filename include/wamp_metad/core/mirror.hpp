@@ -83,6 +83,12 @@ class mirror {
   bool has_reached(const hook_position& p) const;
 
   const realm_sessions* sessions(const std::string& realm) const;
+  // The record of session `id` in `realm`, hidden ones included; nullptr when the mirror holds none.
+  const session_record* find(const std::string& realm, session_id id) const;
+  // The same record, shared (for a holder that keeps it); null when the mirror holds none.
+  record_ptr share(const std::string& realm, session_id id) const;
+  // Whether the mirror holds session `id` in `realm`.
+  bool has(const std::string& realm, session_id id) const { return find(realm, id) != nullptr; }
   const std::unordered_map<std::string, realm_sessions>& realms() const { return realms_; }
   std::size_t size() const { return size_; }
   // The registrations and subscriptions (empty with a router that speaks hook protocol v1 only).
@@ -92,6 +98,11 @@ class mirror {
   std::uint64_t generation() const { return generation_; }
 
  private:
+  // The record's slot; nullptr when the mirror holds none.
+  const record_ptr* slot(const std::string& realm, session_id id) const;
+  // The verdict on a hook that is not the next one after the position: duplicate (at or before it), gap or
+  // new_epoch; nullopt for the next one, and for any hook when either side has no position.
+  std::optional<verdict> out_of_line(const hook_event& ev) const;
   // False when the hook contradicts the mirror (then nothing changed).
   bool apply(hook_event& ev, std::vector<change>& changed);
   bool apply_observation(hook_event& ev, std::vector<change>& changed);
