@@ -42,8 +42,7 @@ calls::calls(boost::asio::io_context& io, const service_options& opts, core::reg
     : io_(io), opts_(opts), reg_(reg), testaments_(testaments), feed_(hooks) {}
 
 bool calls::in_mirror(const std::string& realm, std::uint64_t id) const {
-  const core::realm_sessions* sessions = reg_.truth().sessions(realm);
-  return sessions && sessions->count(core::session_id{id}) != 0;
+  return reg_.truth().has(realm, core::session_id{id});
 }
 
 void calls::handle(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv) {
@@ -59,11 +58,12 @@ void calls::handle(const std::string& realm, const core::procedure& p, std::shar
   if (!kwargs.ok()) return inv->fail(kwargs.error());
 
   const std::uint64_t caller = inv->caller();
-  if (p.needs_caller && caller == 0)
+  if (p.flags.has(core::procedure_flag::needs_caller) && caller == 0)
     return inv->fail({uri::runtime_error, "the router did not disclose the caller's session, which " +
                                               std::string(p.uri) + " needs (registered with disclose_caller)"});
   spdlog::trace("realm '{}': {} called by {}", realm, p.uri, caller);
-  const std::uint64_t wanted = p.names_session ? core::named_session(args.value()).value : 0;
+  const std::uint64_t wanted =
+      p.flags.has(core::procedure_flag::names_session) ? core::named_session(args.value()).value : 0;
   auto then = [this, realm, &p, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value())] {
     answer(realm, p, inv, args, kwargs);
   };

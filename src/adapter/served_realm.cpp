@@ -64,20 +64,14 @@ std::vector<const core::procedure*> served_realm::procedures() const {
     const bool served = p.group == core::opt_in::none ||
                         (p.group == core::opt_in::testaments && o_.opts.testaments.per_session > 0) ||
                         (p.group == core::opt_in::kill && listed(o_.opts.kill_realms, realm_));
-    if (served && (!p.needs_v2 || o_.router_protocol() >= 2)) out.push_back(&p);
+    if (served && (!p.flags.has(core::procedure_flag::needs_v2) || o_.router_protocol() >= 2)) out.push_back(&p);
   }
   return out;
 }
 
 core::object served_realm::features() const {
-  core::object broker{{"session_meta_api", true}};
-  core::object dealer{{"session_meta_api", true}};
-  if (o_.opts.testaments.per_session > 0) dealer.emplace_back("testament_meta_api", true);
-  if (o_.router_protocol() >= 2) {
-    broker.emplace_back("subscription_meta_api", true);
-    dealer.emplace_back("registration_meta_api", true);
-  }
-  return {{"broker", std::move(broker)}, {"dealer", std::move(dealer)}};
+  return core::features(
+      {o_.opts.testaments.per_session > 0, listed(o_.opts.kill_realms, realm_), o_.router_protocol() >= 2});
 }
 
 void served_realm::connect() {
@@ -229,11 +223,10 @@ void served_realm::observe(const core::hook_event& ev) {
   if (catch_up_) catch_up_->on_hook(ev);
   if (!standing_by_ || ev.kind != core::hook_kind::left || ev.session.id.value == session_id_) return;
   // One of the serving instance's links (a session of a hidden role) leaves: the procedures may be free.
-  const core::realm_sessions* sessions = o_.reg.truth().sessions(realm_);
-  auto it = sessions ? sessions->find(ev.session.id) : core::realm_sessions::const_iterator{};
-  if (!sessions || it == sessions->end()) return;
+  const core::session_record* leaving = o_.reg.truth().find(realm_, ev.session.id);
+  if (!leaving) return;
   const auto& roles = o_.opts.hidden_authroles;
-  if (std::find(roles.begin(), roles.end(), it->second->authrole) == roles.end()) return;
+  if (std::find(roles.begin(), roles.end(), leaving->authrole) == roles.end()) return;
   boost::asio::post(o_.io, guarded([](served_realm& s) {
                       if (s.standing_by_ && s.joined_ && !s.registering_ && s.o_.mirror_current())
                         s.register_procedures();

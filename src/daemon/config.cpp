@@ -87,7 +87,7 @@ const char* opt_in_words(core::opt_in group) {
 // When a procedure is served: its opt-in, and the router's hook protocol it needs.
 std::string served_words(const core::procedure& p) {
   std::string words = opt_in_words(p.group);
-  if (!p.needs_v2) return words;
+  if (!p.flags.has(core::procedure_flag::needs_v2)) return words;
   return p.group == core::opt_in::none ? "with a hook protocol v2 router" : words + ", with a hook protocol v2 router";
 }
 
@@ -96,7 +96,8 @@ const char* wait_words(const core::procedure& p) {
     case core::wait_policy::none:
       return "nothing";
     case core::wait_policy::caller:
-      return p.names_session ? "the caller and the session it names in the mirror" : "the caller in the mirror";
+      return p.flags.has(core::procedure_flag::names_session) ? "the caller and the session it names in the mirror"
+                                                              : "the caller in the mirror";
     case core::wait_policy::router:
       return "the router's position";
   }
@@ -109,7 +110,8 @@ std::string procedures_help() {
   out << "\nMeta procedures served on each realm (--procedures prints them as a table):\n";
   for (const auto& p : core::procedures()) {
     out << "  " << p.uri;
-    if (p.group != core::opt_in::none || p.needs_v2) out << " (" << served_words(p) << ")";
+    if (p.group != core::opt_in::none || p.flags.has(core::procedure_flag::needs_v2))
+      out << " (" << served_words(p) << ")";
     out << "\n      " << p.summary << "\n";
   }
   return out.str();

@@ -3,6 +3,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <set>
+#include <sstream>
 #include <string>
 
 #include "support.hpp"
@@ -62,27 +63,103 @@ BOOST_AUTO_TEST_CASE(flags_the_adapter_acts_on) {
   const auto& kill = *find_procedure(uri::kill);
   BOOST_TEST((kill.group == opt_in::kill));
   BOOST_TEST((kill.wait == wait_policy::caller));
-  BOOST_TEST(kill.needs_caller);
-  BOOST_TEST(kill.names_session);
+  BOOST_TEST(kill.flags.has(procedure_flag::needs_caller));
+  BOOST_TEST(kill.flags.has(procedure_flag::names_session));
   for (const char* by : {uri::kill_by_authid, uri::kill_by_authrole, uri::kill_all}) {
     const auto& p = *find_procedure(by);
     BOOST_TEST((p.wait == wait_policy::router), by);
     BOOST_TEST((p.group == opt_in::kill), by);
-    BOOST_TEST(!p.names_session, by);
+    BOOST_TEST(!p.flags.has(procedure_flag::names_session), by);
   }
   const auto& get = *find_procedure(uri::get);
   BOOST_TEST((get.group == opt_in::none));
-  BOOST_TEST(!get.needs_caller);
-  BOOST_TEST(get.names_session);
+  BOOST_TEST(!get.flags.has(procedure_flag::needs_caller));
+  BOOST_TEST(get.flags.has(procedure_flag::names_session));
   BOOST_TEST((find_procedure(uri::add_testament)->group == opt_in::testaments));
-  BOOST_TEST(find_procedure(uri::flush_testaments)->needs_caller);
-  BOOST_TEST(!find_procedure(uri::count)->names_session);
-  BOOST_TEST(!find_procedure(uri::count)->needs_v2);
-  BOOST_TEST(find_procedure(uri::subscription_match)->needs_v2);
+  BOOST_TEST(find_procedure(uri::flush_testaments)->flags.has(procedure_flag::needs_caller));
+  BOOST_TEST(!find_procedure(uri::count)->flags.has(procedure_flag::names_session));
+  BOOST_TEST(!find_procedure(uri::count)->flags.has(procedure_flag::needs_v2));
+  BOOST_TEST(find_procedure(uri::subscription_match)->flags.has(procedure_flag::needs_v2));
   const auto& remove = *find_procedure(uri::registration_remove_callee);
   BOOST_TEST((remove.group == opt_in::kill));
-  BOOST_TEST(remove.needs_caller);
-  BOOST_TEST(remove.needs_v2);
+  BOOST_TEST(remove.flags.has(procedure_flag::needs_caller));
+  BOOST_TEST(remove.flags.has(procedure_flag::needs_v2));
+}
+
+BOOST_AUTO_TEST_CASE(flag_sets) {
+  constexpr procedure_flags none;
+  BOOST_TEST(!none.has(procedure_flag::needs_caller));
+  BOOST_TEST(!none.has(procedure_flag::names_session));
+  BOOST_TEST(!none.has(procedure_flag::needs_v2));
+  constexpr procedure_flags two = procedure_flag::needs_caller | procedure_flag::needs_v2;
+  BOOST_TEST(two.has(procedure_flag::needs_caller));
+  BOOST_TEST(!two.has(procedure_flag::names_session));
+  BOOST_TEST(two.has(procedure_flag::needs_v2));
+  const procedure_flags all = two | procedure_flag::names_session;
+  BOOST_TEST(all.has(procedure_flag::names_session));
+  BOOST_TEST(all.has(procedure_flag::needs_caller));
+}
+
+BOOST_AUTO_TEST_CASE(each_procedure_belongs_to_its_meta_api) {
+  for (const auto& p : procedures()) {
+    const std::string u = p.uri;
+    const meta_api expected = u.rfind("wamp.registration.", 0) == 0      ? meta_api::registration
+                              : u.rfind("wamp.subscription.", 0) == 0    ? meta_api::subscription
+                              : u.find("testament") != std::string::npos ? meta_api::testament
+                                                                         : meta_api::session;
+    BOOST_TEST((p.api == expected), u);
+    // Only the registration and subscription procedures need a hook protocol v2 router.
+    BOOST_TEST(p.flags.has(procedure_flag::needs_v2) ==
+                   (expected == meta_api::registration || expected == meta_api::subscription),
+               u);
+  }
+  BOOST_TEST(std::string(feature_of(meta_api::session).name) == "session_meta_api");
+  BOOST_TEST((feature_of(meta_api::session).broker && feature_of(meta_api::session).dealer));
+  BOOST_TEST(std::string(feature_of(meta_api::testament).name) == "testament_meta_api");
+  BOOST_TEST((!feature_of(meta_api::testament).broker && feature_of(meta_api::testament).dealer));
+  BOOST_TEST(std::string(feature_of(meta_api::registration).name) == "registration_meta_api");
+  BOOST_TEST((!feature_of(meta_api::registration).broker && feature_of(meta_api::registration).dealer));
+  BOOST_TEST(std::string(feature_of(meta_api::subscription).name) == "subscription_meta_api");
+  BOOST_TEST((feature_of(meta_api::subscription).broker && !feature_of(meta_api::subscription).dealer));
+}
+
+BOOST_AUTO_TEST_CASE(what_is_served_and_the_features_it_announces) {
+  for (const bool testaments : {false, true}) {
+    for (const bool kill : {false, true}) {
+      for (const bool v2 : {false, true}) {
+        const serving s{testaments, kill, v2};
+        std::ostringstream name;
+        name << "testaments " << testaments << ", kill " << kill << ", v2 " << v2;
+        // What WELCOME announced before the table said it: session_meta_api always, testament_meta_api with
+        // testaments, the registration (dealer) and subscription (broker) APIs with v2; kill adds none.
+        object broker{{"session_meta_api", true}};
+        object dealer{{"session_meta_api", true}};
+        if (testaments) dealer.emplace_back("testament_meta_api", true);
+        if (v2) {
+          broker.emplace_back("subscription_meta_api", true);
+          dealer.emplace_back("registration_meta_api", true);
+        }
+        const object expected{{"broker", broker}, {"dealer", dealer}};
+        BOOST_TEST((value(features(s)) == value(expected)), name.str());
+        // The procedures served so: 3 session queries always, 2 testament procedures, 4 kills, 12
+        // registration and subscription queries with v2 and their 2 removals with v2 and kill.
+        std::size_t n = 0;
+        for (const auto& p : procedures())
+          n += served(p, s) ? 1 : 0;
+        const std::size_t want = 3 + (testaments ? 2 : 0) + (kill ? 4 : 0) + (v2 ? 12 : 0) + (v2 && kill ? 2 : 0);
+        BOOST_TEST(n == want, name.str());
+        BOOST_TEST(served(*find_procedure(uri::count), s));
+        BOOST_TEST(served(*find_procedure(uri::add_testament), s) == testaments, name.str());
+        BOOST_TEST(served(*find_procedure(uri::kill_all), s) == kill, name.str());
+        BOOST_TEST(served(*find_procedure(uri::registration_get), s) == v2, name.str());
+        BOOST_TEST(served(*find_procedure(uri::subscription_remove_subscriber), s) == (v2 && kill), name.str());
+      }
+    }
+  }
+  // The default: testaments on, kill off, v1.
+  BOOST_TEST((value(features({})) ==
+              value(object{{"broker", object{{"session_meta_api", true}}},
+                           {"dealer", object{{"session_meta_api", true}, {"testament_meta_api", true}}}})));
 }
 
 BOOST_FIXTURE_TEST_CASE(queries_answer_from_the_mirror, fixture) {

@@ -52,14 +52,53 @@ enum class opt_in {
   testaments,  // --testament-max-count above 0 (the default)
 };
 
+// What else a procedure needs, beyond its wait and its opt-in.
+enum class procedure_flag : unsigned {
+  needs_caller = 1,   // acts for, or spares, the calling session: refused when the caller is not disclosed
+  names_session = 2,  // the first positional argument is a session id the mirror must have (with wait caller)
+  needs_v2 = 4,       // served only when the router speaks hook protocol v2 (registrations, subscriptions)
+};
+
+// A set of procedure flags: `needs_caller | names_session`, asked with has().
+class procedure_flags {
+ public:
+  constexpr procedure_flags() = default;
+  constexpr procedure_flags(procedure_flag f) : bits_(static_cast<unsigned>(f)) {}
+  constexpr bool has(procedure_flag f) const { return (bits_ & static_cast<unsigned>(f)) != 0; }
+  constexpr procedure_flags operator|(procedure_flags other) const {
+    procedure_flags both;
+    both.bits_ = bits_ | other.bits_;
+    return both;
+  }
+
+ private:
+  unsigned bits_ = 0;
+};
+
+constexpr procedure_flags operator|(procedure_flag a, procedure_flag b) {
+  return procedure_flags(a) | b;
+}
+
+// The meta API a procedure belongs to: the feature WELCOME.Details.roles announces for it.
+enum class meta_api { session, testament, registration, subscription };
+
+struct meta_api_feature {
+  const char* name;  // the feature's name: "session_meta_api", ...
+  bool broker;       // announced under roles.broker.features
+  bool dealer;       // announced under roles.dealer.features
+};
+
+// session_meta_api under broker and dealer, testament_meta_api and registration_meta_api under dealer,
+// subscription_meta_api under broker.
+const meta_api_feature& feature_of(meta_api api);
+
 struct procedure {
   const char* uri;
   outcome<answer> (*handler)(call_context& call);
   wait_policy wait;
   opt_in group;
-  bool needs_caller;    // acts for, or spares, the calling session: refused when the caller is not disclosed
-  bool names_session;   // the first positional argument is a session id the mirror must have (with wait caller)
-  bool needs_v2;        // served only when the router speaks hook protocol v2 (registrations, subscriptions)
+  meta_api api;
+  procedure_flags flags;
   const char* summary;  // one line, for --procedures and the docs
 };
 
@@ -67,6 +106,21 @@ struct procedure {
 const std::vector<procedure>& procedures();
 // The entry of `uri`; nullptr for a URI that is not a meta procedure.
 const procedure* find_procedure(std::string_view uri);
+
+// What a realm is served: which opt-in groups are on for it, and whether the router speaks hook protocol v2.
+struct serving {
+  bool testaments = true;  // --testament-max-count above 0
+  bool kill = false;       // --enable-kill for the realm
+  bool v2 = false;         // the router speaks hook protocol v2
+};
+
+// Whether `p` is served so.
+bool served(const procedure& p, const serving& s);
+
+// The meta API features of a realm served so, as WELCOME.Details.roles announces them:
+// {broker: {NAME: true, ...}, dealer: {NAME: true, ...}}, the feature of every served procedure under its
+// roles, each once, in the table's order.
+object features(const serving& s);
 
 // The session a call names in its first positional argument (names_session), if it is a valid id.
 session_id named_session(const array& args);
