@@ -1,5 +1,6 @@
 // The table of meta procedures: everything wamp-metad knows about a procedure it serves, in one entry. The
-// adapter registers, dispatches and waits by it; --procedures and docs/procedures.md list it.
+// adapter registers, dispatches and waits by it; --procedures and docs/procedures.md list it; the meta API
+// features a realm's WELCOMEs announce follow from it (features()).
 //
 // Adding a procedure is one entry here (procedures.cpp), its core function, and its tests.
 #pragma once
@@ -40,7 +41,7 @@ using answer = std::variant<call_result, kill_plan, removal_plan>;
 // What a call waits for before it is answered, when the mirror may be behind the router.
 enum class wait_policy {
   none,    // answered at once from the mirror
-  caller,  // the caller (and the session the call names, see names_session) in the mirror, else the
+  caller,  // the caller (and the session the call names, see procedure_flag::names_session) in the mirror, else the
            // router's position, at most --get-wait-ms
   router,  // the router's position (router.session.sync), at most --get-wait-ms: acts on every session
 };
@@ -122,7 +123,8 @@ bool served(const procedure& p, const serving& s);
 // roles, each once, in the table's order.
 object features(const serving& s);
 
-// The session a call names in its first positional argument (names_session), if it is a valid id.
+// The session a call names in its first positional argument (procedure_flag::names_session), if it is a
+// valid id.
 session_id named_session(const array& args);
 
 }  // namespace wamp_metad::core
