@@ -8,6 +8,12 @@
 
 namespace wamp_metad::adapter {
 
+// A served realm's phases, in the order of served_realm::phase (src/adapter/served_realm.hpp, which says what
+// each means): the values of the realm_phase metric's `phase` label.
+inline constexpr const char* realm_phase_names[] = {"joining",      "waiting",      "registering",
+                                                    "standing_by",  "catching_up",  "live",
+                                                    "out_of_touch", "reconnecting", "leaving"};
+
 class service_observer {
  public:
   virtual ~service_observer() = default;
@@ -36,6 +42,8 @@ class service_observer {
   // "unsupported" (the router keeps no record), "history_lost" (the record is older than the router's hook
   // history), "failed" (the catch-up could not be completed).
   virtual void catch_up(const std::string& realm, const char* outcome) = 0;
+  // A served realm entered `phase` (one of realm_phase_names).
+  virtual void phase(const std::string& realm, const char* phase) = 0;
 };
 
 }  // namespace wamp_metad::adapter
