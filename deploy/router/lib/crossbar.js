@@ -320,7 +320,8 @@ function readTls (r, tls, where) {
       .map((f, i) => r.readFile(f, child(child(where, 'chain_certificates'), i)))
     if (chain.every(Boolean)) files.cert = Buffer.concat([files.cert, Buffer.from('\n'), ...chain])
   }
-  if (!files.key || !files.cert || files.clientCa === null || files.dhparam === null || files.ciphers === null) return null
+  if (!files.key || !files.cert || (tls.ca !== undefined && !files.clientCa) || files.dhparam === null ||
+      files.ciphers === null) return null
   try {
     require('tls').createSecureContext({ cert: files.cert, key: files.key, ca: files.clientCa || undefined,
       dhparam: files.dhparam, ciphers: files.ciphers })
