@@ -69,7 +69,8 @@ kit.main('router: --crossbar-config', 110000, async t => {
     { type: 'rawsocket', endpoint: { type: 'tcp', port: rsPort, interface: '127.0.0.1' },
       serializers: ['json', 'cbor'], auth: { ticket: auth.ticket } },
     { type: 'websocket', endpoint: { type: 'tcp', port: tlsPort, interface: '127.0.0.1',
-      tls: { key: c.serverKey, certificate: c.server } }, auth: { wampcra: auth.wampcra } }
+      tls: { key: c.serverKey, certificate: c.server } }, auth: { wampcra: auth.wampcra } },
+    { type: 'rawsocket', endpoint: { type: 'unix', path: 'router.sock' } }
   ])
   const r = await start(main)
   const url = `ws://127.0.0.1:${webPort}/ws`
@@ -100,7 +101,7 @@ kit.main('router: --crossbar-config', 110000, async t => {
       t.ok(failed, 'no WebSocket on a path the configuration does not name')
     })
 
-    await t.step('ticket over RawSocket, wampcra over TLS, roles the realm lacks', async () => {
+    await t.step('ticket over RawSocket, wampcra over TLS, a unix endpoint, roles the realm lacks', async () => {
       const joe = await join({ url: undefined, rawsocket: { host: '127.0.0.1', port: rsPort }, serializer: 'json',
         authid: 'joe', ticket: SECRET.joe })
       t.eq([joe.welcome.authid, joe.welcome.authrole], ['joe', 'frontend'], 'joe')
@@ -111,6 +112,8 @@ kit.main('router: --crossbar-config', 110000, async t => {
       const svc = await join({ url: `wss://127.0.0.1:${tlsPort}/`, authid: 'svc', wampcra: SECRET.svc,
         tls: { ca: fs.readFileSync(c.ca) } })
       t.eq(svc.welcome.authrole, 'backend', 'svc over TLS')
+      const local = await join({ url: undefined, rawsocket: { path: path.join(cbdir, 'router.sock') } })
+      t.eq(local.welcome.authrole, 'anonymous', 'RawSocket on a unix endpoint, its path relative to the file\'s folder')
       t.eq(await kit.expectAbort({ url: `wss://127.0.0.1:${tlsPort}/`, realm: 'realm1', tls: { ca: fs.readFileSync(c.ca) } }),
         'wamp.error.no_auth_method', 'no anonymous where the transport lists only wampcra')
     })

@@ -466,7 +466,7 @@ handlers[T.CALL] = function (ctx, msg) {
   }
   if (opt.receive_progress) callOpt.receive_progress = true
   if (opt.disclose_me === true) callOpt.disclose_me = true
-  // Crossbar discloses the caller of wamp.* procedures always; so does the meta role here (sendInvoke).
+  // Disclosed where the caller's permission says so (and to the meta role always: sendInvoke).
   if (this.discloses('caller', uri)) callOpt.disclose = true
   this.session.realm.cmdCallRpc(ctx, { id, uri: wampUriParse(uri), opt: callOpt, hdr: kwargs, data: { args } })
 }
