@@ -6,12 +6,20 @@
 // everything else goes to stderr. Configuration errors exit 2; SIGTERM/SIGINT exit 0.
 
 const { parseCommandLine, loadPrincipals, ConfigError, USAGE } = require('./lib/config')
+const { readCrossbarConfig, CrossbarConfigError } = require('./lib/crossbar')
+const { parsePermissions } = require('./lib/permissions')
 const log = require('./lib/log')
 
 // A message of several lines (every problem of the permissions section) gets the prefix on each.
 function fail (message) {
   process.stderr.write(message.split('\n').map(line => `router: error: ${line}\n`).join(''))
   process.exit(2)
+}
+
+// With --crossbar-config and no --principals: nobody on the extra listeners (there are none).
+function noPrincipals () {
+  return { principals: new Map(), anonymousRealms: new Set(), unknownAnonymousRealms: [], warnings: [],
+    permissions: parsePermissions(undefined, {}).permissions }
 }
 
 function hostPort (addr) {
@@ -26,12 +34,24 @@ async function main () {
       process.stdout.write(USAGE + '\n')
       return
     }
-    principals = loadPrincipals(opts.principals, opts)
+    if (opts.crossbarConfig !== null) {
+      opts.crossbar = readCrossbarConfig(opts.crossbarConfig, opts)
+      opts.realms = opts.crossbar.realms
+    }
+    principals = opts.principals ? loadPrincipals(opts.principals, opts) : noPrincipals()
+    if (opts.crossbar) {
+      if (principals.permissions.declared) {
+        throw new ConfigError(`--principals: ${opts.principals}: "permissions" is not taken with --crossbar-config ` +
+          '(the roles of its realms say it)')
+      }
+      principals.permissions = opts.crossbar.permissions
+    }
   } catch (e) {
-    if (e instanceof ConfigError) fail(e.message)
+    if (e instanceof ConfigError || e instanceof CrossbarConfigError) fail(e.message)
     throw e
   }
   log.setLevel(opts.logLevel)
+  for (const w of opts.crossbar ? opts.crossbar.warnings : []) log.warn(w)
 
   // Process-level guard: a bug must not take every session down, but it must stay visible.
   process.on('uncaughtException', e => log.error('BUG: uncaught exception:', e))
@@ -74,7 +94,7 @@ async function main () {
     log.warn(`anonymous_realms lists '${r}', which is not served (--realms)`)
   }
   for (const w of principals.warnings) log.warn(w)
-  for (const line of principals.permissions.summary(opts.realms, opts.principals)) log.info(line)
+  for (const line of principals.permissions.summary(opts.realms, opts.crossbarConfig || opts.principals)) log.info(line)
 }
 
 main().catch(e => {

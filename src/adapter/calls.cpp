@@ -15,13 +15,13 @@ constexpr std::size_t kills_in_flight = 32;
 
 }  // namespace
 
-// A call held until the mirror has caught up with the router (see after_sync).
+// A call held until what it waits for holds (see wait()).
 struct calls::waiter {
-  explicit waiter(boost::asio::io_context& io) : deadline(io) {}
+  explicit waiter(boost::asio::io_context& io) : timer(io) {}
   std::function<void()> then;
-  std::function<bool()> early;  // true when waiting is no longer needed
-  std::optional<core::hook_position> target;
-  boost::asio::steady_timer deadline;
+  std::function<bool()> ready;                // true when waiting is no longer needed
+  std::optional<core::hook_position> target;  // the router's position to reach (an empty epoch: none)
+  boost::asio::steady_timer timer;
   bool done = false;
 };
 
@@ -37,15 +37,28 @@ struct calls::kill_job {
   std::optional<core::call_error> hard_error;  // the last refusal other than "no such session"
 };
 
-calls::calls(boost::asio::io_context& io, const service_options& opts, core::registry& reg,
-             core::testament_store& testaments, feed& hooks)
-    : io_(io), opts_(opts), reg_(reg), testaments_(testaments), feed_(hooks) {}
+calls::calls(boost::asio::io_context& io, const service_options& opts, std::shared_ptr<const realm_settings> settings,
+             core::registry& reg, core::testament_store& testaments, feed& hooks)
+    : io_(io), opts_(opts), settings_(std::move(settings)), reg_(reg), testaments_(testaments), feed_(hooks) {}
 
 bool calls::in_mirror(const std::string& realm, std::uint64_t id) const {
   return reg_.truth().has(realm, core::session_id{id});
 }
 
-void calls::handle(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv) {
+void calls::handle(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv,
+                   std::function<bool()> settled) {
+  // One bound for every wait of this call.
+  const deadline until = std::chrono::steady_clock::now() + opts_.get_wait;
+  if (!settled || settled()) return dispatch(realm, p, std::move(inv), until);
+  // From the procedures' registration (or a resync) to the end of the catch-up, the mirror is ahead of what
+  // the realm's subscribers were told: an answer then could name a session whose on_join is still to come (a
+  // client that lists, then applies the events, would count it twice). The call is answered after the
+  // catch-up's events.
+  wait(std::move(settled), false, until, [this, realm, &p, inv, until] { dispatch(realm, p, inv, until); });
+}
+
+void calls::dispatch(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv,
+                     deadline until) {
   if (reg_.truth().state() == core::mirror::status::unsynced)
     return inv->fail({uri::unavailable, "the session mirror is not synced with the router yet"});
   if (const auto lost = feed_.out_of_touch(); lost && *lost > opts_.stale_after)
@@ -73,7 +86,7 @@ void calls::handle(const std::string& realm, const core::procedure& p, std::shar
     case core::wait_policy::router:
       // Acts on every matching session the router has: those that joined just before the call may not be in
       // the mirror yet.
-      return after_sync(std::move(then), [] { return false; });
+      return wait([] { return false; }, true, until, std::move(then));
     case core::wait_policy::caller:
       break;
   }
@@ -87,12 +100,12 @@ void calls::handle(const std::string& realm, const core::procedure& p, std::shar
   if (known()) return then();
   spdlog::debug("realm '{}': {} by {} waits for the router's position (session {} or {} not mirrored yet)", realm,
                 p.uri, caller, caller, wanted);
-  after_sync(std::move(then), std::move(known));
+  wait(std::move(known), true, until, std::move(then));
 }
 
 void calls::answer(const std::string& realm, const core::procedure& p, const std::shared_ptr<invocation>& inv,
                    const core::array& args, const core::object& kwargs) {
-  core::call_context ctx{reg_, testaments_, opts_.policy, realm, core::session_id{inv->caller()}, args, kwargs};
+  core::call_context ctx{reg_, testaments_, settings_->policy, realm, core::session_id{inv->caller()}, args, kwargs};
   auto result = p.handler(ctx);
   if (!result.ok()) return inv->fail(result.error());
   if (auto* plan = std::get_if<core::kill_plan>(&result.value())) return execute_kill(realm, p, std::move(*plan), inv);
@@ -101,27 +114,28 @@ void calls::answer(const std::string& realm, const core::procedure& p, const std
   reg_.answered(realm);
 }
 
-// Runs `then` once the mirror has applied every hook the router had published when we asked for its position
-// (router.session.sync), or as soon as `early` holds, or after get_wait at the latest. Hooks published before
-// the sync answer arrive before it on the internal link, so reaching that position is enough.
-void calls::after_sync(std::function<void()> then, std::function<bool()> early) {
-  if (!feed_.up()) return then();
+// Hooks published before the sync answer arrive before it on the internal link, so reaching that position is
+// enough.
+void calls::wait(std::function<bool()> ready, bool position, deadline until, std::function<void()> then) {
+  if (position && !feed_.up()) return then();
   auto w = std::make_shared<waiter>(io_);
   w->then = std::move(then);
-  w->early = std::move(early);
+  w->ready = std::move(ready);
   waiters_.push_back(w);
-  w->deadline.expires_after(opts_.get_wait);
-  w->deadline.async_wait([this, w](const boost::system::error_code& ec) {
+  w->timer.expires_at(until);
+  w->timer.async_wait([this, w](const boost::system::error_code& ec) {
     if (ec || w->done) return;
     w->done = true;
     w->then();
     check_waiters();
   });
-  feed_.sync(opts_.get_wait, [this, w](std::optional<core::hook_position> position) {
+  if (!position) return;
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+  feed_.sync(std::max(left, std::chrono::milliseconds(1)), [this, w](std::optional<core::hook_position> at) {
     if (w->done) return;
     // No position to wait for: answered now.
-    w->target = position ? *position : core::hook_position{};
-    if (position) spdlog::trace("a waiting call waits for {}/{}", position->epoch, position->seq);
+    w->target = at ? *at : core::hook_position{};
+    if (at) spdlog::trace("a waiting call waits for {}/{}", at->epoch, at->seq);
     check_waiters();
   });
 }
@@ -132,10 +146,10 @@ void calls::check_waiters() {
     auto w = waiters_[i];  // `then` may add waiters
     if (w->done) continue;
     const bool reached =
-        w->early() || (w->target && (w->target->epoch.empty() || reg_.truth().has_reached(*w->target)));
+        w->ready() || (w->target && (w->target->epoch.empty() || reg_.truth().has_reached(*w->target)));
     if (!reached) continue;
     w->done = true;
-    w->deadline.cancel();
+    w->timer.cancel();
     w->then();
   }
   waiters_.erase(
@@ -145,7 +159,7 @@ void calls::check_waiters() {
 
 void calls::cancel() {
   for (auto& w : waiters_)
-    w->deadline.cancel();
+    w->timer.cancel();
 }
 
 // The router kills (router.session.kill); its left hook, published before the kill's RESULT on the same

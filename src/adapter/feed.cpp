@@ -51,9 +51,16 @@ verdict_words words(core::mirror::verdict v) {
 
 }  // namespace
 
-feed::feed(boost::asio::io_context& io, const service_options& opts, core::registry& reg, service_observer& obs,
-           events ev)
-    : io_(io), opts_(opts), reg_(reg), obs_(obs), ev_(std::move(ev)), retry_timer_(io), heartbeat_timer_(io) {}
+feed::feed(boost::asio::io_context& io, const service_options& opts, const link_factory& links, core::registry& reg,
+           service_observer& obs, events ev)
+    : io_(io),
+      opts_(opts),
+      links_(links),
+      reg_(reg),
+      obs_(obs),
+      ev_(std::move(ev)),
+      retry_timer_(io),
+      heartbeat_timer_(io) {}
 
 void feed::start() {
   connect();
@@ -95,7 +102,7 @@ void feed::connect() {
     f.joined();
   });
   h.lost = guarded([](feed& f, const failure& why) { f.lost(why); });
-  link_ = std::make_unique<link>(io_, opts_.internal_router, opts_.internal_realm, opts_.creds, std::move(h));
+  link_ = links_(io_, opts_.internal_router, opts_.internal_realm, opts_.creds, std::move(h));
   link_->start(opts_.heartbeat_timeout * 2);
 }
 

@@ -43,7 +43,8 @@ class feed : public generations<feed> {
     std::function<void()> synced;
   };
 
-  feed(boost::asio::io_context& io, const service_options& opts, core::registry& reg, service_observer& obs, events ev);
+  feed(boost::asio::io_context& io, const service_options& opts, const link_factory& links, core::registry& reg,
+       service_observer& obs, events ev);
 
   void start();
   // Leaves the internal realm (see link::begin_stop); `closed` runs at once when there is no link.
@@ -93,6 +94,7 @@ class feed : public generations<feed> {
 
   boost::asio::io_context& io_;
   const service_options& opts_;
+  const link_factory& links_;
   core::registry& reg_;
   service_observer& obs_;
   events ev_;

@@ -37,6 +37,8 @@
 #include <type_traits>
 #include <unordered_map>
 
+#include <spdlog/spdlog.h>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -263,7 +265,12 @@ class invocation_impl final : public invocation {
 
 }  // namespace
 
-struct link::impl : std::enable_shared_from_this<impl> {
+namespace {
+
+struct impl : std::enable_shared_from_this<impl> {
+  using handlers = link::handlers;
+  using done_fn = link::done_fn;
+
   impl(boost::asio::io_context& o, router_address a, std::string r, credentials c, handlers hs)
       : owner(o), address(std::move(a)), realm(std::move(r)), creds(std::move(c)), h(std::move(hs)) {}
 
@@ -296,6 +303,10 @@ struct link::impl : std::enable_shared_from_this<impl> {
   std::function<bool()> tcp_established;  // asked when the transport does not say (plain RawSocket)
   bool transport_up = false;
   bool probing = false;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;  // over TLS: made once per link
+  std::unique_ptr<boost::asio::ip::tcp::resolver> resolver;
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints;  // what the name stands for, tried in turn
+  std::size_t endpoint_index = 0;
 
   // The queue of framed messages (RawSocket), and the writes under way.
   std::function<void(const std::vector<boost::asio::const_buffer>&,
@@ -457,73 +468,104 @@ struct link::impl : std::enable_shared_from_this<impl> {
     };
   }
 
-  // Owner thread. Each step's continuation starts the next one (see the note at the top).
+  // Owner thread. Each step's continuation starts the next one (see the note at the top). Nothing here
+  // blocks: a name is resolved by the resolver's own thread (an IP address is not resolved at all), and
+  // a RawSocket link tries every address the name stands for, in the resolver's order, until one connects
+  // (an installed Debian gives ::1 before 127.0.0.1 for localhost; a router may listen on either).
   void connect() {
-    if (plaintext_network(address) && !creds.allow_plaintext_secret) {
-      // Resolved now, as the connection will be: the address it goes to decides.
-      if (auto remote = remote_address(address.host))
-        return report_lost({failure::kind::insecure, uri::not_connected,
-                            "refusing to send the " + creds.authmethod + " secret in clear text to " + *remote + " (" +
-                                address.text +
-                                ": not a loopback address): use rss:// or wss:// (TLS), or --allow-plaintext-secret"});
+    if (address.transport == router_address::kind::unix_socket) {
+      auto t = std::make_shared<uds_transport>(owner, boost::asio::local::stream_protocol::endpoint(address.path));
+      attach_queue(t);
+      return attach_and_connect(t, descriptor_of(t), false);
     }
-    std::shared_ptr<boost::asio::ssl::context> tls_context;
     if (address.tls) {
-      std::string error;
-      tls_context = detail::make_client_context(creds.tls, error);
-      if (!tls_context)
-        return report_lost(
-            {failure::kind::tls, uri::not_connected, "TLS with " + address.text + ": " + error, "local_files"});
+      auto context = detail::make_client_context(creds.tls);
+      if (!context.ok())
+        return report_lost({failure::kind::tls, uri::not_connected,
+                            "TLS with " + address.text + ": " + context.error().message, "local_files"});
+      tls_context = std::move(context.value());
     }
-    try {
-      switch (address.transport) {
-        case router_address::kind::tcp: {
-          boost::asio::ip::tcp::resolver resolver(owner);
-          auto endpoints = resolver.resolve(address.host, std::to_string(address.port));
-          if (tls_context) {
-            auto t =
-                std::make_shared<tls_tcp_transport>(owner, endpoints.begin()->endpoint(), tls_context, address.host);
-            tls_seen = t->stream().observation();
-            attach_queue(t);
-            return attach_and_connect(t, descriptor_of(t));
-          }
-          auto t = std::make_shared<tcp_transport>(owner, endpoints.begin()->endpoint());
-          std::weak_ptr<tcp_transport> weak_t = t;
-          tcp_established = [weak_t] {
-            auto tr = weak_t.lock();
-            boost::system::error_code ec;
-            if (tr) tr->stream().remote_endpoint(ec);
-            return tr && !ec;
-          };
-          attach_queue(t);
-          return attach_and_connect(t, descriptor_of(t));
-        }
-        case router_address::kind::unix_socket: {
-          auto t = std::make_shared<uds_transport>(owner, boost::asio::local::stream_protocol::endpoint(address.path));
-          attach_queue(t);
-          return attach_and_connect(t, descriptor_of(t));
-        }
-        case router_address::kind::websocket: {
-          // Its writes are queued by websocketpp itself; its descriptor comes once the TCP connection exists.
-          std::weak_ptr<impl> weak = weak_from_this();
-          auto t = detail::make_websocket_transport(
-              owner, address.text, tls_context,
-              [weak](SSL* ssl) {
-                auto self = weak.lock();
-                if (!self) return;
-                self->tcp_connected = true;
-                if (ssl) self->tls_seen = detail::prepare_connection(ssl, self->address.host);
-              },
-              [weak](int fd) {
-                if (auto self = weak.lock()) self->watch(fd);
-              });
-          return attach_and_connect(t, [] { return -1; });
-        }
+    const bool websocket = address.transport == router_address::kind::websocket;
+    const bool check_plaintext = plaintext_network(address) && !creds.allow_plaintext_secret;
+    // websocketpp resolves (asynchronously) and tries every address itself: only the plaintext check needs
+    // the addresses first.
+    if (websocket && !check_plaintext) return connect_websocket();
+    boost::system::error_code ec;
+    const auto literal = boost::asio::ip::make_address(address.host, ec);
+    if (!ec) return resolved({boost::asio::ip::tcp::endpoint(literal, address.port)});
+    resolver = std::make_unique<boost::asio::ip::tcp::resolver>(owner);
+    std::weak_ptr<impl> weak = weak_from_this();
+    resolver->async_resolve(
+        address.host, std::to_string(address.port),
+        [weak](const boost::system::error_code& e, boost::asio::ip::tcp::resolver::results_type results) {
+          auto self = weak.lock();
+          if (!self || e == boost::asio::error::operation_aborted || self->stopping || self->lost_reported) return;
+          if (e || results.empty())
+            return self->report_lost({failure::kind::unreachable, uri::not_connected,
+                                      "cannot resolve " + self->address.host + " (" + self->address.text +
+                                          "): " + (e ? e.message() : std::string("no address"))});
+          std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+          for (const auto& r : results)
+            endpoints.push_back(r.endpoint());
+          self->resolved(std::move(endpoints));
+        });
+  }
+
+  // Owner thread: the addresses the router's name stands for.
+  void resolved(std::vector<boost::asio::ip::tcp::endpoint> found) {
+    if (plaintext_network(address) && !creds.allow_plaintext_secret) {
+      for (const auto& e : found) {
+        if (e.address().is_loopback()) continue;
+        return report_lost({failure::kind::insecure, uri::not_connected,
+                            "refusing to send the " + creds.authmethod + " secret in clear text to " +
+                                e.address().to_string() + " (" + address.text +
+                                ": not a loopback address): use rss:// or wss:// (TLS), or --allow-plaintext-secret"});
       }
-    } catch (const std::exception& e) {
-      report_lost(
-          {failure::kind::unreachable, uri::not_connected, "cannot connect to " + address.text + ": " + e.what()});
     }
+    if (address.transport == router_address::kind::websocket) return connect_websocket();
+    endpoints = std::move(found);
+    connect_tcp(0);
+  }
+
+  // Owner thread: a RawSocket connection to the `index`th address.
+  void connect_tcp(std::size_t index) {
+    endpoint_index = index;
+    const auto& endpoint = endpoints[index];
+    tcp_connected = false;
+    if (tls_context) {
+      auto t = std::make_shared<tls_tcp_transport>(owner, endpoint, tls_context, address.host);
+      tls_seen = t->stream().observation();
+      attach_queue(t);
+      return attach_and_connect(t, descriptor_of(t), index + 1 < endpoints.size());
+    }
+    auto t = std::make_shared<tcp_transport>(owner, endpoint);
+    std::weak_ptr<tcp_transport> weak_t = t;
+    tcp_established = [weak_t] {
+      auto tr = weak_t.lock();
+      boost::system::error_code ec;
+      if (tr) tr->stream().remote_endpoint(ec);
+      return tr && !ec;
+    };
+    attach_queue(t);
+    attach_and_connect(t, descriptor_of(t), index + 1 < endpoints.size());
+  }
+
+  void connect_websocket() {
+    // Its writes are queued by websocketpp itself; its descriptor comes once the TCP connection exists.
+    std::weak_ptr<impl> weak = weak_from_this();
+    auto t = detail::make_websocket_transport(
+        owner, address.text, tls_context,
+        [weak](SSL* ssl) {
+          auto self = weak.lock();
+          if (!self) return;
+          self->tcp_connected = true;
+          if (ssl) self->tls_seen = detail::prepare_connection(ssl, self->address.host);
+        },
+        [weak](int fd) {
+          if (auto self = weak.lock()) self->watch(fd);
+        });
+    attach_and_connect(
+        t, [] { return -1; }, false);
   }
 
   // The socket's descriptor, once connected. Holds the transport weakly: the function ends up in a
@@ -537,16 +579,34 @@ struct link::impl : std::enable_shared_from_this<impl> {
     };
   }
 
-  void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
+  // `more`: another address is left to try if this one refuses the connection.
+  void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor, bool more) {
     transport = t;
     session = std::make_shared<authenticating_session>(owner, creds);
     t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
-    step(t->connect(), "cannot connect to " + address.text + ": ", failure::kind::unreachable,
-         [descriptor](impl& s, bool) {
-           s.transport_up = true;
-           s.watch(descriptor());
-           s.start_session();
-         });
+    const std::string context =
+        "cannot connect to " + address.text + (endpoints.empty() ? std::string() : " (" + endpoint_text() + ")") + ": ";
+    step(
+        t->connect(), context, failure::kind::unreachable,
+        [descriptor](impl& s, bool) {
+          s.transport_up = true;
+          s.watch(descriptor());
+          s.start_session();
+        },
+        more ? [](impl& s, const failure& why) {
+          // Refused (or unreachable) there: the next address, on a transport and session of its own.
+          spdlog::debug("{}; trying the next address", why.message);
+          s.drop_transport();
+          s.tls_seen.reset();
+          s.tcp_established = nullptr;
+          s.connect_tcp(s.endpoint_index + 1);
+        } : std::function<void(impl&, const failure&)>());
+  }
+
+  std::string endpoint_text() const {
+    const auto& e = endpoints[endpoint_index];
+    return e.address().is_v6() ? "[" + e.address().to_string() + "]:" + std::to_string(e.port())
+                               : e.address().to_string() + ":" + std::to_string(e.port());
   }
 
   // Owner thread: the link did not come up. What its connection saw may say more than `why`: a TLS failure
@@ -591,32 +651,36 @@ struct link::impl : std::enable_shared_from_this<impl> {
   // One step of connecting (connect, start, join): once `f` is ready, on the owner thread, `next` gets its
   // value (true for a step without one), or the link is lost with the library's reason, prefixed with
   // `context` (and of kind `as`, when given); neither happens once the link is stopping or already lost.
+  // `on_error`, when given, takes the failure instead (before the connection was made: see fail_connecting).
   template <class T, class Next>
-  void step(boost::future<T> f, std::string context, std::optional<failure::kind> as, Next next) {
+  void step(boost::future<T> f, std::string context, std::optional<failure::kind> as, Next next,
+            std::function<void(impl&, const failure&)> on_error = {}) {
     using value_type = std::conditional_t<std::is_void_v<T>, bool, T>;
     std::weak_ptr<impl> weak = weak_from_this();
-    steps.push_back(f.then(boost::launch::sync, [weak, context = std::move(context), as, next](boost::future<T> done) {
-      auto self = weak.lock();
-      if (!self) return;
-      value_type value{};
-      std::optional<failure> error;
-      try {
-        if constexpr (std::is_void_v<T>) {
-          done.get();
-          value = true;
-        } else {
-          value = done.get();
-        }
-      } catch (const std::exception&) {
-        error = classify(context);
-        if (as) error->what = *as;
-      }
-      self->post_owner([next, value, error](impl& s) {
-        if (s.stopping || s.lost_reported || s.probing) return;
-        if (error) return s.fail_connecting(*error, false);
-        next(s, value);
-      });
-    }));
+    steps.push_back(
+        f.then(boost::launch::sync, [weak, context = std::move(context), as, next, on_error](boost::future<T> done) {
+          auto self = weak.lock();
+          if (!self) return;
+          value_type value{};
+          std::optional<failure> error;
+          try {
+            if constexpr (std::is_void_v<T>) {
+              done.get();
+              value = true;
+            } else {
+              value = done.get();
+            }
+          } catch (const std::exception&) {
+            error = classify(context);
+            if (as) error->what = *as;
+          }
+          self->post_owner([next, value, error, on_error](impl& s) {
+            if (s.stopping || s.lost_reported || s.probing) return;
+            if (error && on_error && !s.connection_made()) return on_error(s, *error);
+            if (error) return s.fail_connecting(*error, false);
+            next(s, value);
+          });
+        }));
   }
 
   void tear_down() {
@@ -624,8 +688,16 @@ struct link::impl : std::enable_shared_from_this<impl> {
     join_timer.cancel();
     if (watcher) watcher->stop();  // also shuts the connection down
     watcher.reset();
+    if (resolver) resolver->cancel();
+    drop_transport();
+    mark_closed();
+  }
+
+  // The transport and its session go (on a teardown, or to try the router's next address).
+  void drop_transport() {
     write_some = nullptr;
     queue.clear();
+    queued_bytes = 0;
     if (transport) {
       try {
         if (transport->is_connected()) transport->disconnect();
@@ -641,24 +713,49 @@ struct link::impl : std::enable_shared_from_this<impl> {
     }
     session.reset();
     transport.reset();
-    mark_closed();
+  }
+
+  // Whether the TCP connection to the router was made (the RawSocket or TLS handshake may have failed).
+  bool connection_made() const {
+    return transport_up || tcp_connected || (tls_seen && tls_seen->tcp_connected) ||
+           (tcp_established && tcp_established());
   }
 };
 
-std::unique_ptr<link> make_link(boost::asio::io_context& owner, router_address address, std::string realm,
-                                credentials creds, link::handlers h) {
-  return std::make_unique<link>(owner, std::move(address), std::move(realm), std::move(creds), std::move(h));
+// The link through the WAMP client library (see the top of this file).
+class router_link final : public link {
+ public:
+  router_link(boost::asio::io_context& owner, router_address address, std::string realm, credentials creds, handlers h)
+      : impl_(std::make_shared<impl>(owner, std::move(address), std::move(realm), std::move(creds), std::move(h))) {}
+  ~router_link() override;
+  void start(std::chrono::milliseconds join_timeout) override;
+  void begin_stop(std::function<void()> closed) override;
+  void close() override;
+  void subscribe(const std::string& topic, event_fn on_event, done_fn done) override;
+  void provide(const std::string& uri, bool disclose_caller, std::function<void(std::shared_ptr<invocation>)> handler,
+               done_fn done) override;
+  void publish(const std::string& topic, const core::array& args, const core::object* kwargs,
+               const told_position* told) override;
+  void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
+            std::function<void(const call_reply&)> done) override;
+
+ private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace
+
+std::unique_ptr<link> make_link(boost::asio::io_context& owner, const router_address& address, const std::string& realm,
+                                const credentials& creds, link::handlers h) {
+  return std::make_unique<router_link>(owner, address, realm, creds, std::move(h));
 }
 
-link::link(boost::asio::io_context& owner, router_address address, std::string realm, credentials creds, handlers h)
-    : impl_(std::make_shared<impl>(owner, std::move(address), std::move(realm), std::move(creds), std::move(h))) {}
-
-link::~link() {
+router_link::~router_link() {
   impl_->on_closed = nullptr;
   impl_->tear_down();
 }
 
-void link::start(std::chrono::milliseconds join_timeout) {
+void router_link::start(std::chrono::milliseconds join_timeout) {
   impl* self = impl_.get();
   self->join_timer.expires_after(join_timeout);
   std::weak_ptr<impl> weak = impl_;
@@ -674,7 +771,7 @@ void link::start(std::chrono::milliseconds join_timeout) {
   });
 }
 
-void link::begin_stop(std::function<void()> closed) {
+void router_link::begin_stop(std::function<void()> closed) {
   impl& self = *impl_;
   // Already torn down (lost, and waiting to be made again): nothing to leave.
   if (self.closed) {
@@ -695,14 +792,12 @@ void link::begin_stop(std::function<void()> closed) {
   }
 }
 
-void link::close() {
+void router_link::close() {
   impl_->on_closed = nullptr;
   impl_->tear_down();
 }
 
-void link::subscribe(const std::string& topic,
-                     std::function<void(const msgpack::object& args, const msgpack::object& kwargs)> on_event,
-                     done_fn done) {
+void router_link::subscribe(const std::string& topic, event_fn on_event, done_fn done) {
   impl& self = *impl_;
   if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
   auto handler = [on_event = std::move(on_event)](const autobahn::wamp_event& ev) {
@@ -713,8 +808,8 @@ void link::subscribe(const std::string& topic,
       .then(boost::launch::sync, impl::outcome_to_owner<autobahn::wamp_subscription>(weak, std::move(done)));
 }
 
-void link::provide(const std::string& uri, bool disclose_caller,
-                   std::function<void(std::shared_ptr<invocation>)> handler, done_fn done) {
+void router_link::provide(const std::string& uri, bool disclose_caller,
+                          std::function<void(std::shared_ptr<invocation>)> handler, done_fn done) {
   impl& self = *impl_;
   if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
   std::weak_ptr<impl> weak = impl_;
@@ -730,55 +825,42 @@ void link::provide(const std::string& uri, bool disclose_caller,
       .then(boost::launch::sync, impl::outcome_to_owner<autobahn::wamp_registration>(weak, std::move(done)));
 }
 
-void link::publish(const std::string& topic, const core::array& args) {
-  publish(topic, args, core::object{});
-}
-
-void link::publish(const std::string& topic, const core::array& args, const core::object& kwargs) {
+void router_link::publish(const std::string& topic, const core::array& args, const core::object* kwargs,
+                          const told_position* told) {
   impl& self = *impl_;
-  if (!self.session) return;
-  if (self.address.transport != router_address::kind::websocket) {
-    // Before the WELCOME, or while stopping, there is no session to publish in (the library would refuse).
-    if (self.joined && !self.stopping) self.publish_framed(topic, args, kwargs.empty() ? nullptr : &kwargs);
-    return;
-  }
-  try {
-    // A broken link is noticed by its heartbeat; what this event said is told again once it is back.
-    if (kwargs.empty())
-      self.session->publish(topic, args);
-    else
-      self.session->publish(topic, args, core::value(kwargs));
-  } catch (const std::exception&) {
-  }
-}
-
-void link::publish(const std::string& topic, const core::array& args, const core::object* kwargs,
-                   const told_position& told) {
-  impl& self = *impl_;
+  // Before the WELCOME, or while stopping, there is no session to publish in (the library would refuse).
   if (!self.session || !self.joined || self.stopping) return;
-  if (self.address.transport != router_address::kind::websocket)
-    return self.publish_framed(topic, args, kwargs && !kwargs->empty() ? kwargs : nullptr, &told);
-  // The library's publish() takes no options of a router's own: the message is made here and handed to the
-  // transport as the library would.
-  if (!self.transport || !self.transport->is_connected()) return;
+  if (kwargs && kwargs->empty()) kwargs = nullptr;
+  if (self.address.transport != router_address::kind::websocket) return self.publish_framed(topic, args, kwargs, told);
+  // A broken link is noticed by its heartbeat; what this event said is told again (or caught up) once it is
+  // back.
   try {
-    const bool with_kwargs = kwargs && !kwargs->empty();
-    autobahn::wamp_message message(with_kwargs ? 6 : 5);
+    if (!told) {
+      if (kwargs)
+        self.session->publish(topic, args, core::value(*kwargs));
+      else
+        self.session->publish(topic, args);
+      return;
+    }
+    // The library's publish() takes no options of a router's own: the message is made here and handed to the
+    // transport as the library would.
+    if (!self.transport || !self.transport->is_connected()) return;
+    autobahn::wamp_message message(kwargs ? 6 : 5);
     message.set_field(0, 16);  // PUBLISH
     message.set_field(1, ++self.publication_id);
     message.set_field(
-        2, core::value(core::object{{uri::told_option, core::array{told.epoch, told.seq, std::uint64_t{told.index}}}}));
+        2,
+        core::value(core::object{{uri::told_option, core::array{told->epoch, told->seq, std::uint64_t{told->index}}}}));
     message.set_field(3, topic);
     message.set_field(4, core::value(args));
-    if (with_kwargs) message.set_field(5, core::value(*kwargs));
+    if (kwargs) message.set_field(5, core::value(*kwargs));
     self.transport->send_message(std::move(message));
   } catch (const std::exception&) {
-    // A broken link is noticed by its heartbeat; what this event said is caught up once it is back.
   }
 }
 
-void link::call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
-                std::function<void(const call_reply&)> done) {
+void router_link::call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
+                       std::function<void(const call_reply&)> done) {
   impl& self = *impl_;
   auto state = std::make_shared<std::function<void(const call_reply&)>>(std::move(done));
   auto finish = [state](const call_reply& r) {  // owner thread; the first answer wins

@@ -48,45 +48,78 @@ class observed_invocation final : public invocation {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-bool listed(const std::vector<std::string>& realms, const std::string& realm) {
-  return std::find(realms.begin(), realms.end(), "*") != realms.end() ||
-         std::find(realms.begin(), realms.end(), realm) != realms.end();
-}
-
 }  // namespace
 
+const char* served_realm::phase_name(phase p) {
+  return realm_phase_names[static_cast<int>(p)];
+}
+
 served_realm::served_realm(owner& o, std::string realm)
-    : o_(o), realm_(std::move(realm)), retry_(o.io), standby_poll_(o.io), held_timer_(o.io), heartbeat_(o.io) {}
+    : o_(o), realm_(std::move(realm)), settings_(o.settings()), retry_(o.io), standby_poll_(o.io), heartbeat_(o.io) {
+  o_.obs.phase(realm_, phase_name(phase_));
+}
+
+// The one place the phase changes. The registry's view of the realm (what its subscribers were told) follows:
+// suspended while another instance tells them, offline while nothing is told, and live again as the realm
+// goes live (adopted after an exact catch-up, resumed by re-announcing otherwise).
+void served_realm::enter(phase next, told_view view) {
+  const phase before = phase_;
+  if (before == next && view == told_view::as_is) return;
+  phase_ = next;
+  std::vector<core::meta_event> out;
+  switch (next) {
+    case phase::standing_by:
+      o_.reg.suspend(realm_);
+      break;
+    case phase::out_of_touch:
+    case phase::reconnecting:
+      o_.reg.set_online(realm_, false, out);
+      break;
+    case phase::live:
+      if (view == told_view::adopt) o_.reg.adopt(realm_);
+      if (view == told_view::resume) o_.reg.resume(realm_, out);
+      break;
+    default:
+      break;
+  }
+  o_.publish(out);
+  if (before != next) {
+    spdlog::debug("realm '{}': {} -> {}", realm_, phase_name(before), phase_name(next));
+    o_.obs.phase(realm_, phase_name(next));
+    if (o_.phase_changed) o_.phase_changed();
+  }
+}
+
+bool served_realm::settled() const {
+  if (phase_ == phase::live || o_.internal.told_positions() == feed::support::no || !o_.internal.current()) return true;
+  return phase_ != phase::registering && phase_ != phase::catching_up;
+}
 
 std::vector<const core::procedure*> served_realm::procedures() const {
   std::vector<const core::procedure*> out;
   for (const auto& p : core::procedures()) {
     const bool served = p.group == core::opt_in::none ||
                         (p.group == core::opt_in::testaments && o_.opts.testaments.per_session > 0) ||
-                        (p.group == core::opt_in::kill && listed(o_.opts.kill_realms, realm_));
-    if (served && (!p.flags.has(core::procedure_flag::needs_v2) || o_.router_protocol() >= 2)) out.push_back(&p);
+                        (p.group == core::opt_in::kill && settings_->kill(realm_));
+    if (served && (!p.flags.has(core::procedure_flag::needs_v2) || o_.internal.protocol() >= 2)) out.push_back(&p);
   }
   return out;
 }
 
 core::object served_realm::features() const {
-  return core::features(
-      {o_.opts.testaments.per_session > 0, listed(o_.opts.kill_realms, realm_), o_.router_protocol() >= 2});
+  return core::features({o_.opts.testaments.per_session > 0, settings_->kill(realm_), o_.internal.protocol() >= 2});
 }
 
 void served_realm::connect() {
-  if (stopping_) return;
+  if (phase_ == phase::leaving) return;
   next_generation();
   registered_ = 0;
-  registering_ = false;
-  joined_ = false;
-  ready_ = false;
-  live_ = false;
   catch_up_.reset();
+  enter(phase::joining);
   link::handlers h;
   h.joined = guarded([](served_realm& s, std::uint64_t id) { s.joined(id); });
   h.lost = guarded([](served_realm& s, const failure& why) { s.lost(why); });
-  link_ = std::make_unique<link>(o_.io, o_.opts.router, realm_, o_.opts.creds, std::move(h));
+  link_ = o_.links(o_.io, o_.opts.router, realm_, o_.opts.creds, std::move(h));
   link_->start(o_.opts.heartbeat_timeout * 2);
 }
 
@@ -99,22 +132,29 @@ void served_realm::joined(std::uint64_t session_id) {
   // A link that (re)joins while the mirror is not current (say the router restarted and the internal link
   // has not resynced yet) registers only once it is: otherwise the new router's clients could list sessions
   // of a router that is gone. A link that stayed up keeps answering from the last mirror meanwhile.
-  joined_ = true;
-  if (o_.mirror_current()) register_procedures();
+  enter(phase::waiting);
+  if (o_.internal.current()) register_procedures();
 }
 
 void served_realm::mirror_synced() {
-  if (joined_ && !registering_)
+  if (phase_ == phase::waiting)
     register_procedures();
-  else if (ready_)
+  else if (phase_ == phase::out_of_touch || phase_ == phase::live)
     go_live();
+}
+
+// A standby (or a realm waiting for the mirror) may ask for the procedures now.
+bool served_realm::may_register() const {
+  return (phase_ == phase::standing_by || phase_ == phase::waiting) && o_.internal.current();
 }
 
 // The first procedure is the lock: whoever registers it serves the realm, and registers the others then.
 // Two instances that try at once never end up with half the procedures each.
 void served_realm::register_procedures() {
-  registering_ = true;
+  took_over_ = phase_ == phase::standing_by;
   standby_poll_.cancel();
+  registered_ = 0;
+  enter(phase::registering);
   // One list for the whole attempt (the router's protocol version, which it depends on, may change meanwhile).
   registering_list_ = procedures();
   provide(registering_list_.front(), true);
@@ -127,10 +167,12 @@ void served_realm::provide(const core::procedure* p, bool lock) {
         auto self = weak.lock();
         if (!self) return inv->fail({uri::unavailable, "realm no longer served"});
         // Our own heartbeats are not counted as calls, nor held.
-        if (inv->caller() == self->session_id_) return self->o_.call(self->realm_, *p, std::move(inv));
+        if (inv->caller() == self->session_id_) return self->o_.call(self->realm_, *p, std::move(inv), {});
         inv = std::make_shared<observed_invocation>(std::move(inv), self->o_.obs, self->realm_, p->uri);
-        if (self->holds_calls()) return self->hold(p, std::move(inv));
-        self->o_.call(self->realm_, *p, std::move(inv));
+        self->o_.call(self->realm_, *p, std::move(inv), [weak] {
+          auto s = weak.lock();
+          return !s || s->settled();
+        });
       },
       guarded([p, lock](served_realm& s, const std::optional<failure>& error) {
         if (lock && !error) {
@@ -141,34 +183,8 @@ void served_realm::provide(const core::procedure* p, bool lock) {
       }));
 }
 
-// From the procedures' registration (or a resync) to the end of the catch-up, the mirror is ahead of what the
-// realm's subscribers were told: an answer then could name a session whose on_join is still to come (a client
-// that lists, then applies the events, would count it twice). Calls wait for the catch-up, at most
-// --get-wait-ms, and are answered after its events. While the mirror is out of touch they are answered from
-// it at once, as ever (it is behind then, not ahead).
-bool served_realm::holds_calls() const {
-  return !live_ && o_.internal.told_positions() != feed::support::no && o_.mirror_current();
-}
-
-void served_realm::hold(const core::procedure* p, std::shared_ptr<invocation> inv) {
-  if (held_.empty()) {
-    held_timer_.expires_after(o_.opts.get_wait);
-    held_timer_.async_wait(guarded([](served_realm& s, const boost::system::error_code& ec) {
-      if (!ec) s.release_held();
-    }));
-  }
-  held_.emplace_back(p, std::move(inv));
-}
-
-void served_realm::release_held() {
-  held_timer_.cancel();
-  auto held = std::move(held_);
-  held_.clear();
-  for (auto& [p, inv] : held)
-    o_.call(realm_, *p, std::move(inv));
-}
-
 void served_realm::registered(const core::procedure& p, const std::optional<failure>& error) {
+  if (phase_ != phase::registering) return;
   if (error) {
     const bool conflict = error->what == failure::kind::conflict;
     if (conflict && o_.opts.standby && registered_ == 0) return stand_by();
@@ -178,21 +194,21 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
   }
   const std::size_t total = registering_list_.size();
   if (++registered_ < total) return;
-  ready_ = true;
   attempts_ = 0;
   const bool kill = std::any_of(registering_list_.begin(), registering_list_.end(),
                                 [](const core::procedure* q) { return q->group == core::opt_in::kill; });
   o_.obs.role(realm_, true);
-  if (standing_by_) {
+  if (took_over_) {
     o_.obs.takeover(realm_);
     spdlog::info("realm '{}': took over (the instance that served it is gone)", realm_);
-    standing_by_ = false;
+    took_over_ = false;
   }
   spdlog::info("serving the session meta API on realm '{}' ({} procedures{})", realm_, total,
                kill ? ", kill included" : "");
   o_.obs.link_state(realm_, true);
-  send_testaments();
+  enter(phase::out_of_touch);  // registered; nothing told until go_live says how
   go_live();
+  send_testaments();
   heartbeat();
   o_.ready(*this);
 }
@@ -201,64 +217,54 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
 // nothing is told here, and the procedures are tried again when one of that instance's sessions leaves
 // (see observe()), or after standby_poll.
 void served_realm::stand_by() {
-  const bool first = !standing_by_;
+  const bool first = !took_over_;
   if (first) {
     o_.obs.role(realm_, false);
     spdlog::info("realm '{}': standing by (another instance serves it)", realm_);
   }
-  standing_by_ = true;
-  registering_ = false;
   registered_ = 0;
-  live_ = false;
   catch_up_.reset();
-  o_.reg.suspend(realm_);
+  enter(phase::standing_by);
   standby_poll_.expires_after(standby_poll);
   standby_poll_.async_wait(guarded([](served_realm& s, const boost::system::error_code& ec) {
-    if (!ec && s.joined_ && !s.registering_ && s.o_.mirror_current()) s.register_procedures();
+    if (!ec && s.may_register()) s.register_procedures();
   }));
   if (first) o_.ready(*this);
 }
 
 void served_realm::observe(const core::hook_event& ev) {
   if (catch_up_) catch_up_->on_hook(ev);
-  if (!standing_by_ || ev.kind != core::hook_kind::left || ev.session.id.value == session_id_) return;
+  if (phase_ != phase::standing_by || ev.kind != core::hook_kind::left || ev.session.id.value == session_id_) return;
   // One of the serving instance's links (a session of a hidden role) leaves: the procedures may be free.
   const core::session_record* leaving = o_.reg.truth().find(realm_, ev.session.id);
   if (!leaving) return;
   const auto& roles = o_.opts.hidden_authroles;
   if (std::find(roles.begin(), roles.end(), leaving->authrole) == roles.end()) return;
   boost::asio::post(o_.io, guarded([](served_realm& s) {
-                      if (s.standing_by_ && s.joined_ && !s.registering_ && s.o_.mirror_current())
-                        s.register_procedures();
+                      if (s.may_register()) s.register_procedures();
                     }));
 }
 
 // Events flow again once the realm's subscribers are told exactly what they missed: from the router's told
 // positions when it keeps them (a catch-up), else by convergence as before.
 void served_realm::go_live() {
-  if (!ready_ || live_ || catch_up_ || !o_.mirror_current()) return;
+  if (phase_ == phase::catching_up || phase_ == phase::live || !o_.internal.current()) return;
   if (o_.internal.told_positions() == feed::support::no) {
     tag_ = false;
-    live_ = true;
-    std::vector<core::meta_event> out;
-    o_.reg.resume(realm_, out);
-    o_.publish(out);
-    return;
+    return enter(phase::live, told_view::resume);
   }
   catch_up_ = std::make_unique<core::catch_up>(realm_, o_.opts.hidden_authroles);
+  enter(phase::catching_up);
   fetch_catch_up(++catch_up_token_, std::nullopt);
 }
 
 void served_realm::unsettled() {
-  if (catch_up_) {
+  if (phase_ == phase::catching_up) {
     catch_up_.reset();
     ++catch_up_token_;
-    release_held();  // answered from the last mirror, as every call is while the mirror is out of touch
-  }
-  if (live_ && tag_) {
-    live_ = false;
-    std::vector<core::meta_event> out;
-    o_.reg.set_online(realm_, false, out);
+    enter(phase::out_of_touch);
+  } else if (phase_ == phase::live && tag_) {
+    enter(phase::out_of_touch);
   }
 }
 
@@ -280,12 +286,10 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
     }
     if (e.uri == uri::history_lost) {
       o_.internal.set_told_positions(feed::support::yes);
-      // (The client library keeps none of the error's details: its ArgumentsKw are not all strings.)
       return fall_back(core::catch_up_outcome::history_lost,
-                       std::string(uri::history_lost) +
-                           ": the router's record of what this realm was told is older than its "
-                           "hook history (raise the router's history, or expect this after long "
-                           "outages)");
+                       e.message +
+                           " (the router's record of what this realm was told is older than its hook history: "
+                           "raise the router's history, or expect this after long outages)");
     }
     return fall_back(core::catch_up_outcome::failed, std::string(uri::hook_catch_up) + ": " + e.message);
   }
@@ -319,9 +323,7 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
   for (const auto& e : out)
     publish(e);
   // Everything the mirror holds now has been told: the realm goes on from here, hook by hook.
-  o_.reg.adopt(realm_);
-  live_ = true;
-  release_held();
+  enter(phase::live, told_view::adopt);
 }
 
 void served_realm::fall_back(core::catch_up_outcome outcome, const std::string& why) {
@@ -336,32 +338,21 @@ void served_realm::fall_back(core::catch_up_outcome outcome, const std::string& 
   const auto& pos = o_.reg.truth().position();
   tag_ = o_.internal.told_positions() == feed::support::yes && pos;
   if (tag_) told_epoch_ = pos->epoch;
-  live_ = true;
-  std::vector<core::meta_event> out;
-  o_.reg.resume(realm_, out);
-  o_.publish(out);
-  release_held();
+  enter(phase::live, told_view::resume);
 }
 
 void served_realm::lost(const failure& why) {
-  if (stopping_) return;
-  std::vector<core::meta_event> out;
-  o_.reg.set_online(realm_, false, out);
-  live_ = false;
+  if (phase_ == phase::leaving) return;
   catch_up_.reset();
   ++catch_up_token_;
   standby_poll_.cancel();
-  held_timer_.cancel();
-  held_.clear();  // their link is gone: nobody to answer
   o_.obs.link_state(realm_, false);
   o_.obs.link_lost(realm_, why);
-  ready_ = false;
-  joined_ = false;
-  registering_ = false;
   heartbeat_pending_ = false;
   heartbeat_.cancel();
   if (link_) link_->close();
   next_generation();
+  enter(phase::reconnecting);
   const auto delay = why.what == failure::kind::conflict ? conflict_retry : retry_delay(o_.opts, why, attempts_++);
   spdlog::warn("realm '{}': {}; reconnecting in {} ms", realm_, why.message, delay.count());
   retry_.expires_after(delay);
@@ -370,12 +361,21 @@ void served_realm::lost(const failure& why) {
   }));
 }
 
+void served_realm::reconfigure(std::shared_ptr<const realm_settings> next) {
+  settings_ = std::move(next);
+  if (phase_ != phase::registering && !ready()) return;  // the next registration takes the new list
+  if (procedures() == registering_list_) return;
+  // The procedures to serve changed (the kill family): registered again, on a link of its own.
+  spdlog::info("realm '{}': the reload changes its procedures: registering them again", realm_);
+  lost({failure::kind::closed, uri::not_connected, "reload: procedures changed"});
+}
+
 // A call to our own wamp.session.count through the router: proves the link works both ways, and confirms
 // that every event published before it reached the router.
 void served_realm::heartbeat() {
   heartbeat_.expires_after(o_.opts.heartbeat_interval);
   heartbeat_.async_wait(guarded([](served_realm& s, const boost::system::error_code& ec) {
-    if (ec || s.stopping_) return;
+    if (ec || s.phase_ == phase::leaving) return;
     s.heartbeat();
     if (s.heartbeat_pending_) return;
     s.heartbeat_pending_ = true;
@@ -399,10 +399,12 @@ void served_realm::publish(const core::meta_event& e) {
   if (!link_) return;
   // With told positions, an event that tells a hook carries where it stands, for the router to record.
   const auto send = [&](const char* topic, const core::array& args) {
-    if (tag_ && e.seq != 0)
-      link_->publish(topic, args, nullptr, link::told_position{told_epoch_, e.seq, e.index});
-    else
+    if (tag_ && e.seq != 0) {
+      const link::told_position told{told_epoch_, e.seq, e.index};
+      link_->publish(topic, args, nullptr, &told);
+    } else {
       link_->publish(topic, args);
+    }
   };
   using kind = core::meta_event::kind;
   if (e.what == kind::join || e.what == kind::leave) {
@@ -410,7 +412,7 @@ void served_realm::publish(const core::meta_event& e) {
     spdlog::debug("realm '{}': on_{} {}", realm_, join ? "join" : "leave", e.session->id.value);
     if (join)
       send(uri::on_join, core::array{core::details(*e.session)});
-    else if (listed(o_.opts.on_leave_session_only, realm_))
+    else if (settings_->on_leave_session_only_on(realm_))
       send(uri::on_leave, core::array{e.session->id.value});  // as Crossbar and nexus shape it
     else
       send(uri::on_leave, core::on_leave_arguments(*e.session));
@@ -441,7 +443,7 @@ void served_realm::add_testaments(std::vector<core::testament> gone) {
 
 // Published at most once: a testament sent on a link that breaks before it reaches the router is lost.
 void served_realm::send_testaments() {
-  if (!ready_ || !link_) return;  // the link is down: sent when it is ready again
+  if (!ready() || !link_) return;  // the link is down: sent when it is ready again
   for (const auto& t : testaments_) {
     link_->publish(t.topic, t.args, t.kwargs);
     o_.obs.published(realm_, "testament");
@@ -450,11 +452,10 @@ void served_realm::send_testaments() {
 }
 
 void served_realm::stop_timers() {
-  stopping_ = true;
+  enter(phase::leaving);
   retry_.cancel();
   heartbeat_.cancel();
   standby_poll_.cancel();
-  held_timer_.cancel();
 }
 
 void served_realm::leave(std::function<void()> gone) {

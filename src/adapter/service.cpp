@@ -24,6 +24,7 @@ class no_observer final : public service_observer {
   void role(const std::string&, bool) override {}
   void takeover(const std::string&) override {}
   void catch_up(const std::string&, core::catch_up_outcome) override {}
+  void phase(const std::string&, const char*) override {}
 };
 
 no_observer nothing_observed;
@@ -37,11 +38,31 @@ core::registry::options registry_options(const service_options& o) {
   return r;
 }
 
+bool listed(const std::vector<std::string>& realms, const std::string& realm) {
+  return std::find(realms.begin(), realms.end(), "*") != realms.end() ||
+         std::find(realms.begin(), realms.end(), realm) != realms.end();
+}
+
 }  // namespace
 
-service::service(boost::asio::io_context& io, service_options opts)
+std::shared_ptr<const realm_settings> realm_settings::from(const service_options& o) {
+  return std::make_shared<const realm_settings>(realm_settings{o.kill_realms, o.policy, o.on_leave_session_only});
+}
+
+bool realm_settings::kill(const std::string& realm) const {
+  return listed(kill_realms, realm);
+}
+
+bool realm_settings::on_leave_session_only_on(const std::string& realm) const {
+  return listed(on_leave_session_only, realm);
+}
+
+service::service(boost::asio::io_context& io, service_options opts, link_factory links)
     : io_(io),
       opts_(std::move(opts)),
+      links_(std::move(links)),
+      settings_(realm_settings::from(opts_)),
+      realms_(opts_.realms),
       reg_(registry_options(opts_)),
       testaments_(opts_.testaments),
       obs_(opts_.observer ? opts_.observer : &nothing_observed) {
@@ -53,6 +74,7 @@ service::service(boost::asio::io_context& io, service_options opts)
   ev.unsettled = [this] {
     for (auto& [realm, s] : served_)
       s->unsettled();
+    calls_->check_waiters();
   };
   ev.left = [this](const std::string& realm, core::session_id id) { release_testaments(realm, id); };
   ev.resynced = [this] { release_gone_testaments(); };
@@ -67,19 +89,18 @@ service::service(boost::asio::io_context& io, service_options opts)
       s->mirror_synced();
     check_ready();
   };
-  feed_ = std::make_shared<detail::feed>(io_, opts_, reg_, *obs_, std::move(ev));
-  calls_ = std::make_unique<detail::calls>(io_, opts_, reg_, testaments_, *feed_);
-  realm_owner_.reset(
-      new detail::realm_owner{io_, opts_, reg_, *obs_,
-                              [this](const std::string& realm, const core::procedure& p,
-                                     std::shared_ptr<invocation> inv) { calls_->handle(realm, p, std::move(inv)); },
-                              [this](const std::vector<core::meta_event>& events) { publish(events); },
-                              [this] { return feed_->current(); }, [this] { return feed_->protocol(); },
-                              [this](detail::served_realm& s) {
-                                feed_->announce(s.realm(), s.features());
-                                check_ready();
-                              },
-                              *feed_});
+  feed_ = std::make_shared<detail::feed>(io_, opts_, links_, reg_, *obs_, std::move(ev));
+  calls_ = std::make_unique<detail::calls>(io_, opts_, settings_, reg_, testaments_, *feed_);
+  realm_owner_.reset(new detail::realm_owner{
+      io_, opts_, [this] { return settings_; }, links_, reg_, *obs_,
+      [this](const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv,
+             std::function<bool()> settled) { calls_->handle(realm, p, std::move(inv), std::move(settled)); },
+      [this](const std::vector<core::meta_event>& events) { publish(events); },
+      [this](detail::served_realm& s) {
+        feed_->announce(s.realm(), s.features());
+        check_ready();
+      },
+      *feed_, [this] { calls_->check_waiters(); }});
 }
 
 service::~service() {
@@ -90,7 +111,7 @@ service::~service() {
 
 void service::start() {
   if (!opts_.all_realms)
-    for (const auto& realm : opts_.realms)
+    for (const auto& realm : realms_)
       serve(realm);
   feed_->start();
 }
@@ -138,9 +159,10 @@ void service::stop(std::chrono::steady_clock::time_point deadline, std::function
 
 void service::reconfigure(const service_options& next) {
   if (stopping_) return;
-  opts_.kill_realms = next.kill_realms;
-  opts_.policy = next.policy;
-  opts_.on_leave_session_only = next.on_leave_session_only;
+  settings_ = realm_settings::from(next);
+  calls_->reconfigure(settings_);
+  for (auto& [realm, s] : served_)
+    s->reconfigure(settings_);
   if (opts_.all_realms) return;
   const auto& realms = next.realms;
   std::vector<std::string> gone;
@@ -167,7 +189,14 @@ void service::reconfigure(const service_options& next) {
     spdlog::info("realm '{}' served from now on", realm);
     serve(realm);
   }
-  opts_.realms = realms;
+  realms_ = realms;
+}
+
+std::vector<std::pair<std::string, std::string>> service::phases() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [realm, s] : served_)
+    out.emplace_back(realm, detail::served_realm::phase_name(s->current()));
+  return out;
 }
 
 std::vector<std::pair<std::string, std::size_t>> service::sessions_per_realm() const {

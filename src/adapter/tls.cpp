@@ -129,14 +129,14 @@ failure tls(const std::string& reason, std::string message) {
 
 }  // namespace
 
-std::shared_ptr<ssl::context> make_client_context(const tls_options& o, std::string& error) {
+core::outcome<std::shared_ptr<ssl::context>> make_client_context(const tls_options& o) {
   std::vector<std::string> problems;
   auto ctx = new_context(o, problems);
   if (problems.empty()) return ctx;
-  error.clear();
+  std::string error;
   for (const auto& p : problems)
     error += (error.empty() ? "" : "; ") + p;
-  return nullptr;
+  return core::call_error{uri::not_connected, std::move(error)};
 }
 
 std::shared_ptr<tls_observation> prepare_connection(SSL* ssl, const std::string& host) {
@@ -223,8 +223,9 @@ failure tls_server_failure(const std::string& url) {
 void probe_tls(boost::asio::io_context& io, const std::string& host, std::uint16_t port,
                std::chrono::milliseconds timeout, std::function<void(bool)> done) {
   struct probe {
-    explicit probe(boost::asio::io_context& io) : context(ssl::context::tls_client), timer(io) {}
+    explicit probe(boost::asio::io_context& io) : context(ssl::context::tls_client), resolver(io), timer(io) {}
     ssl::context context;
+    boost::asio::ip::tcp::resolver resolver;
     std::unique_ptr<tls_socket::stream_type> stream;
     std::shared_ptr<tls_observation> seen;
     boost::asio::steady_timer timer;
@@ -232,6 +233,7 @@ void probe_tls(boost::asio::io_context& io, const std::string& host, std::uint16
     void finish(bool is_tls) {
       if (!done) return;
       timer.cancel();
+      resolver.cancel();
       boost::system::error_code ignored;
       stream->lowest_layer().close(ignored);
       auto d = std::move(done);
@@ -244,19 +246,25 @@ void probe_tls(boost::asio::io_context& io, const std::string& host, std::uint16
   p->stream = std::make_unique<tls_socket::stream_type>(io, p->context);
   p->seen = prepare_connection(p->stream->native_handle(), host);
   p->done = std::move(done);
-  boost::system::error_code ec;
-  boost::asio::ip::tcp::resolver resolver(io);
-  const auto endpoints = resolver.resolve(host, std::to_string(port), ec);
-  if (ec || endpoints.empty()) return boost::asio::post(io, [p] { p->finish(false); });
+  // The timer bounds the whole probe, a name that does not resolve included (resolved on the resolver's own
+  // thread: nothing blocks the owner's loop); every address is tried in turn.
   p->timer.expires_after(timeout);
   p->timer.async_wait([p](const boost::system::error_code& e) {
     if (!e) p->finish(p->seen->tls_record_seen);
   });
-  p->stream->lowest_layer().async_connect(endpoints.begin()->endpoint(), [p](const boost::system::error_code& e) {
-    if (e) return p->finish(false);
-    p->stream->async_handshake(ssl::stream_base::client,
-                               [p](const boost::system::error_code& h) { p->finish(!h || p->seen->tls_record_seen); });
-  });
+  p->resolver.async_resolve(
+      host, std::to_string(port),
+      [p](const boost::system::error_code& e, boost::asio::ip::tcp::resolver::results_type found) {
+        if (e || found.empty()) return p->finish(false);
+        boost::asio::async_connect(p->stream->lowest_layer(), found,
+                                   [p](const boost::system::error_code& c, const boost::asio::ip::tcp::endpoint&) {
+                                     if (c) return p->finish(false);
+                                     p->stream->async_handshake(ssl::stream_base::client,
+                                                                [p](const boost::system::error_code& h) {
+                                                                  p->finish(!h || p->seen->tls_record_seen);
+                                                                });
+                                   });
+      });
 }
 
 }  // namespace detail

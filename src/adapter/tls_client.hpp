@@ -19,6 +19,7 @@
 
 #include "wamp_metad/adapter/failure.hpp"
 #include "wamp_metad/adapter/tls.hpp"
+#include "wamp_metad/core/result.hpp"
 
 namespace wamp_metad::adapter::detail {
 
@@ -40,9 +41,8 @@ struct tls_observation {
 };
 
 // A client context for `o`: TLS 1.2 or later, the router's certificate checked against o.ca_file or the
-// system's CAs, o's client certificate and key when given. nullptr, with the problem in `error`, when a file
-// cannot be loaded.
-std::shared_ptr<boost::asio::ssl::context> make_client_context(const tls_options& o, std::string& error);
+// system's CAs, o's client certificate and key when given; the problems when a file cannot be loaded.
+core::outcome<std::shared_ptr<boost::asio::ssl::context>> make_client_context(const tls_options& o);
 
 // Sets one connection's SSL object up: SNI (for a name, never an address), the name or address the router's
 // certificate must carry, and the callbacks that fill the returned observation (which the SSL object keeps

@@ -266,7 +266,8 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   std::ostringstream help;
   help << "wamp-metad: the WAMP Session Meta API for routers that lack it\n\n"
        << "Usage: wamp-metad --router URL --realm NAME [--realm NAME ...] [options]\n\n"
-       << all << procedures_help();
+       << all << "\nReload (SIGHUP, systemctl reload) applies " << reload_applies << ".\n"
+       << procedures_help();
   c.help_text = help.str();
 
   po::variables_map vm;

@@ -66,8 +66,9 @@ void notify_status(const wamp_metad::adapter::service& service, const char* pref
              static_cast<unsigned long long>(st.resyncs));
 }
 
-// SIGHUP: the configuration is read again (the same flags, the config file as it is now); the realm set is
-// applied at once, without touching the realms that stay. A configuration with problems changes nothing.
+// SIGHUP: the configuration is read again (the same flags, the config file as it is now) and applied as
+// daemon::reload_applies says, without touching the realms that stay (unless their procedures change). A
+// configuration with problems changes nothing.
 void on_reload(boost::asio::signal_set& hup, wamp_metad::adapter::service& service, int argc, const char* const* argv) {
   hup.async_wait([&hup, &service, argc, argv](const boost::system::error_code& ec, int) {
     if (ec) return;
@@ -81,9 +82,9 @@ void on_reload(boost::asio::signal_set& hup, wamp_metad::adapter::service& servi
       for (const auto& w : parsed.warnings)
         spdlog::warn("reload: {}", w);
       spdlog::info(
-          "reload: serving {} realm(s); --enable-kill applies to realms joined from now on, --kill-authrole and "
-          "--on-leave-session-only at once, other settings at the next start",
-          parsed.cfg.service.all_realms ? std::string("every") : std::to_string(parsed.cfg.service.realms.size()));
+          "reload: serving {} realm(s); a reload applies {}",
+          parsed.cfg.service.all_realms ? std::string("every") : std::to_string(parsed.cfg.service.realms.size()),
+          wamp_metad::daemon::reload_applies);
       service.reconfigure(parsed.cfg.service);
     }
     on_reload(hup, service, argc, argv);

@@ -45,6 +45,7 @@ struct metrics::impl {
   pm::Family<pm::Gauge>* realm_active = nullptr;
   pm::Family<pm::Counter>* takeovers = nullptr;
   pm::Family<pm::Counter>* catch_ups = nullptr;
+  pm::Family<pm::Gauge>* realm_phase = nullptr;
 
   std::map<std::string, pm::Gauge*> realm_sessions;
   std::map<std::string, pm::Counter*> hook_series, malformed_series;
@@ -56,6 +57,7 @@ struct metrics::impl {
   std::map<std::string, pm::Gauge*> active_series;
   std::map<std::string, pm::Counter*> takeover_series;
   std::map<std::pair<std::string, std::string>, pm::Counter*> catch_up_series;
+  std::map<std::pair<std::string, std::string>, pm::Gauge*> phase_series;
 
   // The series of `family` for `labels`, made (with `extra`, a histogram's buckets) the first time.
   template <class T, class Key, class... Extra>
@@ -128,6 +130,13 @@ metrics::metrics(const std::string& address) {
                              .Name("wamp_metad_realm_active")
                              .Help("A served realm's role here: 1 active (procedures registered here), 0 standby")
                              .Register(r);
+  impl_->realm_phase = &pm::BuildGauge()
+                            .Name("wamp_metad_realm_phase")
+                            .Help(
+                                "A served realm's phase: 1 for the phase it is in, 0 for the others "
+                                "(joining, waiting, registering, standing_by, catching_up, live, out_of_touch, "
+                                "reconnecting, leaving)")
+                            .Register(r);
   impl_->takeovers = &pm::BuildCounter()
                           .Name("wamp_metad_takeovers_total")
                           .Help("Realms taken over from another instance that served them (after standing by)")
@@ -210,6 +219,14 @@ void metrics::set_sessions(const std::vector<std::pair<std::string, std::size_t>
       it = impl_->active_series.erase(it);
     }
   }
+  for (auto it = impl_->phase_series.begin(); it != impl_->phase_series.end();) {
+    if (impl_->realm_sessions.count(it->first.first)) {
+      ++it;
+    } else {
+      impl_->realm_phase->Remove(it->second);
+      it = impl_->phase_series.erase(it);
+    }
+  }
 }
 
 void metrics::hook(const char* verdict) {
@@ -276,6 +293,14 @@ void metrics::catch_up(const std::string& realm, core::catch_up_outcome outcome)
   realm_counters(realm);
   auto key = std::make_pair(realm, std::string(label(outcome)));
   impl::series(impl_->catch_up_series, key, *impl_->catch_ups, {{"realm", realm}, {"outcome", key.second}}).Increment();
+}
+
+void metrics::phase(const std::string& realm, const char* phase) {
+  for (const char* p : adapter::realm_phase_names) {
+    auto key = std::make_pair(realm, std::string(p));
+    impl::series(impl_->phase_series, key, *impl_->realm_phase, {{"realm", realm}, {"phase", key.second}})
+        .Set(key.second == phase ? 1 : 0);
+  }
 }
 
 }  // namespace wamp_metad::daemon

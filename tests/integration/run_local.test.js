@@ -12,16 +12,7 @@ const kit = require('../lib/jskit')
 
 const ROOT = routerctl.ROOT
 
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address()
-      srv.close(() => resolve(port))
-    })
-  })
-}
+const freePort = routerctl.freePort
 
 function listening (port) {
   return new Promise(resolve => {

@@ -5,7 +5,7 @@
 //   kit.main('name', 90000, async t => { t.ok(cond, 'msg'); t.eq(a, b, 'msg'); await t.step('sub', fn) })
 //       runs the body under a global timeout; exits 0 on success, 1 with the failure on stderr otherwise
 //   kit.autobahn                          Autobahn|JS from tests/js/node_modules (fails loudly if missing)
-//   await kit.join({url | rawsocket: {host, port}, realm, serializer: 'json'|'msgpack', authid, ticket,
+//   await kit.join({url | rawsocket: {host, port} | {path}, realm, serializer: 'json'|'msgpack', authid, ticket,
 //                   wampcra, authmethods, authextra, tls})  -> {session, connection, welcome, closed: Promise}
 //       tls: for wss://, {ca, cert, key} (PEM strings or Buffers): the CA the router's certificate is checked
 //       against, and a client certificate for a router that requires one
@@ -96,7 +96,8 @@ function join (o) {
   }
   if (o.rawsocket) {
     if (o.serializer === 'msgpack') throw new Error('Autobahn|JS RawSocket supports JSON only')
-    opts.transports = [{ type: 'rawsocket', host: o.rawsocket.host, port: o.rawsocket.port }]
+    opts.transports = [o.rawsocket.path ? { type: 'rawsocket', path: o.rawsocket.path }
+      : { type: 'rawsocket', host: o.rawsocket.host, port: o.rawsocket.port }]
   } else {
     opts.transports = [{ type: 'websocket', url: o.url, serializers: [serializer] }]
     // Autobahn|JS hands `agent` to ws, whose TLS connection then uses these (and checks the router's name).

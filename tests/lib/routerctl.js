@@ -9,6 +9,8 @@
 //     wss: false, rawsocketTls: false,       // TLS listeners (HOST, port 0; true = 127.0.0.1); default none
 //     tls: {cert, key, clientCa},            // their PEM files (tests/lib/certs.js makes them)
 //     args: ['--test-switches'],             // extra router flags
+//     crossbarConfig: FILE,                  // --crossbar-config FILE (no --realms; ws and rawsocket default
+//                                            // off, the principals file is then for the extra listeners)
 //     readyTimeoutMs: 15000,
 //     spawn: argv => child,                  // how to run router.js with argv (default spawnRouter; a test
 //                                            // runs it in a network namespace this way)
@@ -25,6 +27,7 @@
 //   routerctl.spawnRouter(argv)      runs router.js with raw argv (for CLI tests); returns the child
 //   await routerctl.runRouter(argv, ms)  the same to its exit: {code, signal, stdout, stderr} (fails after ms)
 //   routerctl.spawnTracked(cmd, argv, opts)  spawns any child that is killed by pid when the test exits
+//   await routerctl.freePort()       a port free on 127.0.0.1 now
 //
 // Every router started here is killed BY PID when the test process exits, however it exits
 // (normal exit, uncaught error, SIGINT/SIGTERM). Nothing is ever killed by name.
@@ -118,12 +121,14 @@ function start (options = {}) {
   const spawn = options.spawn || spawnRouter
   const realms = options.realms || ['realm1']
   const principals = options.principals || DEFAULT_PRINCIPALS
-  const useWs = options.ws !== false
-  const useRaw = options.rawsocket !== false
+  const cb = options.crossbarConfig
+  const useWs = cb ? options.ws === true : options.ws !== false
+  const useRaw = cb ? options.rawsocket === true : options.rawsocket !== false
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'routerctl-'))
   const principalsFile = path.join(dir, 'principals.json')
   fs.writeFileSync(principalsFile, JSON.stringify(principals, null, 2))
-  const argv = ['--realms', realms.join(','), '--principals', principalsFile]
+  const argv = cb ? ['--crossbar-config', cb, '--principals', principalsFile]
+    : ['--realms', realms.join(','), '--principals', principalsFile]
   if (useWs) argv.push('--ws', '127.0.0.1:0')
   if (useRaw) argv.push('--rawsocket', '127.0.0.1:0')
   const tlsHost = v => `${v === true ? '127.0.0.1' : v}:0`
@@ -220,6 +225,18 @@ function start (options = {}) {
   })
 }
 
+// A TCP port free on 127.0.0.1 now (for configurations that name their ports, as Crossbar's do).
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const srv = require('net').createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
 function withTimeout (ms, name) {
   const t = setTimeout(() => {
     process.stderr.write(`FAIL ${name || path.basename(process.argv[1])}: global timeout of ${ms} ms exceeded\n`)
@@ -229,4 +246,4 @@ function withTimeout (ms, name) {
   return t
 }
 
-module.exports = { start, spawnRouter, runRouter, spawnTracked, stopChild, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }
+module.exports = { start, freePort, spawnRouter, runRouter, spawnTracked, stopChild, withTimeout, DEFAULT_PRINCIPALS, SECRETS, ROUTER_JS, ROOT }

@@ -19,17 +19,25 @@ function randomAuthid () {
 }
 
 class Authenticator {
-  constructor ({ principals, anonymousRealms, internalRealm, metaRole }) {
+  // anonymousRole: the authrole of anonymous sessions; hasRole (realm, role): whether the realm has that role,
+  // when a session of a role the realm does not have is refused (a transport of --crossbar-config, as Crossbar
+  // does), else undefined.
+  constructor ({ principals, anonymousRealms, internalRealm, metaRole, anonymousRole = 'anonymous', hasRole }) {
     this.principals = principals
     this.anonymousRealms = anonymousRealms
     this.internalRealm = internalRealm
     this.metaRole = metaRole
+    this.anonymousRole = anonymousRole
+    this.hasRole = hasRole
   }
 
   admit (realm, identity) {
     if (realm === this.internalRealm && identity.authrole !== this.metaRole) {
       return { abort: 'wamp.error.not_authorized',
         message: `only authrole '${this.metaRole}' may join the internal realm '${realm}'` }
+    }
+    if (this.hasRole && identity.authrole !== this.metaRole && !this.hasRole(realm, identity.authrole)) {
+      return { abort: 'wamp.error.no_such_role', message: `realm '${realm}' has no role '${identity.authrole}'` }
     }
     return { identity }
   }
@@ -60,10 +68,15 @@ class Authenticator {
           timestamp: new Date().toISOString(),
           session: sessionId
         })
-        return { challenge: 'wampcra', extra: { challenge }, state: { realm, principal, identity: base, challenge } }
+        // A salted secret (the key the client derives with PBKDF2) comes with what the client derives it from.
+        const cra = { challenge }
+        if (principal.salt !== undefined) {
+          Object.assign(cra, { salt: principal.salt, iterations: principal.iterations, keylen: principal.keylen })
+        }
+        return { challenge: 'wampcra', extra: cra, state: { realm, principal, identity: base, challenge } }
       }
       if (m === 'anonymous' && this.anonymousRealms.has(realm) && realm !== this.internalRealm) {
-        const identity = { authid: authid || randomAuthid(), authrole: 'anonymous', authmethod: 'anonymous',
+        const identity = { authid: authid || randomAuthid(), authrole: this.anonymousRole, authmethod: 'anonymous',
           authprovider: 'static' }
         if (extra) identity.authextra = extra
         return this.admit(realm, identity)

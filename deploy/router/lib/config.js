@@ -10,7 +10,7 @@ const { parsePermissions } = require('./permissions')
 
 class ConfigError extends Error {}
 
-const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket HOST:PORT]
+const USAGE = `usage: node router.js [--crossbar-config FILE] [--ws HOST:PORT [--web DIR]] [--rawsocket HOST:PORT]
                       [--wss HOST:PORT] [--rawsocket-tls HOST:PORT] [--tls-cert FILE --tls-key FILE
                       [--tls-client-ca FILE]] --realms R1,R2
                       --principals FILE [--internal-realm NAME] [--meta-role ROLE] [--native-meta]
@@ -20,6 +20,12 @@ const USAGE = `usage: node router.js [--ws HOST:PORT [--web DIR]] [--rawsocket H
 
 Reference WAMP router for wamp-metad (fox-wamp with msgpack, RawSocket, static auth and hook protocol v2).
 
+  --crossbar-config FILE  a Crossbar node configuration (config.json, version 2): its router worker's realms,
+                          roles, permissions and transports (web, websocket, rawsocket; tcp and unix endpoints;
+                          TLS; static anonymous, ticket and wampcra authentication) are served as they are, what
+                          cannot be is refused (exit 2) or, if it only adds a way in, skipped with a warning; the
+                          listeners below are then optional and extra (with --principals, e.g. for the meta role),
+                          --realms and --web are not taken
   --ws HOST:PORT          WebSocket listener (subprotocols wamp.2.msgpack, wamp.2.json; any URL path)
   --web DIR               also serve DIR's files over plain HTTP on the --ws listener (a directory serves its
                           index.html), and the Autobahn|JS browser build at /autobahn/autobahn.min.js;
@@ -58,6 +64,7 @@ SIGTERM/SIGINT close the router and exit 0. Bad options exit 2.`
 
 // Every flag as util.parseArgs knows it; the defaults are applied in parseCommandLine.
 const OPTIONS = {
+  'crossbar-config': { type: 'string' },
   ws: { type: 'string' },
   web: { type: 'string' },
   rawsocket: { type: 'string' },
@@ -123,6 +130,7 @@ function parseCommandLine (argv) {
     throw new ConfigError(`--log-level: expected error, warn, info or debug, got '${logLevel}'`)
   }
   const opts = {
+    crossbarConfig: v['crossbar-config'] ?? null,
     ws: v.ws === undefined ? null : parseHostPort('--ws', v.ws),
     web: v.web ?? null,
     rawsocket: v.rawsocket === undefined ? null : parseHostPort('--rawsocket', v.rawsocket),
@@ -145,13 +153,21 @@ function parseCommandLine (argv) {
     help: v.help === true
   }
   if (opts.help) return opts
-  if (!opts.ws && !opts.rawsocket && !opts.wss && !opts.rawsocketTls) {
+  if (opts.crossbarConfig !== null) {
+    for (const f of ['realms', 'web']) {
+      if (v[f] !== undefined) throw new ConfigError(`--${f} is not taken with --crossbar-config (its file says it)`)
+    }
+    if (opts.ws || opts.rawsocket || opts.wss || opts.rawsocketTls) {
+      if (!opts.principals) throw new ConfigError('extra listeners with --crossbar-config need --principals')
+    }
+    opts.realms = []
+  } else if (!opts.ws && !opts.rawsocket && !opts.wss && !opts.rawsocketTls) {
     throw new ConfigError('at least one of --ws, --rawsocket, --wss and --rawsocket-tls is required')
   }
   opts.tls = loadTlsFiles(v, opts.wss || opts.rawsocketTls)
   if (opts.web !== null) checkWebDir(opts.web, opts.ws || opts.wss)
   if (!opts.realms) throw new ConfigError('--realms is required')
-  if (!opts.principals) throw new ConfigError('--principals is required')
+  if (!opts.principals && opts.crossbarConfig === null) throw new ConfigError('--principals is required')
   for (const r of opts.realms) {
     if (!URI_RE.test(r)) throw new ConfigError(`--realms: invalid realm name '${r}'`)
   }

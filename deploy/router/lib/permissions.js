@@ -4,20 +4,25 @@
 // so that the gate, the start-up log and deploy/run-local all ask the same code.
 //
 //   "permissions": {REALM: {ROLE: [{"uri": URI, "match": "exact" | "prefix" | "wildcard",
-//                                   "allow": {"call", "register", "publish", "subscribe": true | false}}]}}
+//                                   "allow": {"call", "register", "publish", "subscribe": true | false},
+//                                   "disclose": {"caller", "publisher": true | false}, "cache": true | false}]}}
 //
 // A realm the section names is restricted: a role it lists may do what the most specific matching permission
 // allows (exact, then the longest prefix, then the best wildcard: lib/uripatterns.js), nothing where none
 // matches; a role it does not list may do nothing. A realm it does not name, and a file without the section,
 // keep the router's behaviour without permissions: every role may do everything. The meta role and the
 // internal realm are never restricted (wamp-metad must always be able to serve the meta API), and the gate's
-// reservation of wamp.* for the meta role holds whatever the section says.
+// reservation of wamp.* for the meta role holds whatever the section says. "disclose" says whether a callee gets
+// the caller's session, authid and authrole in INVOCATION (caller) and a subscriber the publisher's in EVENT
+// (publisher) when this role calls or publishes there (lib/fox/gate.js); "cache" is taken and has no effect (the
+// decisions are static and remembered anyway).
 
 const { URI_RE, PREFIX_URI_RE, WILDCARD_URI_RE, isPlainObject } = require('./wamp')
 const { MATCHES, PatternIndex } = require('./uripatterns')
 
 const ACTIONS = ['call', 'register', 'publish', 'subscribe']
-const KEYS = ['uri', 'match', 'allow']
+const KEYS = ['uri', 'match', 'allow', 'disclose', 'cache']
+const DISCLOSE = ['caller', 'publisher']
 // How a denial names the action: "role 'user' may not publish to 'com.x' on realm 'realm1'".
 const VERBS = { call: 'call', register: 'register', publish: 'publish to', subscribe: 'subscribe to' }
 const ADD_TESTAMENT = 'wamp.session.add_testament'
@@ -49,6 +54,12 @@ class RoleRules {
     return e !== null && e.allow[action] === true
   }
 
+  // Whether the permission deciding for uri discloses this role's sessions as kind ('caller' or 'publisher').
+  discloses (kind, uri) {
+    const e = this.decisive(uri)
+    return e !== null && e.disclose[kind] === true
+  }
+
   denial (action, uri) {
     return `role '${this.role}' may not ${VERBS[action]} '${uri}' on realm '${this.realm}'`
   }
@@ -68,8 +79,11 @@ class RoleRules {
 
 class Permissions {
   // realms: Map realm -> Map role -> entries, for the restricted realms; declared: the file has the section.
-  constructor (realms, declared) {
+  // byPermission: disclosure is decided by the permissions alone, as Crossbar does (--crossbar-config): a
+  // callee's disclose_caller and a caller's disclose_me are then not asked.
+  constructor (realms, declared, { byPermission = false } = {}) {
     this.declared = declared
+    this.discloseByPermission = byPermission
     this.rules = new Map()
     for (const [realm, roles] of realms) {
       const byRole = new Map()
@@ -116,12 +130,12 @@ class Permissions {
 // Reads one permission; pushes what is wrong with it to problems. Returns the entry, or null if it is unusable.
 function parseEntry (p, where, problems) {
   if (!isPlainObject(p)) {
-    problems.push(`${where} must be an object {"uri", "match", "allow"}`)
+    problems.push(`${where} must be an object {"uri", "match", "allow", "disclose", "cache"}`)
     return null
   }
   const before = problems.length
   for (const k of Object.keys(p)) {
-    if (!KEYS.includes(k)) problems.push(`${where}: unknown key '${k}' (expected uri, match, allow)`)
+    if (!KEYS.includes(k)) problems.push(`${where}: unknown key '${k}' (expected uri, match, allow, disclose, cache)`)
   }
   const match = p.match === undefined ? 'exact' : p.match
   if (!MATCHES.includes(match)) {
@@ -150,7 +164,22 @@ function parseEntry (p, where, problems) {
       }
     }
   }
-  return problems.length === before ? { uri: p.uri, match, allow: { ...p.allow } } : null
+  const disclose = p.disclose === undefined ? {} : p.disclose
+  if (!isPlainObject(disclose)) {
+    problems.push(`${where}.disclose must be an object of caller, publisher (true or false)`)
+  } else {
+    for (const [k, v] of Object.entries(disclose)) {
+      if (!DISCLOSE.includes(k)) {
+        problems.push(`${where}.disclose: unknown key '${k}' (expected caller, publisher)`)
+      } else if (typeof v !== 'boolean') {
+        problems.push(`${where}.disclose.${k} must be true or false, got ${JSON.stringify(v)}`)
+      }
+    }
+  }
+  if (p.cache !== undefined && typeof p.cache !== 'boolean') {
+    problems.push(`${where}.cache must be true or false, got ${JSON.stringify(p.cache)}`)
+  }
+  return problems.length === before ? { uri: p.uri, match, allow: { ...p.allow }, disclose: { ...disclose } } : null
 }
 
 // Reads the "permissions" section (undefined when the file has none). Returns {permissions, problems,
@@ -220,4 +249,4 @@ function parsePermissions (section, { realms, internalRealm, metaRole, roles }) 
   return { permissions: new Permissions(parsed, true), problems, warnings }
 }
 
-module.exports = { parsePermissions }
+module.exports = { parsePermissions, parseEntry, Permissions }

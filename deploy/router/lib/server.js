@@ -10,7 +10,40 @@ const { MetaFeatures } = require('./metafeatures')
 const { TestSwitches } = require('./testswitches')
 const { Authenticator } = require('./auth')
 const { startWebSocket, startRawSocket } = require('./transports')
-const { createWebHandler } = require('./web')
+const { createWebHandler, createWebMounts } = require('./web')
+const log = require('./log')
+
+// The listeners of --crossbar-config's transports (lib/crossbar.js), each with its own authentication: [{what,
+// start (gate) -> listener}].
+function crossbarListeners (cb, opts) {
+  const realms = new Set(cb.realms)
+  const authFor = ({ principals, anonymousRole }) => new Authenticator({ principals,
+    anonymousRealms: anonymousRole === null ? new Set() : realms, anonymousRole: anonymousRole || 'anonymous',
+    internalRealm: opts.internalRealm, metaRole: opts.metaRole,
+    hasRole: (realm, role) => cb.roles.has(realm) && cb.roles.get(realm).has(role) })
+  return cb.transports.map(t => {
+    const at = t.listen.path !== undefined ? `unix:${t.listen.path}` : `${t.listen.host}:${t.listen.port}`
+    const what = `${t.where} (${t.type}${t.tls ? ' over TLS' : ''}) ${at}`
+    let start
+    if (t.type === 'rawsocket') {
+      const route = { auth: authFor(t.auth), serializers: t.serializers }
+      start = gate => startRawSocket(gate, t.listen, t.tls, route)
+    } else if (t.type === 'websocket') {
+      const route = { auth: authFor(t.auth), serializers: t.serializers }
+      start = gate => startWebSocket(gate, t.listen, undefined, t.tls, () => route)
+    } else {
+      const routes = new Map([...t.websockets].map(([name, w]) =>
+        [name, { auth: authFor(w.auth), serializers: w.serializers }]))
+      const onHttp = createWebMounts(t.statics)
+      const routeOf = req => {
+        const m = /^\/([^/?#]*)\/?(?:[?#].*)?$/.exec(req.url || '')
+        return (m && routes.get(m[1])) || null
+      }
+      start = gate => startWebSocket(gate, t.listen, onHttp, t.tls, routeOf)
+    }
+    return { what, start }
+  })
+}
 
 async function startRouter (opts, principals) {
   const epoch = crypto.randomBytes(8).toString('hex')
@@ -51,6 +84,25 @@ async function startRouter (opts, principals) {
     } catch (e) {
       for (const l of listeners) l.close()
       const err = new Error(`--${flag} ${opts[key].host}:${opts[key].port}: cannot listen: ${e.code || e.message}`)
+      err.startFailed = true
+      throw err
+    }
+  }
+  let cbListeners
+  try {
+    cbListeners = opts.crossbar ? crossbarListeners(opts.crossbar, opts) : []
+  } catch (e) {
+    for (const l of listeners) l.close()
+    e.startFailed = true
+    throw e
+  }
+  for (const { what, start } of cbListeners) {
+    try {
+      listeners.push(await start(gate))
+      log.info(`listening: ${what}`)
+    } catch (e) {
+      for (const l of listeners) l.close()
+      const err = new Error(`--crossbar-config ${opts.crossbar.file}: ${what}: cannot listen: ${e.code || e.message}`)
       err.startFailed = true
       throw err
     }

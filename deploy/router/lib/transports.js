@@ -18,6 +18,7 @@ const RAWSOCKET_MAX_EXP = 15 // announced to RawSocket peers: 2^(9+15) = 16 MiB
 const HANDSHAKE_TIMEOUT_MS = 10000
 
 function peerString (socket) {
+  if (socket.remoteAddress === undefined && socket.localAddress === undefined) return 'unix'
   let addr = socket.remoteAddress || 'unknown'
   const port = socket.remotePort
   if (addr.startsWith('::ffff:') && net.isIPv4(addr.slice(7))) addr = addr.slice(7)
@@ -26,11 +27,18 @@ function peerString (socket) {
   return `unknown:${addr}:${port}`
 }
 
-function listen (server, host, port) {
+// Listens on {host, port} or on a Unix socket {path} (a socket file left there by an earlier run is removed
+// first, anything else there is an error).
+function listen (server, { host, port, path }) {
+  if (path !== undefined) {
+    try {
+      if (require('fs').lstatSync(path).isSocket()) require('fs').unlinkSync(path)
+    } catch (e) { /* nothing there */ }
+  }
   return new Promise((resolve, reject) => {
     const onError = e => reject(e)
     server.once('error', onError)
-    server.listen(port, host, () => {
+    server.listen(...(path !== undefined ? [path] : [port, host]), () => {
       server.removeListener('error', onError)
       resolve(server.address())
     })
@@ -41,6 +49,8 @@ function listen (server, host, port) {
 // every client must present a certificate it signed.
 function tlsServerOptions (tlsFiles) {
   const o = { cert: tlsFiles.cert, key: tlsFiles.key, minVersion: 'TLSv1.2' }
+  if (tlsFiles.ciphers) o.ciphers = tlsFiles.ciphers
+  if (tlsFiles.dhparam) o.dhparam = tlsFiles.dhparam
   if (tlsFiles.clientCa) Object.assign(o, { ca: tlsFiles.clientCa, requestCert: true, rejectUnauthorized: true })
   return o
 }
@@ -55,8 +65,10 @@ function logTlsErrors (server, what) {
 // ---------------------------------------------------------------------------------------------- WebSocket
 
 // Plain HTTP requests (no upgrade) go to onHttp when given (the static files of --web), else get a 426.
-// With `tlsFiles`, the listener is HTTPS and WSS.
-async function startWebSocket (gate, { host, port }, onHttp, tlsFiles) {
+// With `tlsFiles`, the listener is HTTPS and WSS. routeOf(req) says what a WebSocket request on that URL path
+// gets: {auth (an Authenticator; default the router's), serializers (a Set; default both)}, or null for a path
+// without WebSocket (404); by default every path is WAMP.
+async function startWebSocket (gate, where, onHttp, tlsFiles, routeOf = () => ({})) {
   const handler = onHttp || ((req, res) => {
     res.writeHead(426, { 'Content-Type': 'text/plain' })
     res.end('WAMP over WebSocket only\n')
@@ -73,9 +85,14 @@ async function startWebSocket (gate, { host, port }, onHttp, tlsFiles) {
     server: httpServer,
     maxPayload: MAX_MESSAGE,
     perMessageDeflate: false,
-    handleProtocols (protocols) {
+    verifyClient (info, done) {
+      if (routeOf(info.req) === null) done(false, 404, 'Not Found')
+      else done(true)
+    },
+    handleProtocols (protocols, req) {
+      const allowed = routeOf(req).serializers
       for (const p of protocols) {
-        if (p === 'wamp.2.msgpack' || p === 'wamp.2.json') return p
+        if ((p === 'wamp.2.msgpack' || p === 'wamp.2.json') && (!allowed || allowed.has(p.slice(7)))) return p
       }
       return false
     }
@@ -100,6 +117,7 @@ async function startWebSocket (gate, { host, port }, onHttp, tlsFiles) {
       type: 'websocket',
       serializer: codec.name,
       peer,
+      auth: routeOf(req).auth,
       send (msg) {
         if (closed || ws.readyState !== ws.OPEN) return
         if (codec.binary) ws.send(codec.encode(msg), { binary: true })
@@ -133,7 +151,7 @@ async function startWebSocket (gate, { host, port }, onHttp, tlsFiles) {
       conn.onTransportClosed()
     })
   })
-  const addr = await listen(httpServer, host, port)
+  const addr = await listen(httpServer, where)
   return {
     address: addr,
     close () {
@@ -186,7 +204,7 @@ class ByteQueue {
   }
 }
 
-function startRawSocketConnection (gate, socket) {
+function startRawSocketConnection (gate, socket, { auth, serializers }) {
   const peer = peerString(socket)
   const queue = new ByteQueue()
   let state = 'handshake' // -> 'open' -> 'closed'
@@ -218,6 +236,7 @@ function startRawSocketConnection (gate, socket) {
     type: 'rawsocket',
     serializer: null,
     peer,
+    auth,
     send (msg) {
       if (state !== 'open' || socket.destroyed) return
       const payload = codec.encode(msg)
@@ -253,7 +272,8 @@ function startRawSocketConnection (gate, socket) {
       fail('handshake uses reserved bits')
       return
     }
-    if (serializerId !== 1 && serializerId !== 2) {
+    if ((serializerId !== 1 && serializerId !== 2) ||
+        (serializers && !serializers.has(serializerId === 2 ? 'msgpack' : 'json'))) {
       reply(1) // serializer unsupported
       fail(`unsupported serializer id ${serializerId}`)
       return
@@ -312,18 +332,19 @@ function startRawSocketConnection (gate, socket) {
   })
 }
 
-// With `tlsFiles`, RawSocket over TLS: the same protocol inside the TLS connection.
-async function startRawSocket (gate, { host, port }, tlsFiles) {
+// With `tlsFiles`, RawSocket over TLS: the same protocol inside the TLS connection. `route`: {auth (default the
+// router's), serializers (a Set; default both)}.
+async function startRawSocket (gate, where, tlsFiles, route = {}) {
   const sockets = new Set()
   const onConnection = socket => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
-    startRawSocketConnection(gate, socket)
+    startRawSocketConnection(gate, socket, route)
   }
   // Over TLS the connection is handed over once the handshake is done ('secureConnection').
   const server = tlsFiles ? tls.createServer(tlsServerOptions(tlsFiles), onConnection) : net.createServer(onConnection)
   if (tlsFiles) logTlsErrors(server, 'rawsocket-tls')
-  const addr = await listen(server, host, port)
+  const addr = await listen(server, where)
   server.on('error', e => log.error('rawsocket server error:', e))
   return {
     address: addr,

@@ -90,8 +90,10 @@ async function openInside (root, candidate) {
 }
 
 // Returns the request handler for http.createServer; throws at once (an Error whose message names the problem)
-// when the Autobahn|JS browser build is not installed.
-function createWebHandler (dir) {
+// when the Autobahn|JS browser build is not installed. base: the URL path DIR is served under ('' for the root;
+// the handler is then given request URLs with base taken off); ownFirst: DIR's own file at AUTOBAHN_URL, if there
+// is one, is served rather than the router's build (a Crossbar project's pages keep theirs).
+function createWebHandler (dir, { base = '', ownFirst = false } = {}) {
   const root = fs.realpathSync(dir)
   let autobahnFile, autobahnDir
   try {
@@ -103,10 +105,11 @@ function createWebHandler (dir) {
   }
 
   async function find (target) {
-    if (target.split(/[?#]/, 1)[0] === AUTOBAHN_URL) return openInside(autobahnDir, autobahnFile)
+    const autobahn = target.split(/[?#]/, 1)[0] === AUTOBAHN_URL && base === ''
+    if (autobahn && !ownFirst) return openInside(autobahnDir, autobahnFile)
     const { segments, trailingSlash } = segmentsOf(target)
     const found = await openInside(root, path.join(root, ...segments))
-    if (!found) return null
+    if (!found) return autobahn ? openInside(autobahnDir, autobahnFile) : null
     if (!found.directory) {
       if (!trailingSlash) return found
       await found.handle.close() // "file/" names a directory that is not there
@@ -117,7 +120,7 @@ function createWebHandler (dir) {
     // A directory's page is served under a path ending with '/', so that its relative links resolve in it.
     if (!trailingSlash && segments.length > 0) {
       await index.handle.close()
-      return { redirect: '/' + segments.map(encodeURIComponent).join('/') + '/' }
+      return { redirect: base + '/' + segments.map(encodeURIComponent).join('/') + '/' }
     }
     return index
   }
@@ -163,4 +166,30 @@ function createWebHandler (dir) {
   }
 }
 
-module.exports = { createWebHandler, AUTOBAHN_URL }
+// The static paths of a Crossbar web transport: statics [{name, dir}], name '' for "/" and otherwise the first
+// path segment the folder is served under; a request under no static path is a 404.
+function createWebMounts (statics) {
+  const handlers = new Map(statics.map(({ name, dir }) => [name, createWebHandler(dir,
+    { base: name === '' ? '' : '/' + encodeURIComponent(name), ownFirst: true })]))
+  return (req, res) => {
+    const m = /^\/([^/?#]*)([^?#]*)(.*)$/.exec(req.url || '')
+    let first = null
+    try {
+      first = m ? decodeURIComponent(m[1]) : null
+    } catch (e) { /* served by the root as a bad request */ }
+    if (first !== null && first !== '' && handlers.has(first)) {
+      if (m[2] === '') { // "/docs" is the folder "/docs/", where its page's relative links resolve
+        res.writeHead(301, { Location: `/${m[1]}/${m[3]}`, 'Content-Length': 0 })
+        return res.end()
+      }
+      req.url = m[2] + m[3]
+      return handlers.get(first)(req, res)
+    }
+    if (handlers.has('')) return handlers.get('')(req, res)
+    const body = '404 not found\n'
+    res.writeHead(404, { 'Content-Type': TYPES['.txt'], 'Content-Length': Buffer.byteLength(body) })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+}
+
+module.exports = { createWebHandler, createWebMounts, AUTOBAHN_URL }

@@ -58,10 +58,14 @@ class invocation {
   virtual void fail(const core::call_error& error) = 0;
 };
 
+// One WAMP session to one realm of a router, as the rest of the adapter sees it. make_link() gives the real
+// one (link.cpp); the adapter's unit tests give an in-process fake (tests/unit/fake_router.hpp), so that the
+// feed, the served realms and the calls run without a router.
 class link {
  public:
   // The outcome of a subscribe or register request: nothing, or why it failed.
   using done_fn = std::function<void(const std::optional<failure>&)>;
+  using event_fn = std::function<void(const msgpack::object& args, const msgpack::object& kwargs)>;
 
   struct handlers {
     std::function<void(std::uint64_t session_id)> joined;
@@ -70,50 +74,52 @@ class link {
     std::function<void(const failure& why)> lost;
   };
 
-  link(boost::asio::io_context& owner, router_address address, std::string realm, credentials creds, handlers h);
-  ~link();
-  link(const link&) = delete;
-  link& operator=(const link&) = delete;
-
-  // Connects and joins; handlers.joined or handlers.lost follows, the latter at the latest after
-  // `join_timeout` (a router that closes or stalls during the handshake gives the client library no signal).
-  void start(std::chrono::milliseconds join_timeout);
-  // Leaves the realm: sends the GOODBYE and runs `closed` once the router answered it or the connection is
-  // gone (at once when there is no session to leave), so that many links can leave in parallel. close()
-  // then tears the connection down, whatever state it is in.
-  void begin_stop(std::function<void()> closed = {});
-  // Tears the connection down at once (no GOODBYE unless begin_stop sent one): after begin_stop, or for a
-  // link found dead.
-  void close();
-
-  // Runs `on_event` for each event on `topic` (on the owner thread, inside the read of the message).
-  void subscribe(const std::string& topic,
-                 std::function<void(const msgpack::object& args, const msgpack::object& kwargs)> on_event,
-                 done_fn done);
-  // Registers `uri`; invocations are handed to `handler` on the owner thread.
-  void provide(const std::string& uri, bool disclose_caller, std::function<void(std::shared_ptr<invocation>)> handler,
-               done_fn done);
-  void publish(const std::string& topic, const core::array& args);
-  void publish(const std::string& topic, const core::array& args, const core::object& kwargs);
   // An event with its told position: PUBLISH.Options {_told: [epoch, seq, index]} (docs/hook-protocol.md).
   struct told_position {
     const std::string& epoch;
     std::uint64_t seq;
     std::uint32_t index;
   };
-  void publish(const std::string& topic, const core::array& args, const core::object* kwargs,
-               const told_position& told);
-  // Calls `uri`; `done` runs on the owner thread with the result, the router's error, or a timeout.
-  void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
-            std::function<void(const call_reply&)> done);
 
- private:
-  struct impl;
-  std::shared_ptr<impl> impl_;
+  virtual ~link() = default;
+
+  // Resolves the router's name (without blocking: every address in turn, IPv4 and IPv6), connects and joins;
+  // handlers.joined or handlers.lost follows, the latter at the latest after `join_timeout` (a router that
+  // closes or stalls during the handshake gives the client library no signal, and a name may never resolve).
+  virtual void start(std::chrono::milliseconds join_timeout) = 0;
+  // Leaves the realm: sends the GOODBYE and runs `closed` once the router answered it or the connection is
+  // gone (at once when there is no session to leave), so that many links can leave in parallel. close()
+  // then tears the connection down, whatever state it is in.
+  virtual void begin_stop(std::function<void()> closed) = 0;
+  // Tears the connection down at once (no GOODBYE unless begin_stop sent one): after begin_stop, or for a
+  // link found dead.
+  virtual void close() = 0;
+
+  // Runs `on_event` for each event on `topic` (on the owner thread, inside the read of the message).
+  virtual void subscribe(const std::string& topic, event_fn on_event, done_fn done) = 0;
+  // Registers `uri`; invocations are handed to `handler` on the owner thread.
+  virtual void provide(const std::string& uri, bool disclose_caller,
+                       std::function<void(std::shared_ptr<invocation>)> handler, done_fn done) = 0;
+  // Publishes without acknowledgement; `kwargs` may be null, `told` too (an event without a told position).
+  // Nothing is sent before the WELCOME or once the link is leaving.
+  virtual void publish(const std::string& topic, const core::array& args, const core::object* kwargs,
+                       const told_position* told) = 0;
+  void publish(const std::string& topic, const core::array& args) { publish(topic, args, nullptr, nullptr); }
+  void publish(const std::string& topic, const core::array& args, const core::object& kwargs) {
+    publish(topic, args, kwargs.empty() ? nullptr : &kwargs, nullptr);
+  }
+  // Calls `uri`; `done` runs on the owner thread with the result, the router's error, or a timeout.
+  virtual void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
+                    std::function<void(const call_reply&)> done) = 0;
 };
 
-// Makes a link to `address`: the one way code outside the adapter gets one.
-std::unique_ptr<link> make_link(boost::asio::io_context& owner, router_address address, std::string realm,
-                                credentials creds, link::handlers h);
+// Makes a link; what the feed and the served realms use to get theirs (make_link, or a test's fake).
+using link_factory =
+    std::function<std::unique_ptr<link>(boost::asio::io_context& owner, const router_address& address,
+                                        const std::string& realm, const credentials& creds, link::handlers h)>;
+
+// A link to `address` through the WAMP client library.
+std::unique_ptr<link> make_link(boost::asio::io_context& owner, const router_address& address, const std::string& realm,
+                                const credentials& creds, link::handlers h);
 
 }  // namespace wamp_metad::adapter

@@ -9,6 +9,12 @@
 
 namespace wamp_metad::adapter {
 
+// A served realm's phases, in the order of served_realm::phase (src/adapter/served_realm.hpp, which says what
+// each means): the values of the realm_phase metric's `phase` label.
+inline constexpr const char* realm_phase_names[] = {"joining",      "waiting",      "registering",
+                                                    "standing_by",  "catching_up",  "live",
+                                                    "out_of_touch", "reconnecting", "leaving"};
+
 class service_observer {
  public:
   virtual ~service_observer() = default;
@@ -40,6 +46,8 @@ class service_observer {
   // re-announcing the present: "unsupported" (the router keeps no record), "history_lost" (the record is
   // older than the router's hook history), "failed" (the catch-up could not be completed).
   virtual void catch_up(const std::string& realm, core::catch_up_outcome outcome) = 0;
+  // A served realm entered `phase` (one of realm_phase_names).
+  virtual void phase(const std::string& realm, const char* phase) = 0;
 };
 
 }  // namespace wamp_metad::adapter

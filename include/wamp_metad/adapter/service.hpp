@@ -65,6 +65,17 @@ struct service_options {
   service_observer* observer = nullptr;
 };
 
+// What a reload changes, and when (see service::reconfigure): every part that reads these holds its own copy,
+// replaced as a whole.
+struct realm_settings {
+  std::vector<std::string> kill_realms;
+  core::call_policy policy;
+  std::vector<std::string> on_leave_session_only;
+  static std::shared_ptr<const realm_settings> from(const service_options& o);
+  bool kill(const std::string& realm) const;
+  bool on_leave_session_only_on(const std::string& realm) const;
+};
+
 struct service_status {
   bool synced = false;
   std::size_t sessions = 0;
@@ -75,7 +86,8 @@ struct service_status {
 
 class service {
  public:
-  service(boost::asio::io_context& io, service_options opts);
+  // `links` makes every link (make_link; the unit tests' fake router).
+  service(boost::asio::io_context& io, service_options opts, link_factory links = make_link);
   ~service();
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -86,9 +98,11 @@ class service {
   void stop(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
   // A reload: serves exactly next.realms from now on (unless all_realms): leaves the realms no longer listed,
-  // joins the new ones, leaves the others alone. next.kill_realms and next.policy apply to the realms joined
-  // from now on, next.on_leave_session_only at once; the other settings only at the next start.
+  // joins the new ones, leaves the others alone; next.kill_realms, next.policy and next.on_leave_session_only
+  // apply at once (daemon::reload_applies); the other settings only at the next start.
   void reconfigure(const service_options& next);
+  // Each served realm's phase (see served_realm.hpp), for tests and the log.
+  std::vector<std::pair<std::string, std::string>> phases() const;
 
   // Called once, when the mirror is synced and every served realm has its procedures registered.
   std::function<void()> on_ready;
@@ -106,7 +120,10 @@ class service {
   void check_ready();
 
   boost::asio::io_context& io_;
-  service_options opts_;
+  const service_options opts_;  // as started: never changed (a reload replaces settings_)
+  link_factory links_;
+  std::shared_ptr<const realm_settings> settings_;
+  std::vector<std::string> realms_;  // served (unless all_realms)
   core::registry reg_;
   core::testament_store testaments_;
   service_observer* obs_;

@@ -9,6 +9,11 @@
 
 namespace wamp_metad::daemon {
 
+// When a reload (SIGHUP) applies: said in these words by the log, --help and docs/operations.md.
+inline constexpr const char* reload_applies =
+    "the realms, enable-kill (a realm whose kill procedures change registers its procedures again), "
+    "kill-authrole and on-leave-session-only at once; the other settings at the next start";
+
 struct config {
   adapter::service_options service;
   std::string config_file;

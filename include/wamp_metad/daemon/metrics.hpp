@@ -36,6 +36,7 @@ class metrics final : public adapter::service_observer {
   void published(const std::string& realm, const char* kind) override;
   void role(const std::string& realm, bool active) override;
   void takeover(const std::string& realm) override;
+  void phase(const std::string& realm, const char* phase) override;
   void catch_up(const std::string& realm, core::catch_up_outcome outcome) override;
 
  private:

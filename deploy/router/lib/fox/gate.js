@@ -4,7 +4,7 @@
 // WampSocketWriterContext (fox-wamp/lib/wamp/gate) and replaces their message handlers, because stock
 // fox-wamp sends null/flattened arguments, hides callee errors behind wamp.error.callee_failure, answers
 // GOODBYE with a wrong reason, lets anyone register or publish wamp.* URIs, ignores the match option, has no
-// caller disclosure and no role permissions (lib/permissions.js decides those; this file asks it at CALL,
+// caller or publisher disclosure and no role permissions (lib/permissions.js decides those; this file asks it at CALL,
 // REGISTER, PUBLISH, SUBSCRIBE and before each EVENT) and no told positions (the meta role's PUBLISH option
 // `_told`, which the hook protocol checks and records as the event is routed). Routing itself (registrations,
 // subscriptions, pending calls) stays in fox-wamp's engine, reached through realm.cmd* as fox's own gate does,
@@ -129,10 +129,12 @@ class SocketContext extends WampSocketWriterContext {
     const callOpt = cmd.opt || {}
     if (callOpt.receive_progress) details.receive_progress = true
     if (callOpt.procedure !== undefined) details.procedure = callOpt.procedure // a pattern-based registration
+    // The caller is disclosed where its permission says so, always to the meta role (wamp-metad needs it) and,
+    // unless only the permissions decide (Crossbar's way), where the callee or the caller asked for it.
     const reg = this.session.getSub(cmd.subId)
-    if (reg && (reg.msg.opt.disclose_caller || callOpt.disclose_me) && callOpt.caller) {
-      Object.assign(details, callOpt.caller)
-    }
+    const asked = !this.conn.gate.permissions.discloseByPermission && reg &&
+      (reg.msg.opt.disclose_caller || callOpt.disclose_me)
+    if ((callOpt.disclose || asked || this.conn.isMeta()) && callOpt.caller) Object.assign(details, callOpt.caller)
     this.conn.send([T.INVOCATION, cmd.qid, cmd.subId, details, ...payload(cmd.data, cmd.hdr)])
   }
 
@@ -155,6 +157,8 @@ class SocketContext extends WampSocketWriterContext {
     // A pattern-based subscription was checked on its pattern; each topic it reaches is checked too, so that a
     // permission on a more specific URI inside the pattern still holds.
     if (this.conn.rules !== null && !this.conn.rules.allows('subscribe', details.topic)) return
+    const opt = cmd.opt || {}
+    if (opt.publisher && (opt.disclose || this.conn.isMeta())) Object.assign(details, opt.publisher)
     this.conn.send([T.EVENT, cmd.traceId, cmd.qid, details, ...payload(cmd.data, cmd.hdr)])
   }
 
@@ -324,6 +328,16 @@ class Connection {
     }
   }
 
+  // The listener's own authentication (a transport of --crossbar-config), else the router's.
+  auth () {
+    return this.channel.auth || this.gate.auth
+  }
+
+  // Whether this session's permission discloses it as kind ('caller', 'publisher') when it acts on uri.
+  discloses (kind, uri) {
+    return this.rules !== null && this.rules.discloses(kind, uri)
+  }
+
   isMeta () {
     return this.session.identity && this.session.identity.authrole === this.gate.metaRole
   }
@@ -348,12 +362,12 @@ handlers[T.HELLO] = function (ctx, msg) {
   }
   this.helloRealm = realm
   this.helloDetails = details
-  this.decide(this.gate.auth.hello(realm, details, this.session.sessionId))
+  this.decide(this.auth().hello(realm, details, this.session.sessionId))
 }
 
 handlers[T.AUTHENTICATE] = function (ctx, msg) {
   if (this.state !== 'challenged') throw new ProtocolViolation('AUTHENTICATE without a CHALLENGE')
-  this.decide(this.gate.auth.authenticate(this.authState, msg[1]))
+  this.decide(this.auth().authenticate(this.authState, msg[1]))
 }
 
 handlers[T.ABORT] = function (ctx, msg) {
@@ -393,13 +407,17 @@ handlers[T.PUBLISH] = function (ctx, msg) {
     return
   }
   this.authorize('publish', topic) // answered only when acknowledge was asked (onMessage), and not delivered
-  // Only exclude_me and acknowledge of the options go on: `_told` never reaches a subscriber.
+  // Only exclude_me and acknowledge of the options go on: `_told` never reaches a subscriber. The publisher goes
+  // along for the subscribers it is disclosed to (sendEvent).
+  const ident = this.session.identity
   const route = () => this.session.realm.cmdPush(ctx, {
     id,
     uri: wampUriParse(topic),
     hdr: kwargs,
     data: { args },
-    opt: { exclude_me: opt.exclude_me !== false },
+    opt: { exclude_me: opt.exclude_me !== false, disclose: this.discloses('publisher', topic),
+      publisher: { publisher: this.session.sessionId, publisher_authid: ident.authid,
+        publisher_authrole: ident.authrole } },
     ack: !!opt.acknowledge
   })
   // The meta role's told position: the hook protocol routes the event and records it in one step, or drops it as a
@@ -448,6 +466,8 @@ handlers[T.CALL] = function (ctx, msg) {
   }
   if (opt.receive_progress) callOpt.receive_progress = true
   if (opt.disclose_me === true) callOpt.disclose_me = true
+  // Disclosed where the caller's permission says so (and to the meta role always: sendInvoke).
+  if (this.discloses('caller', uri)) callOpt.disclose = true
   this.session.realm.cmdCallRpc(ctx, { id, uri: wampUriParse(uri), opt: callOpt, hdr: kwargs, data: { args } })
 }
 
