@@ -311,8 +311,8 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   } else {
     auto parsed = adapter::parse_router_url(router);
     if (!parsed.ok()) r.problems.push_back(parsed.error().message);
-    s.router =
-        parsed.ok() ? parsed.value() : adapter::router_address{};  // empty on error: nothing is checked against it
+    // Empty on error: nothing further is checked against it.
+    s.router = parsed.ok() ? parsed.value() : adapter::router_address{};
   }
   s.internal_router = s.router;
   if (!internal_router.empty()) {
