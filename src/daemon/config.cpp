@@ -119,7 +119,7 @@ std::string procedures_help() {
 
 // The TLS options against the router URLs, their files, and the secret against plain URLs to other hosts.
 void check_security(adapter::service_options& s, bool allow_plaintext_secret, const std::string& env_credentials_dir,
-                    std::vector<std::string>& problems) {
+                    name_check names, std::vector<std::string>& problems) {
   auto& tls = s.creds.tls;
   s.creds.allow_plaintext_secret = allow_plaintext_secret;
   using named_file = std::pair<const char*, const std::string*>;
@@ -149,7 +149,7 @@ void check_security(adapter::service_options& s, bool allow_plaintext_secret, co
       for (auto& p : adapter::check_tls_files(tls))
         problems.push_back(std::move(p));
   }
-  if (allow_plaintext_secret) return;
+  if (allow_plaintext_secret || names == name_check::skip) return;
   using named_address = std::pair<const char*, const adapter::router_address*>;
   for (const auto& [option, address] :
        {named_address{"--router", &s.router}, {"--internal-router", &s.internal_router}}) {
@@ -172,7 +172,7 @@ std::string procedures_markdown() {
   return out.str();
 }
 
-parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir) {
+parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir, name_check names) {
   parse_result r;
   config& c = r.cfg;
   auto& s = c.service;
@@ -400,7 +400,7 @@ parse_result parse(int argc, const char* const* argv, const std::string& env_cre
   if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end())
     r.problems.push_back("--log-level must be one of trace, debug, info, warn, error, off; not '" + c.log_level + "'");
 
-  check_security(s, allow_plaintext_secret, env_credentials_dir, r.problems);
+  check_security(s, allow_plaintext_secret, env_credentials_dir, names, r.problems);
 
   std::string secret_path = c.secret_file;
   if (secret_path.empty() && !env_credentials_dir.empty()) secret_path = env_credentials_dir + "/" + credential_name;

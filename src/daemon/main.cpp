@@ -73,7 +73,7 @@ void on_reload(boost::asio::signal_set& hup, wamp_metad::adapter::service& servi
   hup.async_wait([&hup, &service, argc, argv](const boost::system::error_code& ec, int) {
     if (ec) return;
     const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
-    auto parsed = wamp_metad::daemon::parse(argc, argv, creds ? creds : "");
+    auto parsed = wamp_metad::daemon::parse(argc, argv, creds ? creds : "", wamp_metad::daemon::name_check::skip);
     if (!parsed.problems.empty()) {
       for (const auto& p : parsed.problems)
         spdlog::error("reload: {}", p);

@@ -34,8 +34,12 @@ struct parse_result {
 };
 
 // Parses argv and the config file it names, reads the secret (file, or $CREDENTIALS_DIRECTORY), and checks
-// everything. `env_credentials_dir` is the value of $CREDENTIALS_DIRECTORY (empty when unset).
-parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir);
+// everything. `env_credentials_dir` is the value of $CREDENTIALS_DIRECTORY (empty when unset). `resolve`:
+// whether the router's names are resolved to check that a plain URL stays on this host (a blocking look-up:
+// at start, never on a reload, which runs on the event loop and cannot change the router anyway).
+enum class name_check { resolve, skip };
+parse_result parse(int argc, const char* const* argv, const std::string& env_credentials_dir,
+                   name_check names = name_check::resolve);
 
 // The meta procedures wamp-metad serves, from the procedure table, as the Markdown table docs/procedures.md
 // holds (printed by --procedures).
