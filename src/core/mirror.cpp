@@ -4,6 +4,16 @@
 
 namespace wamp_metad::core {
 
+// Inline: it runs for every hook.
+inline std::optional<mirror::verdict> mirror::out_of_line(const hook_event& ev) const {
+  if (!ev.position || !position_) return std::nullopt;
+  const hook_position& p = *ev.position;
+  if (p.epoch != position_->epoch) return verdict::new_epoch;
+  if (p.seq <= position_->seq) return verdict::duplicate;
+  if (p.seq != position_->seq + 1) return verdict::gap;
+  return std::nullopt;
+}
+
 mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
   if (status_ != status::live) {
     if (buffer_.size() >= opts_.max_buffered_hooks) {
@@ -24,15 +34,6 @@ mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
   return verdict::applied;
 }
 
-std::optional<mirror::verdict> mirror::out_of_line(const hook_event& ev) const {
-  if (!ev.position || !position_) return std::nullopt;
-  const hook_position& p = *ev.position;
-  if (p.epoch != position_->epoch) return verdict::new_epoch;
-  if (p.seq <= position_->seq) return verdict::duplicate;
-  if (p.seq != position_->seq + 1) return verdict::gap;
-  return std::nullopt;
-}
-
 void mirror::begin_resync() {
   start_syncing();
 }
@@ -50,23 +51,6 @@ bool mirror::has_reached(const hook_position& p) const {
 const realm_sessions* mirror::sessions(const std::string& realm) const {
   auto it = realms_.find(realm);
   return it == realms_.end() ? nullptr : &it->second;
-}
-
-const record_ptr* mirror::slot(const std::string& realm, session_id id) const {
-  const realm_sessions* in_realm = sessions(realm);
-  if (!in_realm) return nullptr;
-  auto it = in_realm->find(id);
-  return it == in_realm->end() ? nullptr : &it->second;
-}
-
-const session_record* mirror::find(const std::string& realm, session_id id) const {
-  const record_ptr* s = slot(realm, id);
-  return s ? s->get() : nullptr;
-}
-
-record_ptr mirror::share(const std::string& realm, session_id id) const {
-  const record_ptr* s = slot(realm, id);
-  return s ? *s : nullptr;
 }
 
 namespace {

@@ -17,9 +17,9 @@ bool registry::visible(const session_record& s) const {
 }
 
 record_ptr registry::visible_record(const std::string& realm, session_id id) const {
-  record_ptr rec = mirror_.share(realm, id);
-  if (!rec || !visible(*rec)) return nullptr;
-  return rec;
+  const record_ptr* rec = mirror_.record(realm, id);
+  if (!rec || !visible(**rec)) return nullptr;
+  return *rec;
 }
 
 const session_record* registry::find(const std::string& realm, session_id id) const {

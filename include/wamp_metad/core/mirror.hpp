@@ -84,9 +84,17 @@ class mirror {
 
   const realm_sessions* sessions(const std::string& realm) const;
   // The record of session `id` in `realm`, hidden ones included; nullptr when the mirror holds none.
-  const session_record* find(const std::string& realm, session_id id) const;
-  // The same record, shared (for a holder that keeps it); null when the mirror holds none.
-  record_ptr share(const std::string& realm, session_id id) const;
+  const session_record* find(const std::string& realm, session_id id) const {
+    const record_ptr* s = record(realm, id);
+    return s ? s->get() : nullptr;
+  }
+  // The mirror's shared pointer to that record (for a holder that keeps it); nullptr when it holds none.
+  const record_ptr* record(const std::string& realm, session_id id) const {
+    const realm_sessions* in_realm = sessions(realm);
+    if (!in_realm) return nullptr;
+    auto it = in_realm->find(id);
+    return it == in_realm->end() ? nullptr : &it->second;
+  }
   // Whether the mirror holds session `id` in `realm`.
   bool has(const std::string& realm, session_id id) const { return find(realm, id) != nullptr; }
   const std::unordered_map<std::string, realm_sessions>& realms() const { return realms_; }
@@ -98,8 +106,6 @@ class mirror {
   std::uint64_t generation() const { return generation_; }
 
  private:
-  // The record's slot; nullptr when the mirror holds none.
-  const record_ptr* slot(const std::string& realm, session_id id) const;
   // The verdict on a hook that is not the next one after the position: duplicate (at or before it), gap or
   // new_epoch; nullopt for the next one, and for any hook when either side has no position.
   std::optional<verdict> out_of_line(const hook_event& ev) const;
