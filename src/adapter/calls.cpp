@@ -80,6 +80,14 @@ void calls::dispatch(const std::string& realm, const core::procedure& p, std::sh
   auto then = [this, realm, &p, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value())] {
     answer(realm, p, inv, args, kwargs);
   };
+  // Read your writes: a router that says where its hooks stood when it routed the call has the call answered
+  // once the mirror has applied them all, whatever the procedure, with no round trip.
+  if (const auto at = inv->position()) {
+    if (reg_.truth().has_reached(*at)) return then();
+    spdlog::debug("realm '{}': {} by {} waits for the router's position {}/{}", realm, p.uri, caller, at->epoch,
+                  at->seq);
+    return wait([this, at = *at] { return reg_.truth().has_reached(at); }, false, until, std::move(then));
+  }
   switch (p.wait) {
     case core::wait_policy::none:
       return then();

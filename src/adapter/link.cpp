@@ -230,6 +230,14 @@ class invocation_impl final : public invocation {
       auto details = inv_->details<std::unordered_map<std::string, msgpack::object>>();
       auto it = details.find("caller");
       if (it != details.end() && it->second.type == msgpack::type::POSITIVE_INTEGER) caller_ = it->second.via.u64;
+      // [epoch, seq]; anything else is no position (the call then waits as it would without one).
+      it = details.find(uri::position_detail);
+      if (it != details.end() && it->second.type == msgpack::type::ARRAY && it->second.via.array.size == 2) {
+        const auto& e = it->second.via.array.ptr[0];
+        const auto& q = it->second.via.array.ptr[1];
+        if (e.type == msgpack::type::STR && q.type == msgpack::type::POSITIVE_INTEGER)
+          position_ = core::hook_position{std::string(e.via.str.ptr, e.via.str.size), q.via.u64};
+      }
     } catch (const std::exception&) {
       caller_ = 0;  // details without a readable caller: treated as not disclosed
     }
@@ -237,6 +245,7 @@ class invocation_impl final : public invocation {
   const msgpack::object& args() const override { return args_; }
   const msgpack::object& kwargs() const override { return kwargs_; }
   std::uint64_t caller() const override { return caller_; }
+  std::optional<core::hook_position> position() const override { return position_; }
 
   // The library hands the YIELD / ERROR to the link's queue (see queued_transport).
   void reply(const core::call_result& result) override {
@@ -261,6 +270,7 @@ class invocation_impl final : public invocation {
   msgpack::object args_;
   msgpack::object kwargs_;
   std::uint64_t caller_ = 0;
+  std::optional<core::hook_position> position_;
 };
 
 }  // namespace

@@ -27,6 +27,7 @@ class observed_invocation final : public invocation {
   const msgpack::object& args() const override { return inner_->args(); }
   const msgpack::object& kwargs() const override { return inner_->kwargs(); }
   std::uint64_t caller() const override { return inner_->caller(); }
+  std::optional<core::hook_position> position() const override { return inner_->position(); }
   void reply(const core::call_result& result) override {
     inner_->reply(result);
     done("ok");
@@ -151,7 +152,7 @@ bool served_realm::may_register() const {
 // The first procedure is the lock: whoever registers it serves the realm, and registers the others then.
 // Two instances that try at once never end up with half the procedures each.
 void served_realm::register_procedures() {
-  took_over_ = phase_ == phase::standing_by;
+  from_standby_ = phase_ == phase::standing_by;
   standby_poll_.cancel();
   registered_ = 0;
   enter(phase::registering);
@@ -198,10 +199,10 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
   const bool kill = std::any_of(registering_list_.begin(), registering_list_.end(),
                                 [](const core::procedure* q) { return q->group == core::opt_in::kill; });
   o_.obs.role(realm_, true);
-  if (took_over_) {
+  if (from_standby_) {
     o_.obs.takeover(realm_);
     spdlog::info("realm '{}': took over (the instance that served it is gone)", realm_);
-    took_over_ = false;
+    from_standby_ = false;
   }
   spdlog::info("serving the session meta API on realm '{}' ({} procedures{})", realm_, total,
                kill ? ", kill included" : "");
@@ -217,7 +218,7 @@ void served_realm::registered(const core::procedure& p, const std::optional<fail
 // nothing is told here, and the procedures are tried again when one of that instance's sessions leaves
 // (see observe()), or after standby_poll.
 void served_realm::stand_by() {
-  const bool first = !took_over_;
+  const bool first = !from_standby_;
   if (first) {
     o_.obs.role(realm_, false);
     spdlog::info("realm '{}': standing by (another instance serves it)", realm_);

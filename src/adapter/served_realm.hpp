@@ -160,7 +160,7 @@ class served_realm : public generations<served_realm> {
   std::uint64_t catch_up_token_ = 0;
   bool tag_ = false;
   std::string told_epoch_;
-  bool took_over_ = false;  // the realm stood by before this registration
+  bool from_standby_ = false;  // the realm stood by before this registration
   boost::asio::steady_timer retry_;
   boost::asio::steady_timer standby_poll_;
   boost::asio::steady_timer heartbeat_;

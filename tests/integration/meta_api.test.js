@@ -181,7 +181,7 @@ kit.main('integration: meta API with Autobahn|JS', 110000, async t => {
         })
         watchers.push(v)
       }
-      // As a client keeps a live view (README): the list, then on top of it the events that arrived while the
+      // As a client keeps a live view (docs/meta-api.md): the list, then on top of it the events that arrived while the
       // call was under way (a leave of a session of an earlier step may be among them).
       const since = watchers.map(v => v.log.length)
       const before = await watchers[0].w.session.call('wamp.session.list')

@@ -21,6 +21,7 @@
 #include "wamp_metad/adapter/address.hpp"
 #include "wamp_metad/adapter/failure.hpp"
 #include "wamp_metad/adapter/tls.hpp"
+#include "wamp_metad/core/hooks.hpp"
 #include "wamp_metad/core/result.hpp"
 #include "wamp_metad/core/value.hpp"
 
@@ -54,6 +55,9 @@ class invocation {
   virtual const msgpack::object& args() const = 0;    // nil when absent
   virtual const msgpack::object& kwargs() const = 0;  // nil when absent
   virtual std::uint64_t caller() const = 0;           // 0 unless disclosed
+  // The router's hook position when it routed the call (INVOCATION.Details._position, docs/hook-protocol.md),
+  // if it says: every hook published before the call has a seq at or below it.
+  virtual std::optional<core::hook_position> position() const { return std::nullopt; }
   virtual void reply(const core::call_result& result) = 0;
   virtual void fail(const core::call_error& error) = 0;
 };

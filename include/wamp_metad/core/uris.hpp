@@ -72,6 +72,8 @@ inline constexpr const char* hook_left = "router.session.left";
 inline constexpr const char* hook_snapshot = "router.session.snapshot";
 inline constexpr const char* hook_sync = "router.session.sync";
 inline constexpr const char* hook_kill = "router.session.kill";
+// INVOCATION.Details key: the router's hook position [epoch, seq] when it routed a call to the meta role.
+inline constexpr const char* position_detail = "_position";
 // Hook protocol v2: registrations and subscriptions.
 inline constexpr const char* hook_registered = "router.registration.registered";
 inline constexpr const char* hook_unregistered = "router.registration.unregistered";

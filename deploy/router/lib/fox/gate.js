@@ -135,6 +135,9 @@ class SocketContext extends WampSocketWriterContext {
     const asked = !this.conn.gate.permissions.discloseByPermission && reg &&
       (reg.msg.opt.disclose_caller || callOpt.disclose_me)
     if ((callOpt.disclose || asked || this.conn.isMeta()) && callOpt.caller) Object.assign(details, callOpt.caller)
+    // To the meta role: where the hooks stand as the call is routed (docs/hook-protocol.md, "Positions in
+    // invocations"), so that wamp-metad answers only once its mirror has every hook published before the call.
+    if (this.conn.isMeta() && this.conn.gate.hookPosition) details._position = this.conn.gate.hookPosition()
     this.conn.send([T.INVOCATION, cmd.qid, cmd.subId, details, ...payload(cmd.data, cmd.hdr)])
   }
 
@@ -503,7 +506,7 @@ function yieldToCaller (conn, ctx, cmd) {
 }
 
 class MetadGate extends WampGate {
-  constructor (router, { auth, realms, metaRole, permissions, welcomeFeatures, publishTold }) {
+  constructor (router, { auth, realms, metaRole, permissions, welcomeFeatures, publishTold, hookPosition }) {
     super(router)
     this.auth = auth
     this.realms = realms // Set of every joinable realm, the internal one included
@@ -511,6 +514,7 @@ class MetadGate extends WampGate {
     this.permissions = permissions
     this.welcomeFeatures = welcomeFeatures // realm -> the meta role's announced features, or undefined
     this.publishTold = publishTold // (realm, told, route) -> false for a duplicate (hookproto.js publishTold)
+    this.hookPosition = hookPosition // () -> [epoch, seq] of the last hook published
     this.connections = new Set()
   }
 
