@@ -38,8 +38,14 @@ struct calls::kill_job {
 };
 
 calls::calls(boost::asio::io_context& io, const service_options& opts, std::shared_ptr<const realm_settings> settings,
-             core::registry& reg, core::testament_store& testaments, feed& hooks)
-    : io_(io), opts_(opts), settings_(std::move(settings)), reg_(reg), testaments_(testaments), feed_(hooks) {}
+             core::registry& reg, core::testament_store& testaments, feed& hooks, service_observer& obs)
+    : io_(io),
+      opts_(opts),
+      settings_(std::move(settings)),
+      reg_(reg),
+      testaments_(testaments),
+      feed_(hooks),
+      obs_(obs) {}
 
 bool calls::in_mirror(const std::string& realm, std::uint64_t id) const {
   return reg_.truth().has(realm, core::session_id{id});
@@ -118,6 +124,7 @@ void calls::answer(const std::string& realm, const core::procedure& p, const std
   if (!result.ok()) return inv->fail(result.error());
   if (auto* plan = std::get_if<core::kill_plan>(&result.value())) return execute_kill(realm, p, std::move(*plan), inv);
   if (auto* plan = std::get_if<core::removal_plan>(&result.value())) return execute_removal(realm, p, *plan, inv);
+  if (auto* plan = std::get_if<core::testament_plan>(&result.value())) return keep_testament(std::move(*plan), inv);
   inv->reply(std::get<core::call_result>(result.value()));
   reg_.answered(realm);
 }
@@ -170,6 +177,37 @@ void calls::cancel() {
     w->timer.cancel();
 }
 
+// The router keeps the testament when it can (it then outlives wamp-metad: a restart or a takeover loses
+// none), else this process does, as before. Answered once it is kept.
+void calls::keep_testament(core::testament_plan plan, std::shared_ptr<invocation> inv) {
+  const auto here = [this](core::testament_plan plan, const std::shared_ptr<invocation>& inv) {
+    obs_.testament(plan.realm, plan.what == core::testament_plan::action::add, false);
+    testaments_.keep(std::move(plan));
+    inv->reply(core::call_result{});
+  };
+  if (feed_.keeps_testaments() == feed::support::no || !feed_.up()) return here(std::move(plan), inv);
+  auto shared = std::make_shared<core::testament_plan>(std::move(plan));
+  feed_.keep_testament(*shared, opts_.testaments, [this, shared, inv, here](const call_reply& r) {
+    if (r.ok()) {
+      feed_.set_keeps_testaments(feed::support::yes);
+      // A flush also empties what this process held from before the router kept them.
+      if (shared->what == core::testament_plan::action::flush) testaments_.keep(*shared);
+      obs_.testament(shared->realm, shared->what == core::testament_plan::action::add, true);
+      return inv->reply(core::call_result{});
+    }
+    if (r.error->uri == uri::no_such_procedure) {
+      if (feed_.keeps_testaments() != feed::support::no)
+        spdlog::info(
+            "the router does not keep testaments (no {}): wamp-metad keeps them, and a restart or a "
+            "takeover of wamp-metad loses them",
+            uri::hook_keep_testament);
+      feed_.set_keeps_testaments(feed::support::no);
+      return here(std::move(*shared), inv);
+    }
+    inv->fail(core::call_error{r.error->uri, r.error->message});
+  });
+}
+
 // The router kills (router.session.kill); its left hook, published before the kill's RESULT on the same
 // link, then flows as for any other leave: on_leave and testaments, except after kill_all.
 void calls::execute_kill(const std::string& realm, const core::procedure& p, core::kill_plan plan,
@@ -206,7 +244,8 @@ void calls::kill_next(const std::shared_ptr<kill_job>& job) {
   while (job->in_flight < kills_in_flight && job->next < targets.size()) {
     const core::session_id id = targets[job->next++];
     ++job->in_flight;
-    feed_.kill(id, job->plan.reason, job->plan.message, [this, job, id](const call_reply& r) {
+    const bool quiet = job->plan.kind == core::kill_kind::all;
+    feed_.kill(id, job->plan.reason, job->plan.message, quiet, [this, job, id](const call_reply& r) {
       --job->in_flight;
       if (r.ok()) {
         job->killed.push_back(id);

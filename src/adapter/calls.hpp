@@ -21,7 +21,7 @@ namespace wamp_metad::adapter::detail {
 class calls {
  public:
   calls(boost::asio::io_context& io, const service_options& opts, std::shared_ptr<const realm_settings> settings,
-        core::registry& reg, core::testament_store& testaments, feed& hooks);
+        core::registry& reg, core::testament_store& testaments, feed& hooks, service_observer& obs);
 
   // A call of `p` on `realm`. It may wait, in all at most --get-wait-ms from now: first until `settled` (may be
   // empty) holds (the realm's subscribers told everything the mirror holds: a catch-up under way), then for
@@ -49,6 +49,7 @@ class calls {
   void execute_kill(const std::string& realm, const core::procedure& p, core::kill_plan plan,
                     std::shared_ptr<invocation> inv);
   void kill_next(const std::shared_ptr<kill_job>& job);
+  void keep_testament(core::testament_plan plan, std::shared_ptr<invocation> inv);
   void execute_removal(const std::string& realm, const core::procedure& p, const core::removal_plan& plan,
                        std::shared_ptr<invocation> inv);
 
@@ -58,6 +59,7 @@ class calls {
   core::registry& reg_;
   core::testament_store& testaments_;
   feed& feed_;
+  service_observer& obs_;
   std::vector<std::shared_ptr<waiter>> waiters_;
 };
 

@@ -162,6 +162,7 @@ void feed::lost(const failure& why) {
   fetching_ = false;
   heartbeat_pending_ = false;
   told_positions_ = support::unknown;
+  keeps_testaments_ = support::unknown;
   if (ev_.unsettled) ev_.unsettled();
   if (link_) link_->close();
   next_generation();
@@ -385,10 +386,30 @@ void feed::request(const std::string& procedure, const core::array& args, std::f
               guarded([done = std::move(done)](feed&, const call_reply& r) { done(r); }));
 }
 
-void feed::kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
+void feed::kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message, bool quiet,
                 std::function<void(const call_reply&)> done) {
   core::array args{id.value, reason, message ? core::value(*message) : core::value()};
+  if (quiet) args.emplace_back(core::object{{"quiet", true}});
   link_->call(uri::hook_kill, args, opts_.call_timeout, std::move(done));
+}
+
+void feed::keep_testament(const core::testament_plan& plan, const core::testament_limits& limits,
+                          std::function<void(const call_reply&)> done) {
+  using action = core::testament_plan::action;
+  if (plan.what == action::add) {
+    const auto& t = plan.t;
+    core::array args{plan.realm,
+                     plan.session.value,
+                     core::scope_name(plan.scope),
+                     t.topic,
+                     core::value(t.args),
+                     core::value(t.kwargs),
+                     core::value(core::object{{"per_session", std::uint64_t{limits.per_session}},
+                                              {"bytes_per_session", std::uint64_t{limits.bytes_per_session}}})};
+    return link_->call(uri::hook_keep_testament, args, opts_.call_timeout, std::move(done));
+  }
+  link_->call(uri::hook_flush_testaments, {plan.realm, plan.session.value, core::scope_name(plan.scope)},
+              opts_.call_timeout, std::move(done));
 }
 
 }  // namespace wamp_metad::adapter::detail

@@ -76,9 +76,16 @@ class feed : public generations<feed> {
   enum class support { unknown, yes, no };
   support told_positions() const { return told_positions_; }
   void set_told_positions(support s) { told_positions_ = s; }
-  // router.session.kill.
-  void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message,
+  // router.session.kill; `quiet` (kill_all): no on_leave and no testaments for it (the left hook says so).
+  void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message, bool quiet,
             std::function<void(const call_reply&)> done);
+  // router.meta.keep_testament / router.meta.flush_testaments: the router keeps the testament (or forgets a
+  // scope of them) and publishes it when the session leaves. Whether the router does is learnt from the first
+  // answer (no such procedure: it does not), again after every reconnect.
+  void keep_testament(const core::testament_plan& plan, const core::testament_limits& limits,
+                      std::function<void(const call_reply&)> done);
+  support keeps_testaments() const { return keeps_testaments_; }
+  void set_keeps_testaments(support s) { keeps_testaments_ = s; }
 
  private:
   void connect();
@@ -115,6 +122,7 @@ class feed : public generations<feed> {
   int fetched_protocol_ = 1;
   int protocol_ = 1;
   support told_positions_ = support::unknown;
+  support keeps_testaments_ = support::unknown;
   std::uint64_t resyncs_ = 0;
   bool heartbeat_pending_ = false;
   std::map<std::string, core::object> features_;  // what each served realm has, as announced

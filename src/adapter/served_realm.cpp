@@ -96,19 +96,20 @@ bool served_realm::settled() const {
   return phase_ != phase::registering && phase_ != phase::catching_up;
 }
 
+core::serving served_realm::serving() const {
+  return {o_.opts.testaments.per_session > 0, settings_->kill(realm_), o_.internal.protocol() >= 2};
+}
+
 std::vector<const core::procedure*> served_realm::procedures() const {
   std::vector<const core::procedure*> out;
-  for (const auto& p : core::procedures()) {
-    const bool served = p.group == core::opt_in::none ||
-                        (p.group == core::opt_in::testaments && o_.opts.testaments.per_session > 0) ||
-                        (p.group == core::opt_in::kill && settings_->kill(realm_));
-    if (served && (!p.flags.has(core::procedure_flag::needs_v2) || o_.internal.protocol() >= 2)) out.push_back(&p);
-  }
+  const core::serving s = serving();
+  for (const auto& p : core::procedures())
+    if (core::served(p, s)) out.push_back(&p);
   return out;
 }
 
 core::object served_realm::features() const {
-  return core::features({o_.opts.testaments.per_session > 0, settings_->kill(realm_), o_.internal.protocol() >= 2});
+  return core::features(serving());
 }
 
 void served_realm::connect() {

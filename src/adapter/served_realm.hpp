@@ -140,6 +140,8 @@ class served_realm : public generations<served_realm> {
   void heartbeat();
   void send_testaments();
   void stop_timers();
+  // What the realm serves (the settings, the router's protocol): its procedures and WELCOME features.
+  core::serving serving() const;
   std::vector<const core::procedure*> procedures() const;
   bool may_register() const;
 

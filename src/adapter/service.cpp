@@ -25,6 +25,7 @@ class no_observer final : public service_observer {
   void takeover(const std::string&) override {}
   void catch_up(const std::string&, core::catch_up_outcome) override {}
   void phase(const std::string&, const char*) override {}
+  void testament(const std::string&, bool, bool) override {}
 };
 
 no_observer nothing_observed;
@@ -90,7 +91,7 @@ service::service(boost::asio::io_context& io, service_options opts, link_factory
     check_ready();
   };
   feed_ = std::make_shared<detail::feed>(io_, opts_, links_, reg_, *obs_, std::move(ev));
-  calls_ = std::make_unique<detail::calls>(io_, opts_, settings_, reg_, testaments_, *feed_);
+  calls_ = std::make_unique<detail::calls>(io_, opts_, settings_, reg_, testaments_, *feed_, *obs_);
   realm_owner_.reset(new detail::realm_owner{
       io_, opts_, [this] { return settings_; }, links_, reg_, *obs_,
       [this](const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv,

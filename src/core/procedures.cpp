@@ -77,7 +77,9 @@ std::optional<call_error> caller_not_mirrored(const call_context& c) {
                                           " is not in wamp-metad's mirror of the router yet; try again"};
 }
 
-template <outcome<call_result> (testament_store::*f)(const std::string&, session_id, const array&, const object&)>
+// A testament plan: carried out by whoever keeps the testaments (see calls.cpp).
+template <outcome<testament_plan> (testament_store::*f)(const std::string&, session_id, const array&, const object&)
+              const>
 outcome<answer> testament_call(call_context& c) {
   if (auto err = caller_not_mirrored(c)) return *err;
   auto r = (c.testaments.*f)(c.realm, c.caller, c.args, c.kwargs);
@@ -102,9 +104,9 @@ const std::vector<procedure>& procedures() {
        "[filter_authroles?] -> [[ids]]: the realm's session ids, of these authroles if given"},
       {uri::get, plain<call_get>, w::caller, opt_in::none, a::session, f::names_session,
        "[session] -> [details]: one session's details, as on_join has them"},
-      {uri::add_testament, testament_call<&testament_store::add>, w::caller, opt_in::testaments, a::testament,
+      {uri::add_testament, testament_call<&testament_store::plan_add>, w::caller, opt_in::testaments, a::testament,
        f::needs_caller, "[topic, args, kwargs], {scope?, publish_options?} -> []: published when the caller goes"},
-      {uri::flush_testaments, testament_call<&testament_store::flush>, w::caller, opt_in::testaments, a::testament,
+      {uri::flush_testaments, testament_call<&testament_store::plan_flush>, w::caller, opt_in::testaments, a::testament,
        f::needs_caller, "{scope?} -> []: forgets the caller's testaments"},
       {uri::kill, kill_call<kill_kind::one>, w::caller, opt_in::kill, a::session, f::needs_caller | f::names_session,
        "[session, reason?, message?], {reason?, message?} -> []: ends one session (never the caller)"},

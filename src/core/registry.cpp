@@ -27,6 +27,7 @@ const session_record* registry::find(const std::string& realm, session_id id) co
 }
 
 mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
+  if (ev.quiet) leave_quietly(ev.session.realm, ev.session.id);
   std::vector<change> changes;
   const mirror::verdict verdict = mirror_.on_hook(std::move(ev), changes);
   // Most hooks change one session and nothing else: the registration and subscription phases are skipped.

@@ -8,7 +8,7 @@
 namespace wamp_metad::core {
 namespace {
 
-enum class scope { detached, destroyed };
+using scope = testament_scope;
 
 // kwarg scope: "detached" or "destroyed"; absent or null = destroyed (the spec's default).
 outcome<scope> read_scope(const object& kwargs) {
@@ -90,8 +90,8 @@ std::size_t packed_size(const value& v) {
   return std::visit(visitor{}, v.raw());
 }
 
-outcome<call_result> testament_store::add(const std::string& realm, session_id session, const array& args,
-                                          const object& kwargs) {
+outcome<testament_plan> testament_store::plan_add(const std::string& realm, session_id session, const array& args,
+                                                  const object& kwargs) const {
   if (auto err = unknown_kwarg(kwargs, {"publish_options", "scope"})) return *err;
   if (args.size() != 3)
     return invalid_argument("expected three positional arguments (topic, args, kwargs); got " +
@@ -109,52 +109,83 @@ outcome<call_result> testament_store::add(const std::string& realm, session_id s
   auto where = read_scope(kwargs);
   if (!where.ok()) return where.error();
 
-  testament t;
-  t.topic = *topic;
-  t.bytes = packed_size(args[0]) + packed_size(args[1]) + packed_size(args[2]);
-  buckets& b = held_[key{realm, session.value}];
-  const std::size_t count = b.detached.size() + b.destroyed.size();
-  std::optional<call_error> refused;
+  testament_plan plan;
+  plan.what = testament_plan::action::add;
+  plan.realm = realm;
+  plan.session = session;
+  plan.scope = where.value();
+  plan.t.topic = *topic;
+  plan.t.bytes = packed_size(args[0]) + packed_size(args[1]) + packed_size(args[2]);
+  // The limits, against what is held here (a router that keeps the testaments checks them against its own).
+  auto it = held_.find(key{realm, session.value});
+  const std::size_t count = it == held_.end() ? 0 : it->second.detached.size() + it->second.destroyed.size();
+  const std::size_t bytes = it == held_.end() ? 0 : it->second.bytes;
   if (count >= limits_.per_session)
-    refused = invalid_argument("session " + std::to_string(session.value) + " already has " + std::to_string(count) +
-                               " testaments, the most wamp-metad keeps per session");
-  else if (b.bytes + t.bytes > limits_.bytes_per_session)
-    refused = invalid_argument("this testament (" + std::to_string(t.bytes) + " bytes) would take session " +
-                               std::to_string(session.value) + " over " + std::to_string(limits_.bytes_per_session) +
-                               " bytes of testaments (it holds " + std::to_string(b.bytes) + ")");
-  else if (total_ + t.bytes > limits_.total_bytes)
-    refused =
-        invalid_argument("wamp-metad holds " + std::to_string(total_) + " bytes of testaments, its limit is " +
-                         std::to_string(limits_.total_bytes) + ": no room for " + std::to_string(t.bytes) + " more");
-  if (refused) {
-    if (count == 0) held_.erase(key{realm, session.value});
-    return *refused;
-  }
-  t.args = *event_args;
-  t.kwargs = *event_kwargs;
-  b.bytes += t.bytes;
-  total_ += t.bytes;
-  (where.value() == scope::detached ? b.detached : b.destroyed).push_back(std::move(t));
-  return call_result{};
+    return invalid_argument("session " + std::to_string(session.value) + " already has " + std::to_string(count) +
+                            " testaments, the most wamp-metad keeps per session");
+  if (bytes + plan.t.bytes > limits_.bytes_per_session)
+    return invalid_argument("this testament (" + std::to_string(plan.t.bytes) + " bytes) would take session " +
+                            std::to_string(session.value) + " over " + std::to_string(limits_.bytes_per_session) +
+                            " bytes of testaments (it holds " + std::to_string(bytes) + ")");
+  if (total_ + plan.t.bytes > limits_.total_bytes)
+    return invalid_argument("wamp-metad holds " + std::to_string(total_) + " bytes of testaments, its limit is " +
+                            std::to_string(limits_.total_bytes) + ": no room for " + std::to_string(plan.t.bytes) +
+                            " more");
+  plan.t.args = *event_args;
+  plan.t.kwargs = *event_kwargs;
+  return plan;
 }
 
-outcome<call_result> testament_store::flush(const std::string& realm, session_id session, const array& args,
-                                            const object& kwargs) {
+outcome<testament_plan> testament_store::plan_flush(const std::string& realm, session_id session, const array& args,
+                                                    const object& kwargs) const {
   if (auto err = unknown_kwarg(kwargs, {"scope"})) return *err;
   if (!args.empty())
     return invalid_argument("flush_testaments takes no positional arguments; got " + std::to_string(args.size()));
   auto where = read_scope(kwargs);
   if (!where.ok()) return where.error();
-  auto it = held_.find(key{realm, session.value});
-  if (it == held_.end()) return call_result{};
-  auto& bucket = where.value() == scope::detached ? it->second.detached : it->second.destroyed;
+  testament_plan plan;
+  plan.what = testament_plan::action::flush;
+  plan.realm = realm;
+  plan.session = session;
+  plan.scope = where.value();
+  return plan;
+}
+
+void testament_store::keep(testament_plan plan) {
+  buckets& b = held_[key{plan.realm, plan.session.value}];
+  if (plan.what == testament_plan::action::add) {
+    b.bytes += plan.t.bytes;
+    total_ += plan.t.bytes;
+    (plan.scope == scope::detached ? b.detached : b.destroyed).push_back(std::move(plan.t));
+    return;
+  }
+  auto& bucket = plan.scope == scope::detached ? b.detached : b.destroyed;
   for (const auto& t : bucket) {
-    it->second.bytes -= t.bytes;
+    b.bytes -= t.bytes;
     total_ -= t.bytes;
   }
   bucket.clear();
-  if (it->second.detached.empty() && it->second.destroyed.empty()) held_.erase(it);
+  if (b.detached.empty() && b.destroyed.empty()) held_.erase(key{plan.realm, plan.session.value});
+}
+
+outcome<call_result> testament_store::add(const std::string& realm, session_id session, const array& args,
+                                          const object& kwargs) {
+  auto plan = plan_add(realm, session, args, kwargs);
+  if (!plan.ok()) return plan.error();
+  keep(std::move(plan.value()));
   return call_result{};
+}
+
+outcome<call_result> testament_store::flush(const std::string& realm, session_id session, const array& args,
+                                            const object& kwargs) {
+  auto plan = plan_flush(realm, session, args, kwargs);
+  if (!plan.ok()) return plan.error();
+  keep(std::move(plan.value()));
+  return call_result{};
+}
+
+const char* scope_name(testament_scope s) {
+  return s == testament_scope::detached ? "detached" : "destroyed";
 }
 
 std::vector<testament> testament_store::take(const std::string& realm, session_id session) {

@@ -46,6 +46,7 @@ struct metrics::impl {
   pm::Family<pm::Counter>* takeovers = nullptr;
   pm::Family<pm::Counter>* catch_ups = nullptr;
   pm::Family<pm::Gauge>* realm_phase = nullptr;
+  pm::Family<pm::Counter>* testaments = nullptr;
 
   std::map<std::string, pm::Gauge*> realm_sessions;
   std::map<std::string, pm::Counter*> hook_series, malformed_series;
@@ -58,6 +59,7 @@ struct metrics::impl {
   std::map<std::string, pm::Counter*> takeover_series;
   std::map<std::pair<std::string, std::string>, pm::Counter*> catch_up_series;
   std::map<std::pair<std::string, std::string>, pm::Gauge*> phase_series;
+  std::map<std::tuple<std::string, bool, bool>, pm::Counter*> testament_series;
 
   // The series of `family` for `labels`, made (with `extra`, a histogram's buckets) the first time.
   template <class T, class Key, class... Extra>
@@ -137,6 +139,12 @@ metrics::metrics(const std::string& address) {
                                 "(joining, waiting, registering, standing_by, catching_up, live, out_of_touch, "
                                 "reconnecting, leaving)")
                             .Register(r);
+  impl_->testaments = &pm::BuildCounter()
+                           .Name("wamp_metad_testaments_total")
+                           .Help(
+                               "Testament calls carried out, by realm, action (add, flush) and who keeps them: the "
+                               "router (they outlive wamp-metad) or wamp_metad (lost when it restarts)")
+                           .Register(r);
   impl_->takeovers = &pm::BuildCounter()
                           .Name("wamp_metad_takeovers_total")
                           .Help("Realms taken over from another instance that served them (after standing by)")
@@ -301,6 +309,13 @@ void metrics::phase(const std::string& realm, const char* phase) {
     impl::series(impl_->phase_series, key, *impl_->realm_phase, {{"realm", realm}, {"phase", key.second}})
         .Set(key.second == phase ? 1 : 0);
   }
+}
+
+void metrics::testament(const std::string& realm, bool added, bool by_router) {
+  impl::series(
+      impl_->testament_series, std::make_tuple(realm, added, by_router), *impl_->testaments,
+      {{"realm", realm}, {"action", added ? "add" : "flush"}, {"kept_by", by_router ? "router" : "wamp_metad"}})
+      .Increment();
 }
 
 }  // namespace wamp_metad::daemon

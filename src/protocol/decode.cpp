@@ -468,6 +468,15 @@ decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::objec
   }
   if (!read_position(info, lim, ev.position, std::string(name) + " info", err)) return fail(err);
   if (ev.position && ev.position->seq == 0) return fail(std::string(name) + " info.seq must be 1 or more");
+  if (kind == core::hook_kind::left) {
+    for (std::uint32_t i = 0; i < info.via.map.size; ++i) {
+      const auto& kv = info.via.map.ptr[i];
+      if (key_of(kv) != "quiet" || kv.val.type == msgpack::type::NIL) continue;
+      if (kv.val.type != msgpack::type::BOOLEAN)
+        return fail(std::string(name) + " info.quiet must be a boolean, got " + kind_name(kv.val));
+      ev.quiet = kv.val.via.boolean;
+    }
+  }
   return ev;
 }
 

@@ -30,6 +30,7 @@ struct recorder final : adapter::service_observer {
     catch_ups.push_back(core::label(outcome));
   }
   void phase(const std::string& realm, const char* p) override { phases.push_back(realm + ":" + p); }
+  void testament(const std::string&, bool, bool) override {}
   std::vector<std::string> takeovers, catch_ups, phases;
 };
 

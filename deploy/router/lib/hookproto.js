@@ -29,6 +29,8 @@
 //                                      is {caller, caller_authid, caller_authrole}
 //   binding.publish(topic, args, kwargs)  an event on the internal realm, written to every subscriber before it
 //                                      returns
+//   binding.publishOn(realm, topic, args, kwargs)  an event on a client realm from the router itself (the
+//                                      testaments it keeps, lib/testaments.js)
 //   binding.hasSubscriber(topic)       whether a session of the internal realm is subscribed to topic (by any
 //                                      match policy)
 //   binding.removeMember(kind, realm, objectId, sessionId, reason)  take the session out of that registration
@@ -42,7 +44,7 @@
 // the hooks already written before its RESULT.
 
 const crypto = require('crypto')
-const { URI_RE, WampError, invalidArgument, requireRole } = require('./wamp')
+const { URI_RE, WampError, invalidArgument, requireRole, isPlainObject } = require('./wamp')
 const { HookHistory, ToldPositions, rewind, historyLost } = require('./catchup')
 
 const CURSOR_TTL_MS = 60000
@@ -141,7 +143,17 @@ class HookProtocol {
     if (!entry) return
     if (entry.held) for (const held of Array.from(entry.held)) this.removed(held.kind, id, held.id)
     this.registry.delete(id)
-    this.publishHook('router.session.left', entry.info)
+    // Testaments kept for it (lib/testaments.js) go out before its left hook; a quiet leave (a kill asked to be
+    // quiet: kill_all) has none published, and its left hook says `quiet`, so that no on_leave is told of it,
+    // not even by a consumer that catches up later.
+    if (this.beforeLeft) this.beforeLeft(entry.info, entry.quiet === true)
+    this.publishHook('router.session.left', entry.quiet ? { ...entry.info, quiet: true } : entry.info)
+  }
+
+  // The info of a hooked session, or undefined.
+  infoOf (id) {
+    const entry = this.registry.get(id)
+    return entry && entry.info
   }
 
   // A hooked session became a member of a registration or subscription; the first member brings it into the
@@ -383,8 +395,14 @@ class HookProtocol {
     if (message !== undefined && message !== null && typeof message !== 'string') {
       throw invalidArgument('message must be a string')
     }
+    const options = args.length > 3 ? args[3] : kwargs.options
+    if (options !== undefined && options !== null && (!isPlainObject(options) ||
+      (options.quiet !== undefined && typeof options.quiet !== 'boolean'))) {
+      throw invalidArgument('options must be a dict {quiet: bool}')
+    }
     const entry = this.registry.get(session)
     if (!entry) throw new WampError('wamp.error.no_such_session', [`no session ${session}`])
+    if (options && options.quiet) entry.quiet = true
     entry.owner.killSession(entry.info, reason || 'wamp.close.killed', message)
     return [true]
   }

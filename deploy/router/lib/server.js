@@ -6,6 +6,7 @@
 const crypto = require('crypto')
 const { bindFox } = require('./fox')
 const { HookProtocol } = require('./hookproto')
+const { Testaments } = require('./testaments')
 const { MetaFeatures } = require('./metafeatures')
 const { TestSwitches } = require('./testswitches')
 const { Authenticator } = require('./auth')
@@ -51,6 +52,7 @@ async function startRouter (opts, principals) {
   const hooks = new HookProtocol({ binding, realms: opts.realms, epoch, pageSize: opts.snapshotPage,
     metaRole: opts.metaRole, leftRetentionMs: opts.leftRetention * 1000, historySize: opts.hookHistory })
   hooks.start()
+  new Testaments({ binding, hooks, metaRole: opts.metaRole }).start()
   new MetaFeatures({ binding, realms: opts.realms, metaRole: opts.metaRole }).start()
   if (opts.testSwitches) new TestSwitches(hooks, binding).start()
 

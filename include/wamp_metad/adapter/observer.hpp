@@ -48,6 +48,8 @@ class service_observer {
   virtual void catch_up(const std::string& realm, core::catch_up_outcome outcome) = 0;
   // A served realm entered `phase` (one of realm_phase_names).
   virtual void phase(const std::string& realm, const char* phase) = 0;
+  // A testament added (`added`; else a flush), kept by the router (it outlives wamp-metad) or by wamp-metad.
+  virtual void testament(const std::string& realm, bool added, bool by_router) = 0;
 };
 
 }  // namespace wamp_metad::adapter

@@ -47,6 +47,9 @@ struct hook_event {
   // The registration and subscription hooks only (null for the session hooks): held apart, so that the many
   // session hooks do not carry (and move) its strings.
   std::shared_ptr<observation_info> observation{};
+  // A left hook of a quiet leave (a kill asked to be quiet, as kill_all's are): no on_leave is told of it, by
+  // whoever applies the hook, live or in a catch-up.
+  bool quiet = false;
 };
 
 // A registration or subscription of a snapshot, with (some of) its members: a long member list may come in

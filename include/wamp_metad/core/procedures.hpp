@@ -36,7 +36,7 @@ struct call_context {
 
 // What a handler answers: the result to send, or a kill or a removal the adapter carries out through the
 // router (a kill's result comes from kill_result() once the router has done it; a removal's is empty).
-using answer = std::variant<call_result, kill_plan, removal_plan>;
+using answer = std::variant<call_result, kill_plan, removal_plan, testament_plan>;
 
 // What a call waits for before it is answered, when the mirror may be behind the router.
 enum class wait_policy {

@@ -27,6 +27,21 @@ struct testament_limits {
   std::size_t total_bytes = 64 << 20;        // all sessions together
 };
 
+enum class testament_scope { detached, destroyed };
+const char* scope_name(testament_scope s);
+
+// What a call of add_testament or flush_testaments asks of whoever keeps the testaments: this store, or a
+// router that keeps them itself (docs/hook-protocol.md, "Testaments kept by the router"), so that they outlive
+// wamp-metad.
+struct testament_plan {
+  enum class action { add, flush };
+  action what = action::add;
+  std::string realm;
+  session_id session;
+  testament_scope scope = testament_scope::destroyed;
+  testament t;  // add only
+};
+
 // The size of `v` once packed with msgpack: what a testament costs.
 std::size_t packed_size(const value& v);
 
@@ -35,10 +50,18 @@ class testament_store {
   explicit testament_store(testament_limits limits = {}) : limits_(limits) {}
 
   // wamp.session.add_testament called by `session`: [topic, args, kwargs] with kwargs publish_options and
-  // scope. Errors: wamp.error.invalid_argument (shape, scope, publish options wamp-metad cannot honour, a
-  // limit reached), wamp.error.invalid_uri (a topic that is no URI, or one under the reserved wamp. prefix).
-  outcome<call_result> add(const std::string& realm, session_id session, const array& args, const object& kwargs);
+  // scope, checked (and the limits against what this store holds). Errors: wamp.error.invalid_argument (shape,
+  // scope, publish options wamp-metad cannot honour, a limit reached), wamp.error.invalid_uri (a topic that is
+  // no URI, or one under the reserved wamp. prefix).
+  outcome<testament_plan> plan_add(const std::string& realm, session_id session, const array& args,
+                                   const object& kwargs) const;
   // wamp.session.flush_testaments: no positional arguments, kwarg scope.
+  outcome<testament_plan> plan_flush(const std::string& realm, session_id session, const array& args,
+                                     const object& kwargs) const;
+  // Carries a plan out here: the testament is kept (or the scope's forgotten) by this store.
+  void keep(testament_plan plan);
+  // plan_add / plan_flush, then keep.
+  outcome<call_result> add(const std::string& realm, session_id session, const array& args, const object& kwargs);
   outcome<call_result> flush(const std::string& realm, session_id session, const array& args, const object& kwargs);
 
   // The session is gone: its testaments, the detached bucket then the destroyed one, each in the order they

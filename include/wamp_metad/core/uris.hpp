@@ -72,6 +72,9 @@ inline constexpr const char* hook_left = "router.session.left";
 inline constexpr const char* hook_snapshot = "router.session.snapshot";
 inline constexpr const char* hook_sync = "router.session.sync";
 inline constexpr const char* hook_kill = "router.session.kill";
+// Testaments kept by the router (optional): it publishes them when the session leaves.
+inline constexpr const char* hook_keep_testament = "router.meta.keep_testament";
+inline constexpr const char* hook_flush_testaments = "router.meta.flush_testaments";
 // INVOCATION.Details key: the router's hook position [epoch, seq] when it routed a call to the meta role.
 inline constexpr const char* position_detail = "_position";
 // Hook protocol v2: registrations and subscriptions.

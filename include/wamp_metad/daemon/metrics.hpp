@@ -37,6 +37,7 @@ class metrics final : public adapter::service_observer {
   void role(const std::string& realm, bool active) override;
   void takeover(const std::string& realm) override;
   void phase(const std::string& realm, const char* phase) override;
+  void testament(const std::string& realm, bool added, bool by_router) override;
   void catch_up(const std::string& realm, core::catch_up_outcome outcome) override;
 
  private:

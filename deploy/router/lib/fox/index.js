@@ -424,6 +424,17 @@ class FoxBinding {
     this.internal.publish(topic, args, kwargs)
   }
 
+  // An event on a client realm, from the router's own session there (made at the first event; not hooked).
+  publishOn (realm, topic, args, kwargs) {
+    if (!this.publishers) this.publishers = new Map()
+    let session = this.publishers.get(realm)
+    if (!session) {
+      session = new InternalSession(this.router, this.router.findRealm(realm), this)
+      this.publishers.set(realm, session)
+    }
+    session.publish(topic, args, kwargs)
+  }
+
   // Only the gate's sessions carry an info (see gate.js, establish); the internal session and fox-wamp's own
   // sessions (its wampApi, native fabricated sessions) do not, and are not hooked.
   sessionJoined (session) {
