@@ -95,6 +95,21 @@ BOOST_AUTO_TEST_CASE(a_minimal_left_hook_and_one_without_position) {
   BOOST_TEST(!ev.value().position);
 }
 
+BOOST_AUTO_TEST_CASE(a_quiet_left_hook) {
+  auto quiet = protocol::decode_hook(core::hook_kind::left,
+                                     from_value(array{object{{"realm", "r"}, {"session", 1}, {"quiet", true}}}).get());
+  BOOST_REQUIRE(quiet.ok());
+  BOOST_TEST(quiet.value().quiet);
+  auto loud =
+      protocol::decode_hook(core::hook_kind::left, from_value(array{object{{"realm", "r"}, {"session", 1}}}).get());
+  BOOST_REQUIRE(loud.ok());
+  BOOST_TEST(!loud.value().quiet);
+  auto bad = protocol::decode_hook(core::hook_kind::left,
+                                   from_value(array{object{{"realm", "r"}, {"session", 1}, {"quiet", "yes"}}}).get());
+  BOOST_REQUIRE(!bad.ok());
+  BOOST_TEST(bad.error().message.find("quiet must be a boolean") != std::string::npos, bad.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_keys_are_tolerated_and_never_leak) {
   object info = with(good_info(), "cookie", "secret=1");
   info = with(info, "transport",

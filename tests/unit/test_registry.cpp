@@ -37,6 +37,19 @@ BOOST_AUTO_TEST_CASE(hooks_become_meta_events) {
   BOOST_TEST(out[1].realm == "r");
 }
 
+BOOST_AUTO_TEST_CASE(a_quiet_left_hook_tells_no_on_leave) {
+  registry reg = live();
+  std::vector<meta_event> out;
+  reg.on_hook(joined(rec("r", 1), 1), out);
+  reg.on_hook(joined(rec("r", 2), 2), out);
+  auto quiet = left("r", 1, 3);
+  quiet.quiet = true;
+  reg.on_hook(quiet, out);
+  reg.on_hook(left("r", 2, 4), out);
+  BOOST_TEST(trace(out) == "+1 +2 -2");
+  BOOST_TEST(!reg.truth().has("r", session_id{1}));
+}
+
 BOOST_AUTO_TEST_CASE(unserved_realms_are_ignored) {
   registry reg = live();
   std::vector<meta_event> out;
