@@ -163,6 +163,7 @@ void feed::lost(const failure& why) {
   heartbeat_pending_ = false;
   told_positions_ = support::unknown;
   keeps_testaments_ = support::unknown;
+  sparse_catch_up_ = support::unknown;
   if (ev_.unsettled) ev_.unsettled();
   if (link_) link_->close();
   next_generation();

@@ -75,6 +75,9 @@ class feed : public generations<feed> {
   // every reconnect (the router may have been replaced).
   enum class support { unknown, yes, no };
   support told_positions() const { return told_positions_; }
+  // Whether router.meta.catch_up takes {state: 'touched'} (the state of what the hooks touch only).
+  support sparse_catch_up() const { return sparse_catch_up_; }
+  void set_sparse_catch_up(support s) { sparse_catch_up_ = s; }
   void set_told_positions(support s) { told_positions_ = s; }
   // router.session.kill; `quiet` (kill_all): no on_leave and no testaments for it (the left hook says so).
   void kill(core::session_id id, const std::string& reason, const std::optional<std::string>& message, bool quiet,
@@ -123,6 +126,7 @@ class feed : public generations<feed> {
   int protocol_ = 1;
   support told_positions_ = support::unknown;
   support keeps_testaments_ = support::unknown;
+  support sparse_catch_up_ = support::unknown;
   std::uint64_t resyncs_ = 0;
   bool heartbeat_pending_ = false;
   std::map<std::string, core::object> features_;  // what each served realm has, as announced

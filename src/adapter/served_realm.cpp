@@ -270,17 +270,30 @@ void served_realm::unsettled() {
   }
 }
 
+// The first page asks for the state of what the hooks since the told position touch only (the rest is as the
+// mirror has it): the catch-up costs in proportion to the hooks missed, not to the realm's size. A router that
+// does not take that option is asked for the whole state (and then always, until the feed reconnects).
 void served_realm::fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor) {
   core::array args{realm_};
-  if (cursor) args.emplace_back(*cursor);
+  if (cursor)
+    args.emplace_back(*cursor);
+  else if (o_.internal.sparse_catch_up() != feed::support::no)
+    args = {realm_, core::value(), core::object{{"state", "touched"}}};
   o_.internal.request(uri::hook_catch_up, args,
-                      guarded([token](served_realm& s, const call_reply& reply) { s.caught_up_page(token, reply); }));
+                      guarded([token, first = !cursor](served_realm& s, const call_reply& reply) {
+                        s.caught_up_page(token, first, reply);
+                      }));
 }
 
-void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) {
+void served_realm::caught_up_page(std::uint64_t token, bool first, const call_reply& reply) {
   if (token != catch_up_token_ || !catch_up_) return;
   if (!reply.ok()) {
     const auto& e = *reply.error;
+    if (e.uri == uri::invalid_argument && first && o_.internal.sparse_catch_up() == feed::support::unknown) {
+      spdlog::info("realm '{}': the router takes no catch-up options; asking for the whole state", realm_);
+      o_.internal.set_sparse_catch_up(feed::support::no);
+      return fetch_catch_up(token, std::nullopt);
+    }
     if (e.uri == uri::no_such_procedure) {
       o_.internal.set_told_positions(feed::support::no);
       return fall_back(core::catch_up_outcome::unsupported,
@@ -302,6 +315,7 @@ void served_realm::caught_up_page(std::uint64_t token, const call_reply& reply) 
                      "malformed " + std::string(uri::hook_catch_up) + " answer: " + page.error().message);
   }
   o_.internal.set_told_positions(feed::support::yes);
+  if (o_.internal.sparse_catch_up() == feed::support::unknown) o_.internal.set_sparse_catch_up(feed::support::yes);
   auto cursor = page.value().state.next_cursor;
   if (auto added = catch_up_->add(std::move(page.value())); !added.ok())
     return fall_back(core::catch_up_outcome::failed,

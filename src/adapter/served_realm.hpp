@@ -135,7 +135,7 @@ class served_realm : public generations<served_realm> {
   void stand_by();
   void go_live();
   void fetch_catch_up(std::uint64_t token, std::optional<std::string> cursor);
-  void caught_up_page(std::uint64_t token, const call_reply& reply);
+  void caught_up_page(std::uint64_t token, bool first, const call_reply& reply);
   void fall_back(core::catch_up_outcome outcome, const std::string& why);
   void heartbeat();
   void send_testaments();

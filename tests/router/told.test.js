@@ -253,6 +253,8 @@ kit.main('router: told positions and catch-up', 120000, async t => {
         const y = await j({ authid: 'alice', ticket: routerctl.SECRETS.alice })
         const w = await j({})
         const q = await j({ realm: 'realm2' })
+        const u = await j({}) // no hook after R touches it
+        const uId = u.session.id
         const yId = y.session.id // Autobahn|JS forgets it once closed
         const xReg = await x.session.register('com.e.x', () => 'x')
         await x.session.subscribe('com.e.shared', () => {})
@@ -314,6 +316,34 @@ kit.main('router: told positions and catch-up', 120000, async t => {
         }
         const shared = pages.filter(p => p.subscriptions.some(e => e.uri === 'com.e.shared'))
         t.ok(shared.length >= 2, `the shared subscription (3 members at R) is split over ${shared.length} pages`)
+
+        // {state: 'touched'}: the same hooks, and the state at R of what they touch only (with the members of the
+        // registrations and subscriptions among it): what a consumer with a mirror of the rest needs.
+        const sparsePages = [(await hw.call('router.meta.catch_up', ['realm1', null, { state: 'touched' }]))[0]]
+        for (let i = 0; sparsePages[sparsePages.length - 1].next_cursor && i < 500; i++) {
+          sparsePages.push((await hw.call('router.meta.catch_up', ['realm1', sparsePages[sparsePages.length - 1].next_cursor]))[0])
+        }
+        const sparseFirst = sparsePages[0]
+        t.eq([sparseFirst.at, sparseFirst.skip, sparseFirst.told], [R, 1, [R + 1, 0]], 'touched: the same position')
+        const sparseHooks = hooksOf(sparsePages)
+        t.eq(sparseHooks.slice(0, hooks.length), hooks, 'touched: the same hooks')
+        const full = was // (atR was applied the hooks to, above)
+        const sparse = plain(stateOf(sparsePages, 'realm1'))
+        const touchedIds = new Set(sparseHooks.map(([, info]) => info.session))
+        for (const list of ['registrations', 'subscriptions']) {
+          for (const e of sparse[list]) for (const m of e.members) touchedIds.add(m)
+        }
+        for (const s of sparse.sessions) t.eq(s, full.sessions.find(f => f.session === s.session), `touched: session ${s.session} as at R`)
+        for (const f of full.sessions) {
+          if (touchedIds.has(f.session)) t.ok(sparse.sessions.some(s => s.session === f.session), `touched: ${f.session} there`)
+        }
+        t.ok(full.sessions.some(f => f.session === uId) && !sparse.sessions.some(s => s.session === uId),
+          'an untouched session is left out')
+        for (const list of ['registrations', 'subscriptions']) {
+          for (const e of sparse[list]) t.eq(e, full[list].find(f => f.id === e.id), `touched: ${list} ${e.uri} as at R`)
+        }
+        t.ok(sparse.sessions.length < full.sessions.length, `touched: ${sparse.sessions.length} of ${full.sessions.length} sessions`)
+        u.connection.close()
       })
 
     await t.step('cursors: the same page twice, another realm\'s, after the last page, bad arguments', async () => {

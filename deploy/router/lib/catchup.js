@@ -158,7 +158,7 @@ function rewind (state, records) {
       if (what === 'joined') {
         state.sessions.delete(hook.session)
       } else {
-        const { epoch, seq, ...info } = hook
+        const { epoch, seq, quiet, ...info } = hook
         state.sessions.set(hook.session, info)
       }
       continue
@@ -186,4 +186,18 @@ function historyLost (realm, told, history, seq) {
   return new WampError('router.error.history_lost', [`${where}; ${kept}`], { first, told, seq })
 }
 
-module.exports = { HookHistory, ToldPositions, rewind, historyLost }
+// The sessions and the registrations / subscriptions that `records` touch: what a catch-up of the touched state
+// only needs (lib/hookproto.js, catchUp with {state: 'touched'}).
+function touched (records) {
+  const out = { sessions: new Set(), registration: new Set(), subscription: new Set() }
+  for (const { topic, hook, object } of records) {
+    out.sessions.add(hook.session)
+    const [, kind] = topic.split('.')
+    if (kind === 'session') continue
+    const o = hook[kind]
+    out[kind].add(typeof o === 'object' && o !== null ? o.id : (object ? object.id : o))
+  }
+  return out
+}
+
+module.exports = { HookHistory, ToldPositions, rewind, touched, historyLost }

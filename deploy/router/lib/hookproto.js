@@ -45,7 +45,7 @@
 
 const crypto = require('crypto')
 const { URI_RE, WampError, invalidArgument, requireRole, isPlainObject } = require('./wamp')
-const { HookHistory, ToldPositions, rewind, historyLost } = require('./catchup')
+const { HookHistory, ToldPositions, rewind, touched, historyLost } = require('./catchup')
 
 const CURSOR_TTL_MS = 60000
 const MAX_VIEWS = 64
@@ -333,8 +333,15 @@ class HookProtocol {
   // skip 0 without one. Paged as the snapshot, with the hooks after the subscriptions.
   catchUp (args, caller) {
     requireRole(caller, this.metaRole, 'catch up')
-    if (args.length < 1 || args.length > 2) throw invalidArgument('expected [realm] or [realm, cursor]')
-    const [realm, cursor] = args
+    if (args.length < 1 || args.length > 3) throw invalidArgument('expected [realm], [realm, cursor] or [realm, null, options]')
+    const [realm, cursor, options] = args
+    if (options !== undefined && options !== null && (!isPlainObject(options) ||
+      (options.state !== undefined && options.state !== 'full' && options.state !== 'touched'))) {
+      throw invalidArgument("options must be a dict {state: 'full' | 'touched'}")
+    }
+    // 'touched': the state at R of what the hooks since touch only (and the members of the registrations and
+    // subscriptions among it), for a consumer that has a mirror of the rest: in proportion to the hooks missed.
+    const sparse = !!(options && options.state === 'touched')
     if (typeof realm !== 'string' || !this.realms.has(realm)) {
       throw invalidArgument(`realm must be a configured client realm, got ${JSON.stringify(realm)}`)
     }
@@ -347,7 +354,18 @@ class HookProtocol {
       const at = told ? told[0] - 1 : 0
       if (this.history.evictedUpTo > at) throw historyLost(realm, told, this.history, seq)
       const records = this.history.since(at, realm)
-      const state = rewind(this.realmState(realm), records)
+      const state = rewind(this.realmState(realm, sparse ? touched(records) : null), records)
+      if (sparse) {
+        // A member that no hook since touches is as it is now.
+        for (const kind of KIND_NAMES) {
+          for (const e of state[kind].values()) {
+            for (const id of e.members) {
+              const entry = this.registry.get(id)
+              if (!state.sessions.has(id) && entry) state.sessions.set(id, entry.info)
+            }
+          }
+        }
+      }
       const lists = [Array.from(state.sessions.values())]
       for (const kind of KIND_NAMES) {
         lists.push(Array.from(state[kind].values(), e => [{ realm, ...publicFields(e) }, Array.from(e.members)]))
@@ -371,12 +389,22 @@ class HookProtocol {
 
   // A copy of realm's current state for rewind() (lib/catchup.js): its sessions by id, its registrations and
   // subscriptions by id with their members.
-  realmState (realm) {
+  // With `only` ({sessions, registration, subscription}: sets of ids), of those alone.
+  realmState (realm, only = null) {
     const state = { sessions: new Map() }
-    for (const [id, { info }] of this.registry) if (info.realm === realm) state.sessions.set(id, info)
+    if (only) {
+      for (const id of only.sessions) {
+        const entry = this.registry.get(id)
+        if (entry && entry.info.realm === realm) state.sessions.set(id, entry.info)
+      }
+    } else {
+      for (const [id, { info }] of this.registry) if (info.realm === realm) state.sessions.set(id, info)
+    }
     for (const kind of KIND_NAMES) {
       state[kind] = new Map()
-      for (const e of this.tables[kind].values()) {
+      const entries = only ? Array.from(only[kind], id => this.tables[kind].get(id)).filter(e => e)
+        : this.tables[kind].values()
+      for (const e of entries) {
         if (e.realm === realm) state[kind].set(e.id, { ...e, members: new Set(e.members) })
       }
     }
