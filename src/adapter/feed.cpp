@@ -84,7 +84,7 @@ void feed::close() {
 }
 
 bool feed::current() const {
-  return up_ && !fetching_ && reg_.truth().state() == core::mirror::status::live;
+  return up_ && !fetching_ && !replaying_ && reg_.truth().state() == core::mirror::status::live;
 }
 
 std::optional<std::chrono::steady_clock::duration> feed::out_of_touch() const {
@@ -137,7 +137,10 @@ void feed::joined() {
           if (--*pending > 0) return;
           f.up_ = true;
           f.obs_.link_state("internal", true);
-          f.start_resync("internal link up");
+          if (f.reg_.truth().state() == core::mirror::status::live && f.reg_.truth().position())
+            f.start_replay("internal link up again");
+          else
+            f.start_resync("internal link up");
           f.features_refused_ = false;
           for (const auto& [realm, features] : f.features_)
             f.send_features(realm, core::value(features));
@@ -160,8 +163,11 @@ void feed::lost(const failure& why) {
   if (!out_of_touch_since_ && reg_.truth().state() != core::mirror::status::unsynced)
     out_of_touch_since_ = std::chrono::steady_clock::now();
   fetching_ = false;
+  replaying_ = false;
+  queued_.clear();
   heartbeat_pending_ = false;
   told_positions_ = support::unknown;
+  hook_history_ = support::unknown;
   keeps_testaments_ = support::unknown;
   sparse_catch_up_ = support::unknown;
   if (ev_.unsettled) ev_.unsettled();
@@ -180,6 +186,19 @@ void feed::lost(const failure& why) {
 }
 
 void feed::on_hook(core::hook_event ev) {
+  if (replaying_) return queued_.push_back(std::move(ev));
+  react(apply(std::move(ev)));
+}
+
+// What a verdict of the mirror sets off: a gap, fetching what is missing; another epoch or an overflow, a resync.
+void feed::react(core::mirror::verdict verdict) {
+  if (verdict == core::mirror::verdict::gap)
+    start_replay(words(verdict).why);
+  else if (verdict == core::mirror::verdict::new_epoch || verdict == core::mirror::verdict::overflow)
+    start_resync(words(verdict).why);
+}
+
+core::mirror::verdict feed::apply(core::hook_event ev) {
   std::vector<core::meta_event> out;
   const bool left = ev.kind == core::hook_kind::left;
   const std::string realm = left ? ev.session.realm : std::string();
@@ -198,9 +217,79 @@ void feed::on_hook(core::hook_event ev) {
     if (!reg_.truth().has(realm, id)) ev_.left(realm, id);
   }
   ev_.changed(out);
-  if (verdict == core::mirror::verdict::gap || verdict == core::mirror::verdict::new_epoch ||
-      verdict == core::mirror::verdict::overflow)
-    start_resync(words(verdict).why);
+  return verdict;
+}
+
+void feed::start_replay(const std::string& why) {
+  const auto& pos = reg_.truth().position();
+  if (!up_ || replaying_) return;
+  if (hook_history_ == support::no || !pos || reg_.truth().state() != core::mirror::status::live)
+    return start_resync(why);
+  spdlog::info("{}: fetching the hooks after seq {} from the router's history", why, pos->seq);
+  if (ev_.unsettled) ev_.unsettled();
+  replaying_ = true;
+  replayed_ = 0;
+  queued_.clear();
+  fetch_hooks(++replay_id_, pos->seq);
+}
+
+void feed::fetch_hooks(std::uint64_t replay, std::uint64_t after) {
+  link_->call(
+      uri::hook_hooks_since, {after}, opts_.call_timeout, guarded([replay, after](feed& f, const call_reply& reply) {
+        if (replay != f.replay_id_ || !f.replaying_) return;
+        const auto give_up = [&f](const std::string& why) {
+          f.replaying_ = false;
+          f.queued_.clear();  // the snapshot covers them, and the live hooks after it come anew
+          f.start_resync(why);
+        };
+        if (!reply.ok()) {
+          if (reply.error->what == failure::kind::timeout) {
+            f.replaying_ = false;
+            return f.lost(*reply.error);
+          }
+          if (reply.error->uri == uri::no_such_procedure) {
+            f.hook_history_ = support::no;
+            spdlog::info("the router keeps no hook history for consumers (no {}): a fresh snapshot instead",
+                         uri::hook_hooks_since);
+            return give_up("a resync");
+          }
+          return give_up(std::string(uri::hook_hooks_since) + ": " + reply.error->message);
+        }
+        auto page = protocol::decode_hooks_page(reply.args->get());
+        if (!page.ok()) {
+          f.obs_.malformed("hooks");
+          return give_up("malformed " + std::string(uri::hook_hooks_since) + " answer: " + page.error().message);
+        }
+        f.hook_history_ = support::yes;
+        const auto& mine = f.reg_.truth().position();
+        if (!mine || page.value().position.epoch != mine->epoch) return give_up("a new router epoch");
+        // Applied as live hooks are: a gap (a hook the history skipped) or a conflict ends the replay in a
+        // resync; duplicates are dropped.
+        std::uint64_t last = after;
+        for (auto& h : page.value().hooks) {
+          last = h.position->seq;
+          ++f.replayed_;
+          const auto verdict = f.apply(std::move(h));
+          if (verdict == core::mirror::verdict::gap) return give_up("the router's history skips a hook");
+          if (verdict == core::mirror::verdict::new_epoch || verdict == core::mirror::verdict::overflow)
+            return give_up(words(verdict).why);
+        }
+        if (last < page.value().position.seq && !page.value().hooks.empty()) return f.fetch_hooks(replay, last);
+        if (!f.reg_.truth().has_reached(page.value().position))
+          return give_up("the router's history does not reach its own position");
+        f.replaying_ = false;
+        auto queued = std::move(f.queued_);
+        f.queued_.clear();
+        f.out_of_touch_since_.reset();
+        spdlog::info("caught up with the router's hooks: {} hook(s) replayed, no snapshot (epoch {}, seq {})",
+                     f.replayed_, page.value().position.epoch, f.reg_.truth().position()->seq);
+        f.ev_.synced();
+        // The live hooks that came meanwhile (those the replay covered are duplicates, dropped).
+        for (auto& h : queued) {
+          f.react(f.apply(std::move(h)));
+          if (f.fetching_ || f.replaying_ || !f.up_) return;
+        }
+      }));
 }
 
 void feed::start_resync(const std::string& why) {
@@ -328,7 +417,7 @@ void feed::heartbeat() {
                 // Hooks published before this answer arrived before it: a mirror that has not reached the
                 // router's position lost one (or it was malformed).
                 if (f.reg_.truth().state() == core::mirror::status::live && !f.reg_.truth().has_reached(pos.value()))
-                  f.start_resync("behind the router (router at " + pos.value().epoch + "/" +
+                  f.start_replay("behind the router (router at " + pos.value().epoch + "/" +
                                  std::to_string(pos.value().seq) + ")");
               }));
 }

@@ -96,6 +96,14 @@ class feed : public generations<feed> {
   void lost(const failure& why);
   void on_hook(core::hook_event ev);
   void start_resync(const std::string& why);
+  // The mirror missed hooks (a lost link, a gap): fetched from the router's history when it keeps them
+  // (router.session.hooks_since), in proportion to what was missed; else, or when they are no longer all kept,
+  // a resync (a fresh snapshot).
+  void start_replay(const std::string& why);
+  void fetch_hooks(std::uint64_t replay, std::uint64_t after);
+  // Applies a hook to the mirror and tells the owner; the verdict is the caller's to act on (react()).
+  core::mirror::verdict apply(core::hook_event ev);
+  void react(core::mirror::verdict verdict);
   void fetch_snapshot();
   void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
   void retry_snapshot(int attempt);
@@ -115,6 +123,12 @@ class feed : public generations<feed> {
   int attempts_ = 0;
   std::optional<std::chrono::steady_clock::time_point> out_of_touch_since_;
   bool fetching_ = false;
+  // Replaying the router's history: live hooks wait in queued_ until the replay has reached them.
+  bool replaying_ = false;
+  std::uint64_t replay_id_ = 0;
+  std::size_t replayed_ = 0;
+  std::vector<core::hook_event> queued_;
+  support hook_history_ = support::unknown;
   std::uint64_t fetch_id_ = 0;
   // The snapshot being fetched: its position and tombstones (first page), and its sessions, made into
   // records page by page while the router prepares the next one.

@@ -24,7 +24,9 @@ mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
     return verdict::buffered;
   }
   if (const auto v = out_of_line(ev)) {
-    if (*v != verdict::duplicate) start_syncing();
+    // A gap leaves the mirror as it was, at its position: whoever feeds it fetches the missing hooks (or asks
+    // for a resync). Another epoch needs a snapshot.
+    if (*v == verdict::new_epoch) start_syncing();
     return *v;
   }
   if (!apply(ev, changed)) {

@@ -549,6 +549,62 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
   return out;
 }
 
+// A list of [topic, info] hooks, each complete (epoch and seq), in increasing seq, of `realm` when given.
+static bool hook_list(const msgpack::object& hooks, const limits& lim, const std::string& what,
+                      const std::string* realm, std::vector<core::hook_event>& out, std::string& err) {
+  if (hooks.type != msgpack::type::ARRAY) {
+    err = what + " must be a list, got " + kind_name(hooks);
+    return false;
+  }
+  static const std::pair<const char*, core::hook_kind> topics[] = {
+      {uri::hook_joined, core::hook_kind::joined},         {uri::hook_left, core::hook_kind::left},
+      {uri::hook_registered, core::hook_kind::registered}, {uri::hook_unregistered, core::hook_kind::unregistered},
+      {uri::hook_subscribed, core::hook_kind::subscribed}, {uri::hook_unsubscribed, core::hook_kind::unsubscribed}};
+  out.reserve(hooks.via.array.size);
+  std::uint64_t last = 0;
+  for (std::uint32_t i = 0; i < hooks.via.array.size; ++i) {
+    const std::string where = what + "[" + std::to_string(i) + "]";
+    const auto& h = hooks.via.array.ptr[i];
+    if (h.type != msgpack::type::ARRAY || h.via.array.size != 2) {
+      err = where + " must be [topic, info]";
+      return false;
+    }
+    std::string topic;
+    if (!read_string(h.via.array.ptr[0], lim, topic, where + "[0]", err)) return false;
+    const auto* kind =
+        std::find_if(std::begin(topics), std::end(topics), [&](const auto& t) { return topic == t.first; });
+    if (kind == std::end(topics)) {
+      err = where + ": unknown hook topic '" + topic + "'";
+      return false;
+    }
+    // decode_hook reads Arguments [info]: a list of one that refers to the entry's info.
+    msgpack::object one;
+    one.type = msgpack::type::ARRAY;
+    one.via.array.size = 1;
+    one.via.array.ptr = const_cast<msgpack::object*>(&h.via.array.ptr[1]);
+    auto ev = decode_hook(kind->second, one, lim);
+    if (!ev.ok()) {
+      err = where + ": " + ev.error().message;
+      return false;
+    }
+    if (!ev.value().position) {
+      err = where + " has no epoch and seq";
+      return false;
+    }
+    if (realm && ev.value().session.realm != *realm) {
+      err = where + " is of realm '" + ev.value().session.realm + "', not '" + *realm + "'";
+      return false;
+    }
+    if (ev.value().position->seq <= last) {
+      err = where + ": seq " + std::to_string(ev.value().position->seq) + " does not follow " + std::to_string(last);
+      return false;
+    }
+    last = ev.value().position->seq;
+    out.push_back(std::move(ev.value()));
+  }
+  return true;
+}
+
 decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, const std::string& realm,
                                                   const limits& lim) {
   auto state = decode_snapshot_page(args, lim);
@@ -583,38 +639,31 @@ decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, c
     }
   }
   if (!hooks) return fail("catch-up page has no hooks");
-  if (hooks->type != msgpack::type::ARRAY)
-    return fail(std::string("catch-up page.hooks must be a list, got ") + kind_name(*hooks));
-  static const std::pair<const char*, core::hook_kind> topics[] = {
-      {uri::hook_joined, core::hook_kind::joined},         {uri::hook_left, core::hook_kind::left},
-      {uri::hook_registered, core::hook_kind::registered}, {uri::hook_unregistered, core::hook_kind::unregistered},
-      {uri::hook_subscribed, core::hook_kind::subscribed}, {uri::hook_unsubscribed, core::hook_kind::unsubscribed}};
-  out.hooks.reserve(hooks->via.array.size);
-  std::uint64_t last = 0;
-  for (std::uint32_t i = 0; i < hooks->via.array.size; ++i) {
-    const std::string where = "catch-up page.hooks[" + std::to_string(i) + "]";
-    const auto& h = hooks->via.array.ptr[i];
-    if (h.type != msgpack::type::ARRAY || h.via.array.size != 2) return fail(where + " must be [topic, info]");
-    std::string topic;
-    if (!read_string(h.via.array.ptr[0], lim, topic, where + "[0]", err)) return fail(err);
-    const auto* kind =
-        std::find_if(std::begin(topics), std::end(topics), [&](const auto& t) { return topic == t.first; });
-    if (kind == std::end(topics)) return fail(where + ": unknown hook topic '" + topic + "'");
-    // decode_hook reads Arguments [info]: a list of one that refers to the entry's info.
-    msgpack::object one;
-    one.type = msgpack::type::ARRAY;
-    one.via.array.size = 1;
-    one.via.array.ptr = const_cast<msgpack::object*>(&h.via.array.ptr[1]);
-    auto ev = decode_hook(kind->second, one, lim);
-    if (!ev.ok()) return fail(where + ": " + ev.error().message);
-    if (!ev.value().position) return fail(where + " has no epoch and seq");
-    if (ev.value().session.realm != realm)
-      return fail(where + " is of realm '" + ev.value().session.realm + "', not '" + realm + "'");
-    if (ev.value().position->seq <= last)
-      return fail(where + ": seq " + std::to_string(ev.value().position->seq) + " does not follow " +
-                  std::to_string(last));
-    last = ev.value().position->seq;
-    out.hooks.push_back(std::move(ev.value()));
+  if (!hook_list(*hooks, lim, "catch-up page.hooks", &realm, out.hooks, err)) return fail(err);
+  return out;
+}
+
+decoded<core::hooks_page> decode_hooks_page(const msgpack::object& args, const limits& lim) {
+  if (args.type != msgpack::type::ARRAY || args.via.array.size < 1)
+    return fail("hooks_since: result Arguments must be a list [page]");
+  const msgpack::object& page = args.via.array.ptr[0];
+  if (page.type != msgpack::type::MAP)
+    return fail(std::string("hooks_since: page must be a dict, got ") + kind_name(page));
+  core::hooks_page out;
+  std::string err;
+  std::optional<core::hook_position> position;
+  if (!read_position(page, lim, position, "hooks_since page", err)) return fail(err);
+  if (!position) return fail("hooks_since page has no epoch and seq");
+  out.position = *position;
+  const msgpack::object* hooks = nullptr;
+  for (std::uint32_t i = 0; i < page.via.map.size; ++i)
+    if (key_of(page.via.map.ptr[i]) == "hooks") hooks = &page.via.map.ptr[i].val;
+  if (!hooks) return fail("hooks_since page has no hooks");
+  if (!hook_list(*hooks, lim, "hooks_since page.hooks", nullptr, out.hooks, err)) return fail(err);
+  for (const auto& h : out.hooks) {
+    if (h.position->epoch != out.position.epoch || h.position->seq > out.position.seq)
+      return fail("hooks_since page: hook " + std::to_string(h.position->seq) + " is not of the page's run (" +
+                  out.position.epoch + ", up to " + std::to_string(out.position.seq) + ")");
   }
   return out;
 }

@@ -48,13 +48,31 @@ BOOST_AUTO_TEST_CASE(next_seq_applies_duplicate_drops) {
   BOOST_TEST(ch.size() == 1u);
 }
 
-BOOST_AUTO_TEST_CASE(a_gap_asks_for_a_resync_and_buffers_until_the_snapshot) {
+BOOST_AUTO_TEST_CASE(a_gap_leaves_the_mirror_at_its_position_until_the_missing_hooks_come) {
   mirror m;
   std::vector<change> ch;
   m.on_snapshot(snap({}, 0), ch);
   BOOST_TEST((m.on_hook(joined(rec("r", 1), 1), ch) == verdict::applied));
   const auto gen = m.generation();
+  // The hook after a lost one is not applied; the mirror stays where it was, live, for the feed to fetch what
+  // it missed (router.session.hooks_since) and go on.
   BOOST_TEST((m.on_hook(joined(rec("r", 3), 3), ch) == verdict::gap));
+  BOOST_TEST((m.state() == mirror::status::live));
+  BOOST_TEST(m.generation() == gen);
+  BOOST_TEST(!has(m, "r", 3));
+  BOOST_TEST((m.on_hook(joined(rec("r", 2), 2), ch) == verdict::applied));
+  BOOST_TEST((m.on_hook(joined(rec("r", 3), 3), ch) == verdict::applied));
+  BOOST_TEST(has(m, "r", 2));
+  BOOST_TEST(has(m, "r", 3));
+}
+
+BOOST_AUTO_TEST_CASE(a_resync_buffers_until_the_snapshot) {
+  mirror m;
+  std::vector<change> ch;
+  m.on_snapshot(snap({}, 0), ch);
+  BOOST_TEST((m.on_hook(joined(rec("r", 1), 1), ch) == verdict::applied));
+  const auto gen = m.generation();
+  m.begin_resync();
   BOOST_TEST((m.state() == mirror::status::syncing));
   BOOST_TEST(m.generation() == gen + 1);
   BOOST_TEST(has(m, "r", 1));  // the old state keeps answering while syncing

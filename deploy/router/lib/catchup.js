@@ -65,17 +65,29 @@ class HookHistory {
     }
   }
 
-  // The kept records of realm with seq > after, oldest first.
-  since (after, realm) {
+  // The kept records of every realm with seq > after, oldest first, at most `limit`.
+  after (after, limit) {
+    const out = []
+    for (let i = this.indexAfter(after); i < this.records.length && out.length < limit; i++) out.push(this.records[i])
+    return out
+  }
+
+  // The index of the first record with seq > after.
+  indexAfter (after) {
     let lo = this.head
     let hi = this.records.length
-    while (lo < hi) { // the first record with seq > after
+    while (lo < hi) {
       const mid = (lo + hi) >> 1
       if (this.records[mid].seq <= after) lo = mid + 1
       else hi = mid
     }
+    return lo
+  }
+
+  // The kept records of realm with seq > after, oldest first.
+  since (after, realm) {
     const out = []
-    for (let i = lo; i < this.records.length; i++) if (this.records[i].realm === realm) out.push(this.records[i])
+    for (let i = this.indexAfter(after); i < this.records.length; i++) if (this.records[i].realm === realm) out.push(this.records[i])
     return out
   }
 }

@@ -112,6 +112,7 @@ class HookProtocol {
     this.binding.register('router.subscription.remove_subscriber',
       (args, kwargs, caller) => this.removeMember('subscription', args, caller))
     this.binding.register('router.meta.catch_up', (args, kwargs, caller) => this.catchUp(args, caller))
+    this.binding.register('router.session.hooks_since', (args, kwargs, caller) => this.hooksSince(args, caller))
   }
 
   // From now on no hook goes out: the sessions the router closes while it shuts down leave silently.
@@ -389,6 +390,26 @@ class HookProtocol {
 
   // A copy of realm's current state for rewind() (lib/catchup.js): its sessions by id, its registrations and
   // subscriptions by id with their members.
+  // router.session.hooks_since [seq] -> [{epoch, seq: S, hooks: [[topic, info], ...]}]: the hooks after seq, every
+  // realm's, oldest first, at most a page of them (ask again after the last one until it reaches S); for a
+  // consumer whose mirror stood at seq and missed what came after (a lost link, a lost hook): it catches up
+  // without a snapshot, in proportion to what it missed.
+  hooksSince (args, caller) {
+    requireRole(caller, this.metaRole, 'read the hook history')
+    if (args.length !== 1 || !Number.isInteger(args[0]) || args[0] < 0) {
+      throw invalidArgument('expected [seq], a whole number')
+    }
+    const after = args[0]
+    if (after > this.seq) throw invalidArgument(`seq ${after} is ahead of the router's ${this.seq}`)
+    if (this.history.evictedUpTo > after) {
+      const first = this.history.first()
+      throw new WampError('router.error.history_lost', [`the hooks after seq ${after} are not all kept (the hook ` +
+        `history starts at seq ${first === null ? this.seq + 1 : first})`], { first, seq: this.seq })
+    }
+    const hooks = this.history.after(after, this.pageSize).map(r => [r.topic, r.hook])
+    return [{ epoch: this.epoch, seq: this.seq, hooks }]
+  }
+
   // With `only` ({sessions, registration, subscription}: sets of ids), of those alone.
   realmState (realm, only = null) {
     const state = { sessions: new Map() }

@@ -72,6 +72,12 @@ struct snapshot_page {
 
 // One page of router.meta.catch_up: a realm's state where its subscribers' record stands (`state`, with the
 // position (epoch, seq now) on the first page), then the realm's hooks since.
+// A page of router.session.hooks_since: the router's position when it answered, and hooks after the asked seq.
+struct hooks_page {
+  hook_position position;
+  std::vector<hook_event> hooks;
+};
+
 struct catch_up_page {
   snapshot_page state;
   std::uint64_t at = 0;    // first page: the seq the state stands at

@@ -1,7 +1,8 @@
 // The mirror: every session the router reported, and (hook protocol v2) their registrations and
 // subscriptions, kept right by list-then-watch (a snapshot plus the ordered hook stream; a duplicate is
-// dropped, a gap, a new epoch or a hook that contradicts the mirror asks for a resync). Pure state: the caller
-// does the I/O and decides when to fetch a snapshot.
+// dropped, a gap leaves the mirror at its position for the caller to fetch the missing hooks, a new epoch or a
+// hook that contradicts the mirror asks for a resync). Pure state: the caller does the I/O and decides when to
+// fetch hooks or a snapshot.
 #pragma once
 
 #include <cstddef>
@@ -50,7 +51,7 @@ class mirror {
     applied,    // the state changed or the hook was consistent with it
     buffered,   // held until the snapshot arrives
     duplicate,  // seq at or below the last applied one: dropped
-    gap,        // seq beyond last + 1: a hook was lost; resync
+    gap,        // seq beyond last + 1: a hook was lost; not applied, the mirror stays at its position
     new_epoch,  // another epoch: the router restarted; resync
     overflow,   // the buffer is full; resync
     conflict,   // a registration or subscription hook contradicts the mirror; resync
@@ -59,10 +60,11 @@ class mirror {
   mirror() : mirror(options{}) {}
   explicit mirror(options opts) : opts_(opts) {}
 
-  // Feeds one hook. Changed sessions are appended to `changed`. After gap, new_epoch or overflow the
-  // mirror is `syncing` and the caller must fetch a new snapshot. The buffer is emptied whenever a resync
-  // starts: every hook received so far was published before the snapshot the caller is about to ask for,
-  // so that snapshot already holds its effect.
+  // Feeds one hook. Changed sessions are appended to `changed`. After a gap the hook is not applied and the
+  // mirror stays live at its position (the caller fetches the missing hooks, or calls begin_resync()). After
+  // new_epoch, overflow or conflict the mirror is `syncing` and the caller must fetch a new snapshot. The buffer is
+  // emptied whenever a resync starts: every hook received so far was published before the snapshot the caller is about
+  // to ask for, so that snapshot already holds its effect.
   verdict on_hook(hook_event ev, std::vector<change>& changed);
 
   // Starts a resync without a fault seen in the stream (a reconnect of the internal link).

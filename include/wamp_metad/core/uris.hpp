@@ -71,6 +71,7 @@ inline constexpr const char* hook_joined = "router.session.joined";
 inline constexpr const char* hook_left = "router.session.left";
 inline constexpr const char* hook_snapshot = "router.session.snapshot";
 inline constexpr const char* hook_sync = "router.session.sync";
+inline constexpr const char* hook_hooks_since = "router.session.hooks_since";
 inline constexpr const char* hook_kill = "router.session.kill";
 // Testaments kept by the router (optional): it publishes them when the session leaves.
 inline constexpr const char* hook_keep_testament = "router.meta.keep_testament";

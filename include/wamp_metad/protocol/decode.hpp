@@ -43,6 +43,9 @@ decoded<core::snapshot_page> decode_snapshot_page(const msgpack::object& args, c
 // (epoch and seq), of `realm`, in increasing seq.
 decoded<core::catch_up_page> decode_catch_up_page(const msgpack::object& args, const std::string& realm,
                                                   const limits& lim = {});
+// router.session.hooks_since's result Arguments: [{epoch, seq, hooks: [[topic, info], ...]}], every hook complete,
+// of that epoch, at or before seq, in increasing seq.
+decoded<core::hooks_page> decode_hooks_page(const msgpack::object& args, const limits& lim = {});
 // router.session.sync's result Arguments: [epoch, seq].
 decoded<core::hook_position> decode_sync(const msgpack::object& args, const limits& lim = {});
 
