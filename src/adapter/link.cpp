@@ -47,6 +47,7 @@
 
 #include "tls_client.hpp"
 #include "wamp_metad/core/uris.hpp"
+#include "wamp_metad/protocol/decode.hpp"
 #include "wamp_metad/protocol/encode.hpp"
 #include "websocket.hpp"
 
@@ -728,6 +729,82 @@ void link::provide(const std::string& uri, bool disclose_caller,
   if (disclose_caller) options["disclose_caller"] = msgpack::object(true);
   self.session->provide(uri, procedure, options)
       .then(boost::launch::sync, impl::outcome_to_owner<autobahn::wamp_registration>(weak, std::move(done)));
+}
+
+namespace {
+// A continuation that hands the outcome of a subscribe or register request and its id to `done` on the owner.
+template <class Result>
+auto id_to_owner(boost::asio::io_context& owner, std::weak_ptr<void> alive, link::done_id_fn done) {
+  return [&owner, alive, done = std::move(done)](boost::future<Result> f) {
+    std::optional<failure> error;
+    std::uint64_t id = 0;
+    try {
+      id = f.get().id();
+    } catch (const std::exception&) {
+      error = classify("");
+    }
+    if (alive.expired()) return;
+    boost::asio::post(owner, [alive, done, error, id] {
+      if (!alive.expired()) done(error, id);
+    });
+  };
+}
+}  // namespace
+
+void link::subscribe(const std::string& topic, const std::string& match,
+                     std::function<void(const msgpack::object& args, const msgpack::object& kwargs)> on_event,
+                     done_id_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"}, 0);
+  auto handler = [on_event = std::move(on_event)](const autobahn::wamp_event& ev) {
+    on_event(ev.arguments<msgpack::object>(), ev.kw_arguments<msgpack::object>());
+  };
+  self.session->subscribe(topic, handler, autobahn::wamp_subscribe_options(match))
+      .then(boost::launch::sync, id_to_owner<autobahn::wamp_subscription>(self.owner, impl_, std::move(done)));
+}
+
+void link::provide(const std::string& uri, const std::string& match,
+                   std::function<void(std::shared_ptr<invocation>)> handler, done_id_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"}, 0);
+  std::weak_ptr<impl> weak = impl_;
+  auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
+    auto self = weak.lock();
+    if (!self) return;
+    auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
+    self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
+  };
+  autobahn::provide_options options;
+  options["match"] = msgpack::object(match.c_str());
+  self.session->provide(uri, procedure, options)
+      .then(boost::launch::sync, id_to_owner<autobahn::wamp_registration>(self.owner, impl_, std::move(done)));
+}
+
+void link::unsubscribe(std::uint64_t subscription, done_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
+  self.session->unsubscribe(autobahn::wamp_subscription(subscription))
+      .then(boost::launch::sync, impl::outcome_to_owner<void>(impl_, std::move(done)));
+}
+
+void link::unprovide(std::uint64_t registration, done_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
+  self.session->unprovide(autobahn::wamp_registration(registration))
+      .then(boost::launch::sync, impl::outcome_to_owner<void>(impl_, std::move(done)));
+}
+
+core::object link::welcome_details() const {
+  core::object out;
+  if (!impl_->session || !impl_->joined) return out;
+  try {
+    for (const auto& [key, obj] : impl_->session->welcome_details()) {
+      auto v = protocol::to_value(obj);
+      if (v.ok()) out.emplace_back(key, std::move(v.value()));
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
 }
 
 void link::publish(const std::string& topic, const core::array& args) {

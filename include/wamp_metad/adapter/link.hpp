@@ -93,6 +93,19 @@ class link {
   // Registers `uri`; invocations are handed to `handler` on the owner thread.
   void provide(const std::string& uri, bool disclose_caller, std::function<void(std::shared_ptr<invocation>)> handler,
                done_fn done);
+  // As subscribe and provide, with a match policy ("exact", "prefix" or "wildcard"); `done` also gets the id the
+  // router gave the subscription or registration (0 when it failed).
+  using done_id_fn = std::function<void(const std::optional<failure>&, std::uint64_t id)>;
+  void subscribe(const std::string& topic, const std::string& match,
+                 std::function<void(const msgpack::object& args, const msgpack::object& kwargs)> on_event,
+                 done_id_fn done);
+  void provide(const std::string& uri, const std::string& match,
+               std::function<void(std::shared_ptr<invocation>)> handler, done_id_fn done);
+  // UNSUBSCRIBE / UNREGISTER of an id `done_id_fn` gave.
+  void unsubscribe(std::uint64_t subscription, done_fn done);
+  void unprovide(std::uint64_t registration, done_fn done);
+  // The Details of the router's WELCOME, as far as they decode (empty before the join).
+  core::object welcome_details() const;
   void publish(const std::string& topic, const core::array& args);
   void publish(const std::string& topic, const core::array& args, const core::object& kwargs);
   // An event with its told position: PUBLISH.Options {_told: [epoch, seq, index]} (docs/hook-protocol.md).
