@@ -105,12 +105,55 @@ class authenticating_session : public autobahn::wamp_session {
     return answer.get_future();
   }
 
+  std::string goodbye_reason;  // of a GOODBYE the router started ("" when none came); see goodbye_guard
+  std::string goodbye_message;
+
   // The library's version asserts that the session was stopped first, which a link torn down in any state
   // cannot promise. Detaching is only how the link breaks the session <-> transport ownership cycle.
   void on_detach(bool, const std::string&) override {}
 
  private:
   credentials creds_;
+};
+
+// Between the transport and the session, for what the router starts and the library cannot take (each would
+// throw out of the read and end the process):
+// - a GOODBYE (a kill, a shutdown): the library answers it on the session it has just ended. Its reason and
+//   Details.message are kept for the link's `lost` report instead; the router closes the connection;
+// - a router-initiated UNSUBSCRIBED or UNREGISTERED (request 0, a removal by the router): dropped.
+class goodbye_guard final : public autobahn::wamp_transport_handler {
+ public:
+  explicit goodbye_guard(std::shared_ptr<authenticating_session> s) : session_(std::move(s)) {}
+  void on_attach(const std::shared_ptr<autobahn::wamp_transport>& t) override { handler().on_attach(t); }
+  void on_detach(bool was_clean, const std::string& reason) override { handler().on_detach(was_clean, reason); }
+  void on_message(autobahn::wamp_message&& message) override {
+    const bool goodbye = message.size() == 3 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+                         message.field(0).via.u64 == 6;
+    const bool removal = message.size() >= 2 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+                         (message.field(0).via.u64 == 35 || message.field(0).via.u64 == 67) &&
+                         message.field(1).type == msgpack::type::POSITIVE_INTEGER && message.field(1).via.u64 == 0;
+    if (removal) return;
+    if (!goodbye) return handler().on_message(std::move(message));
+    const auto& reason = message.field(2);
+    if (reason.type == msgpack::type::STR) session_->goodbye_reason.assign(reason.via.str.ptr, reason.via.str.size);
+    const auto& details = message.field(1);
+    if (details.type == msgpack::type::MAP) {
+      for (std::uint32_t i = 0; i < details.via.map.size; ++i) {
+        const auto& kv = details.via.map.ptr[i];
+        if (kv.key.type == msgpack::type::STR && kv.val.type == msgpack::type::STR &&
+            std::string(kv.key.via.str.ptr, kv.key.via.str.size) == "message")
+          session_->goodbye_message.assign(kv.val.via.str.ptr, kv.val.via.str.size);
+      }
+    }
+    try {
+      handler().on_message(std::move(message));
+    } catch (const autobahn::no_session_error&) {
+    }
+  }
+
+ private:
+  autobahn::wamp_transport_handler& handler() { return *session_; }
+  std::shared_ptr<authenticating_session> session_;
 };
 
 // The library keeps the socket to itself: this hands its sends to the link's queue instead of writing them
@@ -331,9 +374,14 @@ struct link::impl : std::enable_shared_from_this<impl> {
 
   // Any thread: tells the owner once that the link is gone (unless it is being stopped: then it is closed).
   void report_lost(failure why) {
-    post_owner([why = std::move(why)](impl& self) {
+    post_owner([why = std::move(why)](impl& self) mutable {
       if (self.stopping) return self.mark_closed();
       if (self.lost_reported) return;
+      if (self.session && !self.session->goodbye_reason.empty()) {
+        why.uri = self.session->goodbye_reason;
+        why.message = "the router said GOODBYE " + why.uri +
+                      (self.session->goodbye_message.empty() ? "" : ": " + self.session->goodbye_message);
+      }
       self.lost_reported = true;
       self.joined = false;
       if (self.h.lost) self.h.lost(why);
@@ -541,7 +589,7 @@ struct link::impl : std::enable_shared_from_this<impl> {
   void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor) {
     transport = t;
     session = std::make_shared<authenticating_session>(owner, creds);
-    t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
+    t->attach(std::make_shared<goodbye_guard>(session));
     step(t->connect(), "cannot connect to " + address.text + ": ", failure::kind::unreachable,
          [descriptor](impl& s, bool) {
            s.transport_up = true;

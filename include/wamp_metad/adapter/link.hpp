@@ -66,7 +66,8 @@ class link {
   struct handlers {
     std::function<void(std::uint64_t session_id)> joined;
     // The connection or the session is gone (refused, aborted, closed, broken). Never called once the link
-    // is leaving (begin_stop) or closed.
+    // is leaving (begin_stop) or closed. After a GOODBYE the router started, `why.uri` is its reason and
+    // `why.message` says "the router said GOODBYE REASON: MESSAGE" (Details.message, when it had one).
     std::function<void(const failure& why)> lost;
   };
 
