@@ -7,8 +7,6 @@
 #include <sstream>
 #include <tuple>
 
-#include "wamp_metad/core/mirror.hpp"
-
 namespace wamp_metad::conformance {
 
 const char* status_name(status s) {
@@ -499,43 +497,70 @@ std::optional<core::snapshot> state_at(const core::snapshot& base, const std::ve
     error = "seq " + std::to_string(seq) + " is before the first snapshot (seq " + std::to_string(base_seq) + ")";
     return std::nullopt;
   }
-  core::mirror m;
-  std::vector<core::change> changed;
-  if (m.on_snapshot(base, changed) != core::mirror::verdict::applied) {
-    error = "the first snapshot does not apply";
-    return std::nullopt;
-  }
-  std::uint64_t reached = base_seq;
+  // The state only: the stream's own clauses (epoch, seq, one id per uri, the order of a leave) are judged apart,
+  // so hooks apply in their order whatever their position, and one that names what is not there changes nothing.
+  std::map<std::uint64_t, core::session_record> sessions;
+  for (const auto& r : base.sessions)
+    sessions[r.id.value] = r;
+  std::map<std::pair<int, std::uint64_t>, core::snapshot_observation> objects;
+  for (const auto& o : base.observations)
+    objects[{static_cast<int>(o.info.kind), o.info.id}] = o;
+  auto detach = [&objects](int kind, std::uint64_t id, core::session_id member) {
+    auto it = objects.find({kind, id});
+    if (it == objects.end()) return;
+    auto& m = it->second.members;
+    m.erase(std::remove(m.begin(), m.end(), member), m.end());
+    if (m.empty()) objects.erase(it);
+  };
+  std::uint64_t received = base_seq;
   for (const auto& h : hooks) {
     if (!h.decoded || !h.decoded->position) continue;
     const auto s = h.decoded->position->seq;
-    if (s <= reached || s > seq) continue;
-    const auto v = m.on_hook(*h.decoded, changed);
-    if (v != core::mirror::verdict::applied) {
-      error = "the hooks do not apply in order at " + describe(h);
-      return std::nullopt;
+    received = std::max(received, s);
+    if (s <= base_seq || s > seq) continue;
+    const auto& ev = *h.decoded;
+    const auto member = ev.session.id;
+    switch (ev.kind) {
+      case core::hook_kind::joined:
+        sessions[member.value] = ev.session;
+        break;
+      case core::hook_kind::left:
+        sessions.erase(member.value);
+        for (auto it = objects.begin(); it != objects.end();) {
+          auto& m = it->second.members;
+          m.erase(std::remove(m.begin(), m.end(), member), m.end());
+          it = m.empty() ? objects.erase(it) : std::next(it);
+        }
+        break;
+      case core::hook_kind::registered:
+      case core::hook_kind::subscribed: {
+        if (!sessions.count(member.value)) break;
+        const auto& o = *ev.observation;
+        auto& entry = objects[{static_cast<int>(o.kind), o.id}];
+        if (entry.members.empty()) {
+          entry.realm = ev.session.realm;
+          entry.info = o;
+        }
+        if (std::find(entry.members.begin(), entry.members.end(), member) == entry.members.end())
+          entry.members.push_back(member);
+        break;
+      }
+      case core::hook_kind::unregistered:
+      case core::hook_kind::unsubscribed:
+        detach(static_cast<int>(ev.observation->kind), ev.observation->id, member);
+        break;
     }
-    reached = s;
   }
-  if (reached != seq) {
-    error = "hooks up to seq " + std::to_string(seq) + " were not all received (last " + std::to_string(reached) + ")";
+  if (received < seq) {
+    error = "hooks up to seq " + std::to_string(seq) + " were not all received (last " + std::to_string(received) + ")";
     return std::nullopt;
   }
   core::snapshot out;
-  out.position = m.position();
-  for (const auto& [realm, sessions] : m.realms())
-    for (const auto& [id, rec] : sessions)
-      out.sessions.push_back(*rec);
-  m.observations().for_each_table(
-      [&out](const std::string& realm, core::observation_kind kind, const core::observation_table& table) {
-        table.for_each([&](const core::observation& o) {
-          core::snapshot_observation so;
-          so.realm = realm;
-          so.info = core::observation_info{kind, o.id, o.uri, o.match, o.invoke, o.created};
-          so.members.assign(o.members.begin(), o.members.end());
-          out.observations.push_back(std::move(so));
-        });
-      });
+  out.position = core::hook_position{base.position ? base.position->epoch : "", seq};
+  for (auto& [id, r] : sessions)
+    out.sessions.push_back(std::move(r));
+  for (auto& [key, o] : objects)
+    out.observations.push_back(std::move(o));
   return out;
 }
 

@@ -1,6 +1,6 @@
 // wamp-metad-conformance's judgement, apart from any I/O: the numbered clauses of docs/hook-protocol.md, the
 // verdict on each and the levels they add up to, and the checks over what a run recorded (the hook stream, the
-// snapshots) with core's mirror as the oracle of the state the hooks describe. Standard library and core only.
+// snapshots, the state the hooks describe). Standard library and core only.
 #pragma once
 
 #include <cstdint>
@@ -92,9 +92,9 @@ core::snapshot join_pages(const std::vector<core::snapshot_page>& pages, std::ve
 // of every realm or of one.
 std::vector<std::string> canonical(const core::snapshot& s, const std::string* realm = nullptr);
 
-// The state at `seq`: `base` with the recorded hooks after it applied, up to `seq` (core's mirror does the
-// applying); nullopt with `error` set when the hooks do not lead there (a gap, a contradiction, `seq` before
-// the base).
+// The state at `seq`: `base` with the recorded hooks after it applied, up to `seq`; nullopt with `error` set
+// when the hooks up to `seq` were not all received or `seq` is before the base. Tolerant on purpose: the
+// stream's own clauses are judged by check_stream, so that a broken stream fails them and not the snapshot's.
 std::optional<core::snapshot> state_at(const core::snapshot& base, const std::vector<hook_record>& hooks,
                                        std::uint64_t seq, std::string& error);
 

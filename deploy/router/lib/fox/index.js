@@ -504,7 +504,7 @@ class FoxBinding {
   createGate ({ auth, metaRole, permissions }) {
     this.gate = new MetadGate(this.router, { auth, realms: new Set([...this.realms, this.internalRealm]), metaRole,
       permissions, welcomeFeatures: realm => this.welcomeFeatures.get(realm),
-      publishTold: (realm, told, route) => this.hooks.publishTold(realm, told, route) })
+      publishTold: (realm, told, route, publisher) => this.hooks.publishTold(realm, told, route, publisher) })
     return this.gate
   }
 
