@@ -573,7 +573,8 @@ class checker {
       report_.fail("kill", "RESULT [true]", got_of(r));
     } else {
       const hook_record* left = nullptr;
-      for (const auto& h : rig_.hooks())
+      const auto hooks = rig_.hooks();  // held: `left` points into it
+      for (const auto& h : hooks)
         if (h.topic == "router.session.left" && h.decoded && h.decoded->session.id.value == id) left = &h;
       if (!left || left->arrival > r.arrival)
         report_.fail("kill", "the left hook of the killed session before the RESULT",
@@ -623,7 +624,8 @@ class checker {
         return;
       }
       const hook_record* hook = nullptr;
-      for (const auto& h : rig_.hooks())
+      const auto hooks = rig_.hooks();  // held: `hook` points into it
+      for (const auto& h : hooks)
         if (h.topic == topic && h.decoded && h.decoded->session.id.value == c->id && h.decoded->observation &&
             h.decoded->observation->id == oid)
           hook = &h;

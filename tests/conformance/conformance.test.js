@@ -63,6 +63,10 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
         `one PASS line per clause:\n${text.out}`)
       t.eq(lines[lines.length - 1], 'levels: sessions=yes; registrations=yes; kill=yes; removal=yes; features=yes; ' +
         'exactly once=yes', 'every level reached')
+      const doc = fs.readFileSync(path.join(routerctl.ROOT, 'docs', 'conformance.md'), 'utf8')
+      const shown = /<!-- reference output: begin -->\n```\n([^]*)```\n<!-- reference output: end -->/.exec(doc)
+      t.ok(shown, 'docs/conformance.md has the reference output between its markers')
+      t.eq(shown[1], text.out, 'docs/conformance.md shows what the checker prints on the reference router')
       const json = await check(argsFor(r, ['--json']))
       t.eq(json.code, 0, 'exit code with --json')
       const report = JSON.parse(json.out)
@@ -86,8 +90,13 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
         await meta.session.call('router.test.break', [name])
         meta.connection.close()
         const run = await check(argsFor(r, ['--json']))
-        const got = run.code === 1 ? notPassed(JSON.parse(run.out)) : [`exit code ${run.code}: ${run.err}`]
-        if (JSON.stringify(got) !== JSON.stringify([`${clause} FAIL`])) wrong.push(`${name}: ${got.join(', ')}`)
+        const report = run.code === 1 ? JSON.parse(run.out) : null
+        const got = report ? notPassed(report) : [`exit code ${run.code}: ${run.err}`]
+        if (JSON.stringify(got) !== JSON.stringify([`${clause} FAIL`])) {
+          const why = report ? report.checks.filter(c => c.verdict !== 'PASS' && c.name !== clause)
+            .map(c => `${c.name}: wanted ${c.wanted || c.why}, got ${c.got}`) : []
+          wrong.push(`${name}: ${got.join(', ')} ${why.join('; ')}`)
+        }
       } finally {
         await r.stop()
       }
