@@ -107,6 +107,7 @@ class authenticating_session : public autobahn::wamp_session {
 
   std::string goodbye_reason;  // of a GOODBYE the router started ("" when none came); see goodbye_guard
   std::string goodbye_message;
+  core::object welcome;  // the WELCOME's Details, copied as it came (the library keeps views into a freed message)
 
   // The library's version asserts that the session was stopped first, which a link torn down in any state
   // cannot promise. Detaching is only how the link breaks the session <-> transport ownership cycle.
@@ -121,6 +122,7 @@ class authenticating_session : public autobahn::wamp_session {
 // - a GOODBYE (a kill, a shutdown): the library answers it on the session it has just ended. Its reason and
 //   Details.message are kept for the link's `lost` report instead; the router closes the connection;
 // - a router-initiated UNSUBSCRIBED or UNREGISTERED (request 0, a removal by the router): dropped.
+// It also copies the WELCOME's Details (link::welcome_details()).
 class goodbye_guard final : public autobahn::wamp_transport_handler {
  public:
   explicit goodbye_guard(std::shared_ptr<authenticating_session> s) : session_(std::move(s)) {}
@@ -133,6 +135,13 @@ class goodbye_guard final : public autobahn::wamp_transport_handler {
                          (message.field(0).via.u64 == 35 || message.field(0).via.u64 == 67) &&
                          message.field(1).type == msgpack::type::POSITIVE_INTEGER && message.field(1).via.u64 == 0;
     if (removal) return;
+    const bool welcome = message.size() == 3 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+                         message.field(0).via.u64 == 2;
+    if (welcome) {
+      auto details = protocol::to_value(message.field(2));
+      if (details.ok() && details.value().is<core::object>())
+        session_->welcome = std::move(*details.value().get_if<core::object>());
+    }
     if (!goodbye) return handler().on_message(std::move(message));
     const auto& reason = message.field(2);
     if (reason.type == msgpack::type::STR) session_->goodbye_reason.assign(reason.via.str.ptr, reason.via.str.size);
@@ -356,6 +365,16 @@ struct link::impl : std::enable_shared_from_this<impl> {
     boost::asio::post(owner, [weak, f = std::move(f)]() mutable {
       if (auto self = weak.lock()) f(*self);
     });
+  }
+
+  // The library's procedure for `handler`: each invocation handed over on the owner thread.
+  static auto procedure_of(std::weak_ptr<impl> weak, std::function<void(std::shared_ptr<invocation>)> handler) {
+    return [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
+      self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
+    };
   }
 
   // A continuation that hands the outcome of a subscribe or register request to `done` on the owner thread.
@@ -767,12 +786,7 @@ void link::provide(const std::string& uri, bool disclose_caller,
   impl& self = *impl_;
   if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
   std::weak_ptr<impl> weak = impl_;
-  auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
-    auto self = weak.lock();
-    if (!self) return;
-    auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
-    self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
-  };
+  auto procedure = impl::procedure_of(impl_, std::move(handler));
   autobahn::provide_options options;
   if (disclose_caller) options["disclose_caller"] = msgpack::object(true);
   self.session->provide(uri, procedure, options)
@@ -815,13 +829,7 @@ void link::provide(const std::string& uri, const std::string& match,
                    std::function<void(std::shared_ptr<invocation>)> handler, done_id_fn done) {
   impl& self = *impl_;
   if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"}, 0);
-  std::weak_ptr<impl> weak = impl_;
-  auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
-    auto self = weak.lock();
-    if (!self) return;
-    auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
-    self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
-  };
+  auto procedure = impl::procedure_of(impl_, std::move(handler));
   autobahn::provide_options options;
   options["match"] = msgpack::object(match.c_str());
   self.session->provide(uri, procedure, options)
@@ -843,16 +851,8 @@ void link::unprovide(std::uint64_t registration, done_fn done) {
 }
 
 core::object link::welcome_details() const {
-  core::object out;
-  if (!impl_->session || !impl_->joined) return out;
-  try {
-    for (const auto& [key, obj] : impl_->session->welcome_details()) {
-      auto v = protocol::to_value(obj);
-      if (v.ok()) out.emplace_back(key, std::move(v.value()));
-    }
-  } catch (const std::exception&) {
-  }
-  return out;
+  if (!impl_->session || !impl_->joined) return {};
+  return impl_->session->welcome;
 }
 
 void link::publish(const std::string& topic, const core::array& args) {
