@@ -732,7 +732,8 @@ class checker {
           p1->link->publish(topic, {"earlier"}, nullptr, ad::link::told_position{epoch, seq, 999});
           p1->link->publish(topic, {"duplicate"}, nullptr, ad::link::told_position{epoch, seq, 1000});
           const std::string other = epoch + "x";
-          p1->link->publish(topic, {"other-epoch"}, nullptr, ad::link::told_position{other, seq, 1001});
+          // Above every position of this run: dropped for its epoch alone.
+          p1->link->publish(topic, {"other-epoch"}, nullptr, ad::link::told_position{other, seq, 5000});
           p1->link->publish(topic, {"race"}, nullptr, ad::link::told_position{epoch, seq, 1001});
           p2->link->publish(topic, {"race"}, nullptr, ad::link::told_position{epoch, seq, 1001});
           p1->link->publish(topic, {"marker"});
