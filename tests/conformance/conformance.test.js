@@ -79,7 +79,8 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
     }
   })
 
-  await t.step(`${Object.keys(NAMES).length} breakages, each failing the clause named for it and no other`, async () => {
+  const breakages = `${Object.keys(NAMES).length} breakages, each failing the clause named for it and no other`
+  await t.step(breakages, async () => {
     const wrong = []
     for (const [name, description] of Object.entries(NAMES)) {
       const clause = /^[\d.]+ ([a-z0-9-]+):/.exec(description)[1]
@@ -110,7 +111,8 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
     try {
       const run = await check(argsFor(r))
       t.eq(run.code, 1, `exit code (stderr ${run.err})`)
-      t.ok(/^no hooks: the router at rs:\/\/127\.0\.0\.1:\d+ does not speak the hook protocol \(.+\); wamp-metad cannot mirror it\n$/.test(run.out), `one line: ${run.out}`)
+      const line = /^no hooks: the router at rs:\/\/127\.0\.0\.1:\d+ does not speak the hook protocol \(.+\); wamp-metad cannot mirror it\n$/
+      t.ok(line.test(run.out), `one line: ${run.out}`)
     } finally {
       await r.stop()
     }
@@ -118,7 +120,8 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
 
   await t.step('a router stopped mid-run (SIGSTOP): a verdict within the bound, exit 1', async () => {
     const r = await routerctl.start({ args: ROUTER_ARGS })
-    const meta = await kit.join({ url: r.url, realm: 'router.internal', authid: 'metad', ticket: routerctl.SECRETS.metad })
+    const meta = await kit.join({ url: r.url, realm: 'router.internal', authid: 'metad',
+      ticket: routerctl.SECRETS.metad })
     let stopped = false
     try {
       // Stopped at the first session the checker makes: it has its meta session, and everything else to do.
@@ -145,7 +148,9 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
     t.ok(/^wamp-metad-conformance: --router is required; see --help\n$/.test(usage.err), usage.err)
     const help = await check(['--help'])
     t.eq(help.code, 0, '--help')
-    for (const flag of ['--router', '--client-url', '--realm', '--json', '--timeout']) t.ok(help.out.includes(flag), flag)
+    for (const flag of ['--router', '--client-url', '--realm', '--json', '--timeout']) {
+      t.ok(help.out.includes(flag), flag)
+    }
     const bad = await check(['--router', 'rs://127.0.0.1:1', '--timeout', 'soon'])
     t.eq(bad.code, 2, 'a bad --timeout')
     t.ok(bad.err.includes('--timeout must be an integer'), bad.err)
@@ -155,7 +160,8 @@ kit.main('conformance: wamp-metad-conformance against the reference router and i
       fs.writeFileSync(args[args.indexOf('--secret-file') + 1], 'wrong-secret')
       const refused = await check(args)
       t.eq(refused.code, 2, `a wrong secret (${refused.err})`)
-      t.ok(/^wamp-metad-conformance: the router refused the meta role's credentials: .+\n$/.test(refused.err), refused.err)
+      t.ok(/^wamp-metad-conformance: the router refused the meta role's credentials: .+\n$/.test(refused.err),
+        refused.err)
     } finally {
       await r.stop()
     }

@@ -124,7 +124,8 @@ class ToldPositions {
     const p = this.positions.get(realm)
     const lower = p && (seq < p.seq || (seq === p.seq && index < p.index))
     const equal = p && seq === p.seq && index === p.index
-    const passes = (lower && breakages.on('told_lower')) || (equal && breakages.on('told_race') && publisher !== p.publisher)
+    const passes = (lower && breakages.on('told_lower')) ||
+      (equal && breakages.on('told_race') && publisher !== p.publisher)
     if ((lower || equal) && !passes) {
       p.duplicates++
       this.logs.duplicate.note(`${realm}: [${seq}, ${index}] <= [${p.seq}, ${p.index}] ` +

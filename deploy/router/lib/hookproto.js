@@ -445,8 +445,8 @@ class HookProtocol {
       throw new WampError('wamp.error.no_such_session', [`no session ${session}`])
     }
     const dropped = breakages.on('kill_reason_dropped')
-    const kill = () => entry.owner.killSession(entry.info, dropped ? 'wamp.close.killed' : reason || 'wamp.close.killed',
-      dropped ? undefined : message)
+    const kill = () => entry.owner.killSession(entry.info,
+      dropped ? 'wamp.close.killed' : reason || 'wamp.close.killed', dropped ? undefined : message)
     if (breakages.on('kill_left_late')) setTimeout(kill, 100)
     else kill()
     return [true]

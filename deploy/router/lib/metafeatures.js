@@ -80,7 +80,9 @@ function parseFeatures (features, lax = false) {
   if (!isPlainObject(features)) throw invalidArgument('features must be a dict or null')
   const parsed = {}
   for (const key of Object.keys(features)) {
-    if (!ROLES.includes(key) && !lax) throw invalidArgument(`features: unknown role '${key}' (expected broker or dealer)`)
+    if (!ROLES.includes(key) && !lax) {
+      throw invalidArgument(`features: unknown role '${key}' (expected broker or dealer)`)
+    }
   }
   for (const role of ROLES) {
     parsed[role] = new Set()

@@ -42,7 +42,9 @@ class TestSwitches {
     if (typeof name !== 'string' || !Object.hasOwn(breakages.NAMES, name)) {
       throw invalidArgument(`name must be one of ${Object.keys(breakages.NAMES).join(', ')}`)
     }
-    if (value !== undefined && value !== null && typeof value !== 'boolean') throw invalidArgument('on must be a boolean')
+    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+      throw invalidArgument('on must be a boolean')
+    }
     breakages.set(name, value !== false)
     return [breakages.NAMES[name]]
   }
