@@ -52,7 +52,7 @@ const std::vector<clause>& clauses() {
       {"11.2", "told-epoch", "exactly once", "a told position of another epoch is dropped"},
       {"11.3", "told-race", "exactly once", "two publishers of one position: one gets through"},
       {"11.4", "catch-up", "exactly once", "catch_up: the state at the told position and the hooks since"},
-      {"12.1", "wamp-uris", "sessions", "only the meta role registers wamp.* procedures"},
+      {"12.1", "wamp-uris", "sessions", "only the meta role registers wamp.* procedures or publishes wamp.* topics"},
       {"12.2", "procedure-exists", "sessions", "a second registration: wamp.error.procedure_already_exists"},
   };
   return all;

@@ -489,6 +489,27 @@ class checker {
     else
       report_.fail("wamp-uris", "an ERROR for a client that is not the meta role registering wamp.*",
                    "REGISTERED " + std::to_string(meta_uri.id));
+    // 12.1, publishing: a client's event on a wamp.* topic reaches nobody (its next event shows it would have).
+    const auto spoofed = "wamp." + prefix_ + ".event", after = prefix_ + ".after";
+    auto watch = rig_.wait(rig_.subscribe(c, spoofed, "exact"), "SUBSCRIBE wamp.*");
+    auto next = rig_.wait(rig_.subscribe(c, after, "exact"), "SUBSCRIBE");
+    if (!watch.error && !next.error) {
+      rig_.on_io(
+          [&] {
+            b->link->publish(spoofed, {"spoofed"});
+            b->link->publish(after, {"after"});
+          },
+          "publishing");
+      auto got = [&](const char* what) {
+        std::lock_guard<std::mutex> lock(c->events_mu);
+        return std::count(c->events.begin(), c->events.end(), core::array{what}) > 0;
+      };
+      for (int i = 0; i < 100 && !got("after"); ++i)
+        std::this_thread::sleep_for(milliseconds(20));
+      if (got("spoofed"))
+        report_.fail("wamp-uris", "no event on " + spoofed + " from a client that is not the meta role",
+                     "it reached a subscriber");
+    }
     rig_.wait(rig_.unsubscribe(c, sc.id), "UNSUBSCRIBE");
     // The client library never completes an UNREGISTER (it ignores UNREGISTERED): the hook tells it was done.
     rig_.unprovide(a, rw.id);

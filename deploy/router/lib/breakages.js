@@ -28,7 +28,8 @@ const NAMES = {
   told_any_epoch: '11.2 told-epoch: a told position of another epoch is routed',
   told_race: '11.3 told-race: the same position from another publisher is routed',
   catch_up_skip: '11.4 catch-up: the skip is one short',
-  wamp_uris_open: '12.1 wamp-uris: anyone registers wamp.* procedures'
+  wamp_uris_open: '12.1 wamp-uris: anyone registers wamp.* procedures',
+  wamp_publish_open: '12.1 wamp-uris: anyone publishes wamp.* topics'
 }
 
 const active = new Set()
