@@ -49,6 +49,7 @@
 
 #include "tls_client.hpp"
 #include "wamp_metad/core/uris.hpp"
+#include "wamp_metad/protocol/decode.hpp"
 #include "wamp_metad/protocol/encode.hpp"
 #include "websocket.hpp"
 
@@ -106,12 +107,64 @@ class authenticating_session : public autobahn::wamp_session {
     return answer.get_future();
   }
 
+  std::string goodbye_reason;  // of a GOODBYE the router started ("" when none came); see goodbye_guard
+  std::string goodbye_message;
+  core::object welcome;  // the WELCOME's Details, copied as it came (the library keeps views into a freed message)
+
   // The library's version asserts that the session was stopped first, which a link torn down in any state
   // cannot promise. Detaching is only how the link breaks the session <-> transport ownership cycle.
   void on_detach(bool, const std::string&) override {}
 
  private:
   credentials creds_;
+};
+
+// Between the transport and the session, for what the router starts and the library cannot take (each would
+// throw out of the read and end the process):
+// - a GOODBYE (a kill, a shutdown): the library answers it on the session it has just ended. Its reason and
+//   Details.message are kept for the link's `lost` report instead; the router closes the connection;
+// - a router-initiated UNSUBSCRIBED or UNREGISTERED (request 0, a removal by the router): dropped.
+// It also copies the WELCOME's Details (link::welcome_details()).
+class goodbye_guard final : public autobahn::wamp_transport_handler {
+ public:
+  explicit goodbye_guard(std::shared_ptr<authenticating_session> s) : session_(std::move(s)) {}
+  void on_attach(const std::shared_ptr<autobahn::wamp_transport>& t) override { handler().on_attach(t); }
+  void on_detach(bool was_clean, const std::string& reason) override { handler().on_detach(was_clean, reason); }
+  void on_message(autobahn::wamp_message&& message) override {
+    const bool goodbye = message.size() == 3 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+                         message.field(0).via.u64 == 6;
+    const bool removal = message.size() >= 2 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+                         (message.field(0).via.u64 == 35 || message.field(0).via.u64 == 67) &&
+                         message.field(1).type == msgpack::type::POSITIVE_INTEGER && message.field(1).via.u64 == 0;
+    if (removal) return;
+    const bool welcome = message.size() == 3 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+                         message.field(0).via.u64 == 2;
+    if (welcome) {
+      auto details = protocol::to_value(message.field(2));
+      if (details.ok() && details.value().is<core::object>())
+        session_->welcome = std::move(*details.value().get_if<core::object>());
+    }
+    if (!goodbye) return handler().on_message(std::move(message));
+    const auto& reason = message.field(2);
+    if (reason.type == msgpack::type::STR) session_->goodbye_reason.assign(reason.via.str.ptr, reason.via.str.size);
+    const auto& details = message.field(1);
+    if (details.type == msgpack::type::MAP) {
+      for (std::uint32_t i = 0; i < details.via.map.size; ++i) {
+        const auto& kv = details.via.map.ptr[i];
+        if (kv.key.type == msgpack::type::STR && kv.val.type == msgpack::type::STR &&
+            std::string(kv.key.via.str.ptr, kv.key.via.str.size) == "message")
+          session_->goodbye_message.assign(kv.val.via.str.ptr, kv.val.via.str.size);
+      }
+    }
+    try {
+      handler().on_message(std::move(message));
+    } catch (const autobahn::no_session_error&) {
+    }
+  }
+
+ private:
+  autobahn::wamp_transport_handler& handler() { return *session_; }
+  std::shared_ptr<authenticating_session> session_;
 };
 
 // The library keeps the socket to itself: this hands its sends to the link's queue instead of writing them
@@ -335,6 +388,16 @@ struct impl : std::enable_shared_from_this<impl> {
     });
   }
 
+  // The library's procedure for `handler`: each invocation handed over on the owner thread.
+  static auto procedure_of(std::weak_ptr<impl> weak, std::function<void(std::shared_ptr<invocation>)> handler) {
+    return [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
+      auto self = weak.lock();
+      if (!self) return;
+      auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
+      self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
+    };
+  }
+
   // A continuation that hands the outcome of a subscribe or register request to `done` on the owner thread.
   template <class Result>
   static auto outcome_to_owner(std::weak_ptr<impl> weak, done_fn done) {
@@ -351,9 +414,14 @@ struct impl : std::enable_shared_from_this<impl> {
 
   // Any thread: tells the owner once that the link is gone (unless it is being stopped: then it is closed).
   void report_lost(failure why) {
-    post_owner([why = std::move(why)](impl& self) {
+    post_owner([why = std::move(why)](impl& self) mutable {
       if (self.stopping) return self.mark_closed();
       if (self.lost_reported) return;
+      if (self.session && !self.session->goodbye_reason.empty()) {
+        why.uri = self.session->goodbye_reason;
+        why.message = "the router said GOODBYE " + why.uri +
+                      (self.session->goodbye_message.empty() ? "" : ": " + self.session->goodbye_message);
+      }
       self.lost_reported = true;
       self.joined = false;
       if (self.h.lost) self.h.lost(why);
@@ -593,7 +661,7 @@ struct impl : std::enable_shared_from_this<impl> {
   void attach_and_connect(std::shared_ptr<autobahn::wamp_transport> t, std::function<int()> descriptor, bool more) {
     transport = t;
     session = std::make_shared<authenticating_session>(owner, creds);
-    t->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(session));
+    t->attach(std::make_shared<goodbye_guard>(session));
     const std::string context =
         "cannot connect to " + address.text + (endpoints.empty() ? std::string() : " (" + endpoint_text() + ")") + ": ";
     step(
@@ -744,6 +812,12 @@ class router_link final : public link {
   void subscribe(const std::string& topic, event_fn on_event, done_fn done) override;
   void provide(const std::string& uri, bool disclose_caller, std::function<void(std::shared_ptr<invocation>)> handler,
                done_fn done) override;
+  void subscribe(const std::string& topic, const std::string& match, event_fn on_event, done_id_fn done) override;
+  void provide(const std::string& uri, const std::string& match,
+               std::function<void(std::shared_ptr<invocation>)> handler, done_id_fn done) override;
+  void unsubscribe(std::uint64_t subscription, done_fn done) override;
+  void unprovide(std::uint64_t registration, done_fn done) override;
+  core::object welcome_details() const override;
   void publish(const std::string& topic, const core::array& args, const core::object* kwargs,
                const told_position* told) override;
   void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
@@ -823,16 +897,71 @@ void router_link::provide(const std::string& uri, bool disclose_caller,
   impl& self = *impl_;
   if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
   std::weak_ptr<impl> weak = impl_;
-  auto procedure = [weak, handler = std::move(handler)](autobahn::wamp_invocation inv) {
-    auto self = weak.lock();
-    if (!self) return;
-    auto wrapped = std::make_shared<invocation_impl>(std::move(inv));
-    self->post_owner([handler, wrapped](impl&) { handler(wrapped); });
-  };
+  auto procedure = impl::procedure_of(impl_, std::move(handler));
   autobahn::provide_options options;
   if (disclose_caller) options["disclose_caller"] = msgpack::object(true);
   self.session->provide(uri, procedure, options)
       .then(boost::launch::sync, impl::outcome_to_owner<autobahn::wamp_registration>(weak, std::move(done)));
+}
+
+namespace {
+// A continuation that hands the outcome of a subscribe or register request and its id to `done` on the owner.
+template <class Result>
+auto id_to_owner(boost::asio::io_context& owner, std::weak_ptr<void> alive, link::done_id_fn done) {
+  return [&owner, alive, done = std::move(done)](boost::future<Result> f) {
+    std::optional<failure> error;
+    std::uint64_t id = 0;
+    try {
+      id = f.get().id();
+    } catch (const std::exception&) {
+      error = classify("");
+    }
+    if (alive.expired()) return;
+    boost::asio::post(owner, [alive, done, error, id] {
+      if (!alive.expired()) done(error, id);
+    });
+  };
+}
+}  // namespace
+
+void router_link::subscribe(const std::string& topic, const std::string& match, event_fn on_event, done_id_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"}, 0);
+  auto handler = [on_event = std::move(on_event)](const autobahn::wamp_event& ev) {
+    on_event(ev.arguments<msgpack::object>(), ev.kw_arguments<msgpack::object>());
+  };
+  self.session->subscribe(topic, handler, autobahn::wamp_subscribe_options(match))
+      .then(boost::launch::sync, id_to_owner<autobahn::wamp_subscription>(self.owner, impl_, std::move(done)));
+}
+
+void router_link::provide(const std::string& uri, const std::string& match,
+                          std::function<void(std::shared_ptr<invocation>)> handler, done_id_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"}, 0);
+  auto procedure = impl::procedure_of(impl_, std::move(handler));
+  autobahn::provide_options options;
+  options["match"] = msgpack::object(match.c_str());
+  self.session->provide(uri, procedure, options)
+      .then(boost::launch::sync, id_to_owner<autobahn::wamp_registration>(self.owner, impl_, std::move(done)));
+}
+
+void router_link::unsubscribe(std::uint64_t subscription, done_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
+  self.session->unsubscribe(autobahn::wamp_subscription(subscription))
+      .then(boost::launch::sync, impl::outcome_to_owner<void>(impl_, std::move(done)));
+}
+
+void router_link::unprovide(std::uint64_t registration, done_fn done) {
+  impl& self = *impl_;
+  if (!self.session) return done(failure{failure::kind::not_connected, uri::not_connected, "not connected"});
+  self.session->unprovide(autobahn::wamp_registration(registration))
+      .then(boost::launch::sync, impl::outcome_to_owner<void>(impl_, std::move(done)));
+}
+
+core::object router_link::welcome_details() const {
+  if (!impl_->session || !impl_->joined) return {};
+  return impl_->session->welcome;
 }
 
 void router_link::publish(const std::string& topic, const core::array& args, const core::object* kwargs,

@@ -68,11 +68,23 @@ class link final : public adapter::link, public std::enable_shared_from_this<lin
   void subscribe(const std::string& topic, event_fn on_event, done_fn done) override;
   void provide(const std::string& uri, bool disclose_caller,
                std::function<void(std::shared_ptr<adapter::invocation>)> handler, done_fn done) override;
+  // What only wamp-metad-conformance uses: refused here.
+  void subscribe(const std::string&, const std::string&, event_fn, done_id_fn done) override { done(unsupported(), 0); }
+  void provide(const std::string&, const std::string&, std::function<void(std::shared_ptr<adapter::invocation>)>,
+               done_id_fn done) override {
+    done(unsupported(), 0);
+  }
+  void unsubscribe(std::uint64_t, done_fn done) override { done(unsupported()); }
+  void unprovide(std::uint64_t, done_fn done) override { done(unsupported()); }
+  core::object welcome_details() const override { return {}; }
   void publish(const std::string& topic, const core::array& args, const core::object* kwargs,
                const told_position* told) override;
   void call(const std::string& uri, const core::array& args, std::chrono::milliseconds timeout,
             std::function<void(const adapter::call_reply&)> done) override;
 
+  static adapter::failure unsupported() {
+    return adapter::failure{adapter::failure::kind::refused, uri::runtime_error, "not in the fake router"};
+  }
   // The router cuts the connection: `lost` is reported.
   void cut(const std::string& why);
   const std::string& realm() const { return realm_; }

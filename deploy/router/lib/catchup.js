@@ -6,6 +6,7 @@
 
 const { WampError, invalidArgument } = require('./wamp')
 const log = require('./log')
+const breakages = require('./breakages')
 
 const LOG_EVERY_MS = 10000 // a kind of dropped or refused _told event is logged at most once per this
 
@@ -115,14 +116,15 @@ class ToldPositions {
   // A PUBLISH of the meta role on client realm `realm` with options._told = value: calls route() (which routes the
   // event) and records the position, or returns false for a duplicate (not routed), or throws a WampError
   // (invalid_argument: malformed, another run's epoch, a seq not yet published) without routing it.
-  publish (realm, value, route) {
+  publish (realm, value, route, publisher) {
     const problem = malformed(value)
     if (problem) {
       this.logs.malformed.note(`${realm}: ${problem}`)
       throw invalidArgument(`_told: ${problem}`)
     }
     const [epoch, seq, index] = value
-    if (epoch !== this.epoch) {
+    const foreign = epoch !== this.epoch // routed, and not recorded, with the breakage told_any_epoch
+    if (foreign && !breakages.on('told_any_epoch')) {
       this.logs.epoch.note(`${realm}: epoch '${epoch}', this run is '${this.epoch}'`)
       throw invalidArgument(`_told: epoch '${epoch}' is not this router run's ('${this.epoch}')`)
     }
@@ -132,18 +134,24 @@ class ToldPositions {
       throw invalidArgument(`_told: seq ${seq} is beyond the last hook published (${now})`)
     }
     const p = this.positions.get(realm)
-    if (p && (seq < p.seq || (seq === p.seq && index <= p.index))) {
+    const lower = p && (seq < p.seq || (seq === p.seq && index < p.index))
+    const equal = p && seq === p.seq && index === p.index
+    const passes = (lower && breakages.on('told_lower')) ||
+      (equal && breakages.on('told_race') && publisher !== p.publisher)
+    if ((lower || equal) && !passes) {
       p.duplicates++
       this.logs.duplicate.note(`${realm}: [${seq}, ${index}] <= [${p.seq}, ${p.index}] ` +
         `(${p.duplicates} on ${realm} so far)`)
       return false
     }
     route()
+    if (passes || foreign) return true
     if (p) {
       p.seq = seq
       p.index = index
+      p.publisher = publisher
     } else {
-      this.positions.set(realm, { seq, index, duplicates: 0 })
+      this.positions.set(realm, { seq, index, duplicates: 0, publisher })
     }
     return true
   }

@@ -46,6 +46,7 @@
 const crypto = require('crypto')
 const { URI_RE, WampError, invalidArgument, requireRole, isPlainObject } = require('./wamp')
 const { HookHistory, ToldPositions, rewind, touched, historyLost } = require('./catchup')
+const breakages = require('./breakages')
 
 const CURSOR_TTL_MS = 60000
 const MAX_VIEWS = 64
@@ -98,6 +99,8 @@ class HookProtocol {
     this.leftRetentionMs = leftRetentionMs
     this.tombstones = [] // sessions that left, oldest first: {info, at}
     this.stopped = false
+    this.aliases = new Map() // breakage one_id: `${kind}:${object id}:${session id}` -> the id the hooks use
+    this.nextAlias = 2 ** 52
   }
 
   start () {
@@ -105,7 +108,7 @@ class HookProtocol {
     this.sweeper.unref()
     this.binding.attach(this)
     this.binding.register('router.session.snapshot', args => this.snapshot(args))
-    this.binding.register('router.session.sync', () => [this.epoch, this.seq])
+    this.binding.register('router.session.sync', () => [this.epoch, this.seq + (breakages.on('sync_ahead') ? 1 : 0)])
     this.binding.register('router.session.kill', (args, kwargs) => this.kill(args, kwargs))
     this.binding.register('router.registration.remove_callee',
       (args, kwargs, caller) => this.removeMember('registration', args, caller))
@@ -122,7 +125,7 @@ class HookProtocol {
   }
 
   has (id) {
-    return this.registry.has(id)
+    return this.registry.has(id) || Boolean(this.lateJoins && this.lateJoins.has(id))
   }
 
   // The infos of the sessions one owner made, oldest first (the test switches end theirs in bulk).
@@ -133,22 +136,42 @@ class HookProtocol {
   // A session has joined a hooked realm (before its WELCOME).
   joined (info, owner) {
     if (!this.realms.has(info.realm)) return
+    if (breakages.on('joined_late')) {
+      this.lateJoins = this.lateJoins || new Map()
+      this.lateJoins.set(info.session, { info, owner, timer: setTimeout(() => this.flushJoin(info.session), 100) })
+      return
+    }
     this.registry.set(info.session, { info, owner, held: null })
     this.publishHook('router.session.joined', info)
+  }
+
+  // Breakage joined_late: the session held back joins now (before anything else of it is told).
+  flushJoin (id) {
+    const late = this.lateJoins && this.lateJoins.get(id)
+    if (!late) return
+    clearTimeout(late.timer)
+    this.lateJoins.delete(id)
+    this.registry.set(id, { info: late.info, owner: late.owner, held: null })
+    this.publishHook('router.session.joined', late.info)
   }
 
   // A session is gone from its realm; unknown ids (sessions that were never hooked) are ignored. What it was a
   // member of is reported removed first, so that every member a consumer knows is a live session.
   left (id) {
+    this.flushJoin(id)
     const entry = this.registry.get(id)
     if (!entry) return
+    const late = breakages.on('left_before_removals')
+    if (late) this.publishHook('router.session.left', entry.info)
     if (entry.held) for (const held of Array.from(entry.held)) this.removed(held.kind, id, held.id)
     this.registry.delete(id)
     // Testaments kept for it (lib/testaments.js) go out before its left hook; a quiet leave (a kill asked to be
     // quiet: kill_all) has none published, and its left hook says `quiet`, so that no on_leave is told of it,
     // not even by a consumer that catches up later.
     if (this.beforeLeft) this.beforeLeft(entry.info, entry.quiet === true)
-    this.publishHook('router.session.left', entry.quiet ? { ...entry.info, quiet: true } : entry.info)
+    const info = entry.quiet ? { ...entry.info, quiet: true } : entry.info
+    if (!late) this.publishHook('router.session.left', info)
+    if (breakages.on('left_twice')) this.publishHook('router.session.left', info)
   }
 
   // The info of a hooked session, or undefined.
@@ -160,8 +183,10 @@ class HookProtocol {
   // A hooked session became a member of a registration or subscription; the first member brings it into the
   // table. A session the protocol does not hook, or one already a member, is ignored.
   added (kind, id, object) {
+    this.flushJoin(id)
     const session = this.registry.get(id)
     if (!session) return
+    object = this.broken(kind, id, object)
     const table = this.tables[kind]
     let entry = table.get(object.id)
     if (entry && entry.members.has(id)) return
@@ -178,8 +203,26 @@ class HookProtocol {
     }
   }
 
+  // Breakages one_id, match_exact and created_seconds: the object as the hooks and the snapshot then show it.
+  broken (kind, id, object) {
+    if (breakages.on('match_exact') && object.match !== 'exact') object = { ...object, match: 'exact' }
+    if (breakages.on('created_seconds')) object = { ...object, created: object.created.replace(/\.\d{3}Z$/, 'Z') }
+    const existing = this.tables[kind].get(object.id)
+    if (breakages.on('one_id') && existing && existing.members.size > 0) {
+      const alias = this.nextAlias++
+      this.aliases.set(`${kind}:${object.id}:${id}`, alias)
+      object = { ...object, id: alias }
+    }
+    return object
+  }
+
   // A hooked session stopped being a member; the table forgets an object with its last member.
   removed (kind, id, objectId) {
+    const aliasKey = `${kind}:${objectId}:${id}`
+    if (this.aliases.has(aliasKey)) {
+      objectId = this.aliases.get(aliasKey)
+      this.aliases.delete(aliasKey)
+    }
     const session = this.registry.get(id)
     const entry = this.tables[kind].get(objectId)
     if (!session || !entry || !entry.members.delete(id)) return
@@ -212,10 +255,12 @@ class HookProtocol {
   // (a catch-up that undoes the hook restores it).
   publishHook (topic, payload, object) {
     if (this.stopped) return
+    if (breakages.on('seq_gap') && this.seq % 10 === 5) this.pendingSkip++
     this.seq += 1 + this.pendingSkip
     this.pendingSkip = 0
     const hook = Object.assign({}, payload, { epoch: this.epoch, seq: this.seq })
-    this.binding.publish(topic, [hook])
+    const flip = breakages.on('epoch_flip') && topic === 'router.session.joined' && this.seq % 10 === 7
+    this.binding.publish(topic, [flip ? { ...hook, epoch: 'f1f1f1f1f1f1f1f1' } : hook])
     this.history.add({ seq: this.seq, topic, realm: payload.realm, hook, object })
     if (topic === 'router.session.left' && this.leftRetentionMs > 0) {
       this.tombstones.push({ info: payload, at: Date.now() })
@@ -246,10 +291,20 @@ class HookProtocol {
       firstPage = true
       pos = [0, 0, 0]
     } else {
-      ({ viewId, view, pos } = openView(this.views, args[0], SNAPSHOT_SHAPE, now, 'snapshot'))
+      try {
+        ({ viewId, view, pos } = openView(this.views, args[0], SNAPSHOT_SHAPE, now, 'snapshot'))
+      } catch (e) {
+        if (!breakages.on('cursor_unknown_ok')) throw e
+        return [{ epoch: this.epoch, seq: this.seq, sessions: [], registrations: [], subscriptions: [] }]
+      }
     }
     const { page: lists, next } = this.page(view.lists, pos, SNAPSHOT_SHAPE)
     const page = { epoch: this.epoch, seq: view.seq, ...lists }
+    if (breakages.on('cursor_reread')) {
+      view.served = view.served || new Set()
+      if (view.served.has(pos.join('.'))) page.sessions.reverse()
+      view.served.add(pos.join('.'))
+    }
     if (firstPage) {
       page.protocol = PROTOCOL
       page.left = this.recentlyLeft(now)
@@ -271,6 +326,7 @@ class HookProtocol {
   // The lists of a new view: the session infos, then per kind [{realm, ...public fields}, members].
   freeze () {
     const lists = [Array.from(this.registry.values(), e => e.info)]
+    if (breakages.on('snapshot_missing') && lists[0].length >= 4) lists[0].pop()
     for (const kind of KIND_NAMES) {
       const entries = this.tables[kind].values()
       lists.push(Array.from(entries, e => [{ realm: e.realm, ...publicFields(e) }, Array.from(e.members)]))
@@ -320,12 +376,12 @@ class HookProtocol {
 
   // A PUBLISH of the meta role carrying `_told` (see the binding's part above). On the internal realm (or any realm
   // that is not hooked) `_told` means nothing: the event is routed as it is.
-  publishTold (realm, told, route) {
+  publishTold (realm, told, route, publisher) {
     if (!this.realms.has(realm)) {
       route()
       return true
     }
-    return this.told.publish(realm, told, route)
+    return this.told.publish(realm, told, route, publisher)
   }
 
   // router.meta.catch_up [realm] (or [realm, null]) for the first page, [realm, cursor] for the next ones. The view,
@@ -374,7 +430,7 @@ class HookProtocol {
       lists.push(records.map(r => [r.topic, r.hook]))
       view = { lists, realm, seq, expires: now + CURSOR_TTL_MS }
       viewId = addView(this.catchUpViews, view)
-      first = { at, skip: told ? told[1] + 1 : 0, told }
+      first = { at, skip: told ? told[1] + (breakages.on('catch_up_skip') ? 0 : 1) : 0, told }
       pos = [0, 0, 0]
     } else {
       ({ viewId, view, pos } = openView(this.catchUpViews, cursor, CATCH_UP_SHAPE, now, 'catch-up'))
@@ -449,10 +505,18 @@ class HookProtocol {
       (options.quiet !== undefined && typeof options.quiet !== 'boolean'))) {
       throw invalidArgument('options must be a dict {quiet: bool}')
     }
+    this.flushJoin(session)
     const entry = this.registry.get(session)
-    if (!entry) throw new WampError('wamp.error.no_such_session', [`no session ${session}`])
+    if (!entry) {
+      if (breakages.on('kill_unknown_ok')) return [true]
+      throw new WampError('wamp.error.no_such_session', [`no session ${session}`])
+    }
     if (options && options.quiet) entry.quiet = true
-    entry.owner.killSession(entry.info, reason || 'wamp.close.killed', message)
+    const dropped = breakages.on('kill_reason_dropped')
+    const kill = () => entry.owner.killSession(entry.info,
+      dropped ? 'wamp.close.killed' : reason || 'wamp.close.killed', dropped ? undefined : message)
+    if (breakages.on('kill_left_late')) setTimeout(kill, 100)
+    else kill()
     return [true]
   }
 
@@ -473,12 +537,15 @@ class HookProtocol {
     }
     const entry = this.tables[kind].get(id)
     if (!entry || entry.realm !== realm) {
+      if (kind === 'registration' && breakages.on('remove_callee_unknown_ok')) return []
       throw new WampError(KINDS[kind].noSuch, [`no ${kind} ${id} on realm '${realm}'`])
     }
     if (!entry.members.has(session)) {
       throw new WampError('wamp.error.no_such_session', [`session ${session} is not a ${what} of ${kind} ${id}`])
     }
-    this.binding.removeMember(kind, realm, id, session, reason === null ? undefined : reason)
+    const remove = () => this.binding.removeMember(kind, realm, id, session, reason === null ? undefined : reason)
+    if (kind === 'subscription' && breakages.on('remove_subscriber_late')) setTimeout(remove, 100)
+    else remove()
     return []
   }
 }

@@ -11,6 +11,7 @@
 //                                           WELCOME.Details.roles of the sessions that join realm (null: none)
 
 const { isPlainObject, invalidArgument, requireRole } = require('./wamp')
+const breakages = require('./breakages')
 
 const ROLES = ['broker', 'dealer']
 const FEATURE_RE = /^[a-z][a-z0-9_]{0,63}$/ // the shape of every feature name the WAMP spec defines
@@ -31,11 +32,12 @@ class MetaFeatures {
 
   announce (args, caller) {
     requireRole(caller, this.metaRole, 'announce features')
+    if (breakages.on('features_lax') && (args.length !== 2 || !isPlainObject(args[1]))) return []
     if (args.length !== 2) throw invalidArgument('expected [realm, features] or [realm, null]')
     const [realm, features] = args
     if (typeof realm !== 'string') throw invalidArgument('realm must be a string')
     if (!this.realms.has(realm)) throw invalidArgument(`'${realm}' is not a configured client realm`)
-    const parsed = features === null ? null : parseFeatures(features)
+    const parsed = features === null ? null : parseFeatures(features, breakages.on('features_lax'))
     let byCaller = this.announced.get(realm)
     if (parsed) {
       if (!byCaller) this.announced.set(realm, byCaller = new Map())
@@ -48,6 +50,7 @@ class MetaFeatures {
   }
 
   dropCaller (id) {
+    if (breakages.on('features_kept')) return
     for (const [realm, byCaller] of this.announced) {
       if (byCaller.delete(id)) this.publish(realm)
     }
@@ -67,17 +70,19 @@ class MetaFeatures {
       }
     }
     if (!any) this.announced.delete(realm)
-    this.binding.setWelcomeFeatures(realm, any ? merged : null)
+    this.binding.setWelcomeFeatures(realm, any && !breakages.on('features_ignored') ? merged : null)
   }
 }
 
 // {broker: {name: bool}, dealer: {name: bool}} (either role may be absent) -> {broker: Set, dealer: Set} of the
 // names announced true; anything else is an invalid_argument saying what is wrong.
-function parseFeatures (features) {
+function parseFeatures (features, lax = false) {
   if (!isPlainObject(features)) throw invalidArgument('features must be a dict or null')
   const parsed = {}
   for (const key of Object.keys(features)) {
-    if (!ROLES.includes(key)) throw invalidArgument(`features: unknown role '${key}' (expected broker or dealer)`)
+    if (!ROLES.includes(key) && !lax) {
+      throw invalidArgument(`features: unknown role '${key}' (expected broker or dealer)`)
+    }
   }
   for (const role of ROLES) {
     parsed[role] = new Set()

@@ -13,6 +13,7 @@
 //                                        an id that is not one)
 
 const { URI_RE, isPlainObject, WampError, invalidArgument } = require('./wamp')
+const breakages = require('./breakages')
 
 // Fabricated sessions are made (and removed) this many at a time, each batch in a turn of the event loop of
 // its own: a million of them must not keep the router from serving everything else for seconds.
@@ -32,6 +33,20 @@ class TestSwitches {
     reg('router.test.publish_raw', this.publishRaw)
     reg('router.test.fabricate', this.fabricate)
     reg('router.test.unfabricate', this.unfabricate)
+    reg('router.test.break', this.breakClause)
+  }
+
+  // [name] or [name, on]: turns one deliberate breakage of lib/breakages.js on (or off); returns its description.
+  breakClause (args) {
+    const [name, value] = args
+    if (typeof name !== 'string' || !Object.hasOwn(breakages.NAMES, name)) {
+      throw invalidArgument(`name must be one of ${Object.keys(breakages.NAMES).join(', ')}`)
+    }
+    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+      throw invalidArgument('on must be a boolean')
+    }
+    breakages.set(name, value !== false)
+    return [breakages.NAMES[name]]
   }
 
   skipSeq (args) {

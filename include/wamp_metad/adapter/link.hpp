@@ -74,7 +74,8 @@ class link {
   struct handlers {
     std::function<void(std::uint64_t session_id)> joined;
     // The connection or the session is gone (refused, aborted, closed, broken). Never called once the link
-    // is leaving (begin_stop) or closed.
+    // is leaving (begin_stop) or closed. After a GOODBYE the router started, `why.uri` is its reason and
+    // `why.message` says "the router said GOODBYE REASON: MESSAGE" (Details.message, when it had one).
     std::function<void(const failure& why)> lost;
   };
 
@@ -104,6 +105,18 @@ class link {
   // Registers `uri`; invocations are handed to `handler` on the owner thread.
   virtual void provide(const std::string& uri, bool disclose_caller,
                        std::function<void(std::shared_ptr<invocation>)> handler, done_fn done) = 0;
+  // As subscribe and provide, with a match policy ("exact", "prefix" or "wildcard"), as a client would (no
+  // caller disclosed); `done` also gets the id the router gave the subscription or registration (0 when it
+  // failed). For clients of the router (wamp-metad-conformance).
+  using done_id_fn = std::function<void(const std::optional<failure>&, std::uint64_t id)>;
+  virtual void subscribe(const std::string& topic, const std::string& match, event_fn on_event, done_id_fn done) = 0;
+  virtual void provide(const std::string& uri, const std::string& match,
+                       std::function<void(std::shared_ptr<invocation>)> handler, done_id_fn done) = 0;
+  // UNSUBSCRIBE / UNREGISTER of an id `done_id_fn` gave.
+  virtual void unsubscribe(std::uint64_t subscription, done_fn done) = 0;
+  virtual void unprovide(std::uint64_t registration, done_fn done) = 0;
+  // The Details of the router's WELCOME, as far as they decode (empty before the join).
+  virtual core::object welcome_details() const = 0;
   // Publishes without acknowledgement; `kwargs` may be null, `told` too (an event without a told position).
   // Nothing is sent before the WELCOME or once the link is leaving.
   virtual void publish(const std::string& topic, const core::array& args, const core::object* kwargs,

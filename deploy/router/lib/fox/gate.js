@@ -19,6 +19,7 @@ const { wampUriParse } = require('fox-wamp/lib/topic_pattern')
 const { URI_RE, isPlainObject, WampError } = require('../wamp')
 const { MATCHES, patternProblem } = require('../uripatterns')
 const log = require('../log')
+const breakages = require('../breakages')
 
 const T = {
   HELLO: 1, WELCOME: 2, ABORT: 3, CHALLENGE: 4, AUTHENTICATE: 5, GOODBYE: 6, ERROR: 8,
@@ -404,7 +405,7 @@ handlers[T.PUBLISH] = function (ctx, msg) {
   const opt = checkDict(msg[2], 'PUBLISH.Options')
   const topic = checkUri(msg[3])
   const { args, kwargs } = checkArgs(msg, 4)
-  if (topic.startsWith('wamp.') && !this.isMeta()) {
+  if (topic.startsWith('wamp.') && !this.isMeta() && !breakages.on('wamp_publish_open')) {
     log.debug(`${this.channel.peer}: publish to ${topic} denied`)
     if (opt.acknowledge) throw new WampError('wamp.error.not_authorized', [`publishing to '${topic}' is not allowed`])
     return
@@ -428,7 +429,8 @@ handlers[T.PUBLISH] = function (ctx, msg) {
   // `_told` is ignored.
   if (opt._told === undefined || !this.isMeta()) {
     route()
-  } else if (!this.gate.publishTold(this.session.realmName, opt._told, route) && opt.acknowledge) {
+  } else if (!this.gate.publishTold(this.session.realmName, opt._told, route, this.session.sessionId) &&
+    opt.acknowledge) {
     ctx.sendPublished({ id, qid: crypto.randomInt(1, 2 ** 48) })
   }
 }
@@ -438,7 +440,7 @@ handlers[T.REGISTER] = function (ctx, msg) {
   const opt = checkDict(msg[2], 'REGISTER.Options')
   const uri = msg[3]
   const match = checkPattern(opt, uri)
-  if (reachesReserved(match, uri) && !this.isMeta()) {
+  if (reachesReserved(match, uri) && !this.isMeta() && !breakages.on('wamp_uris_open')) {
     throw new WampError('wamp.error.not_authorized', [`registering '${uri}' (match ${match}) is not allowed: ` +
       'wamp.* is reserved'])
   }
@@ -513,7 +515,7 @@ class MetadGate extends WampGate {
     this.metaRole = metaRole
     this.permissions = permissions
     this.welcomeFeatures = welcomeFeatures // realm -> the meta role's announced features, or undefined
-    this.publishTold = publishTold // (realm, told, route) -> false for a duplicate (hookproto.js publishTold)
+    this.publishTold = publishTold // (realm, told, route, publisher) -> false for a duplicate (hookproto.js)
     this.hookPosition = hookPosition // () -> [epoch, seq] of the last hook published
     this.connections = new Set()
   }

@@ -515,7 +515,7 @@ class FoxBinding {
   createGate ({ auth, metaRole, permissions }) {
     this.gate = new MetadGate(this.router, { auth, realms: new Set([...this.realms, this.internalRealm]), metaRole,
       permissions, welcomeFeatures: realm => this.welcomeFeatures.get(realm),
-      publishTold: (realm, told, route) => this.hooks.publishTold(realm, told, route),
+      publishTold: (realm, told, route, publisher) => this.hooks.publishTold(realm, told, route, publisher),
       hookPosition: () => [this.hooks.epoch, this.hooks.seq] })
     return this.gate
   }
