@@ -13,6 +13,12 @@ namespace {
 
 constexpr std::size_t kills_in_flight = 32;
 
+// What the router said with its ERROR, for the caller: its message, without the URI in front.
+std::string words_of(const failure& f) {
+  const std::string prefix = f.uri + ": ";
+  return f.message.rfind(prefix, 0) == 0 ? f.message.substr(prefix.size()) : f.message;
+}
+
 }  // namespace
 
 // A call held until what it waits for holds (see wait()).
@@ -204,7 +210,7 @@ void calls::keep_testament(core::testament_plan plan, std::shared_ptr<invocation
       feed_.set_keeps_testaments(feed::support::no);
       return here(std::move(*shared), inv);
     }
-    inv->fail(core::call_error{r.error->uri, r.error->message});
+    inv->fail(core::call_error{r.error->uri, words_of(*r.error)});
   });
 }
 
@@ -235,7 +241,7 @@ void calls::execute_removal(const std::string& realm, const core::procedure& p, 
   spdlog::info("realm '{}': {} by session {}: {} {}", realm, p.uri, inv->caller(), plan.id, plan.member.value);
   feed_.remove(realm, plan, [inv](const call_reply& r) {
     if (r.ok()) return inv->reply(core::call_result{});
-    inv->fail(core::call_error{r.error->uri, r.error->message});
+    inv->fail(core::call_error{r.error->uri, words_of(*r.error)});
   });
 }
 
@@ -251,7 +257,7 @@ void calls::kill_next(const std::shared_ptr<kill_job>& job) {
         job->killed.push_back(id);
       } else {
         if (job->plan.kind == core::kill_kind::all) reg_.quiet_cancelled(job->realm, id);
-        job->error = core::call_error{r.error->uri, r.error->message};
+        job->error = core::call_error{r.error->uri, words_of(*r.error)};
         if (r.error->uri != uri::no_such_session) {
           spdlog::warn("realm '{}': router.session.kill of {} failed: {}", job->realm, id.value, r.error->message);
           job->hard_error = job->error;

@@ -33,6 +33,8 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <sstream>
+#include <string_view>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -126,11 +128,38 @@ class authenticating_session : public autobahn::wamp_session {
 // - a router-initiated UNSUBSCRIBED or UNREGISTERED (request 0, a removal by the router): dropped.
 // It also copies the WELCOME's Details (link::welcome_details()).
 class goodbye_guard final : public autobahn::wamp_transport_handler {
+  // An ERROR's words, for the log: the library keeps of an ERROR only its URI and ArgumentsKw "what" (and only
+  // when every ArgumentsKw value is a string), so its Arguments[0] (the message) and its ArgumentsKw, whatever
+  // their types, are put into "what" as text before it reads the message.
+  static autobahn::wamp_message with_words(autobahn::wamp_message message) {
+    std::ostringstream words;
+    const auto& args = message.field(5);
+    if (args.type == msgpack::type::ARRAY && args.via.array.size > 0) {
+      const auto& first = args.via.array.ptr[0];
+      if (first.type == msgpack::type::STR)
+        words << std::string_view(first.via.str.ptr, first.via.str.size);
+      else
+        words << first;
+    }
+    if (message.size() > 6 && message.field(6).type == msgpack::type::MAP && message.field(6).via.map.size > 0)
+      words << (words.tellp() > 0 ? " " : "") << message.field(6);
+    const std::string text = words.str();
+    if (text.empty()) return message;
+    autobahn::wamp_message out(7);
+    for (std::size_t i = 0; i < 6; ++i)
+      out.set_field(i, message.field(i));
+    out.set_field(6, std::map<std::string, std::string>{{"what", text.substr(0, 2000)}});
+    return out;
+  }
+
  public:
   explicit goodbye_guard(std::shared_ptr<authenticating_session> s) : session_(std::move(s)) {}
   void on_attach(const std::shared_ptr<autobahn::wamp_transport>& t) override { handler().on_attach(t); }
   void on_detach(bool was_clean, const std::string& reason) override { handler().on_detach(was_clean, reason); }
   void on_message(autobahn::wamp_message&& message) override {
+    if (message.size() >= 6 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
+        message.field(0).via.u64 == 8)
+      return handler().on_message(with_words(std::move(message)));
     const bool goodbye = message.size() == 3 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&
                          message.field(0).via.u64 == 6;
     const bool removal = message.size() >= 2 && message.field(0).type == msgpack::type::POSITIVE_INTEGER &&

@@ -256,6 +256,9 @@ kit.main('integration: exactly once through restarts and takeovers', 150000, asy
       for (let i = 0; i < 6; i++) (await clients.join({ url: router.url, realm: 'realm1' })).connection.close()
       const b = await startMetad(router, [])
       await b.waitLog(/realm 'realm1': cannot catch up exactly \(router\.error\.history_lost: .*older than its hook history/, 5000)
+      // The router's words reach the log, its ArgumentsKw too (numbers, a list: not only strings).
+      t.ok(/history_lost: realm1 was told up to seq \d+ \(event \d+\); the hook history starts at seq \d+ \{.*"first":\d+.*"seq":\d+/.test(b.stderr()),
+        'the router\'s message and details in the log')
       const m = await metrics.scrape(await metrics.port(b))
       t.eq(metrics.value(m, 'wamp_metad_catch_ups_total', { realm: 'realm1', outcome: 'history_lost' }), 1,
         'the fallback is counted')
