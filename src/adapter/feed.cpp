@@ -388,6 +388,7 @@ void feed::fetch_page(std::uint64_t fetch, std::optional<std::string> cursor) {
                 spdlog::info("mirror synced: {} sessions (epoch {}, seq {})", count, pos ? pos->epoch : "-",
                              pos ? pos->seq : 0);
                 give_back_memory();
+                f.probe_levels();
                 f.ev_.synced();
               }));
 }
@@ -500,6 +501,50 @@ void feed::keep_testament(const core::testament_plan& plan, const core::testamen
   }
   link_->call(uri::hook_flush_testaments, {plan.realm, plan.session.value, core::scope_name(plan.scope)},
               opts_.call_timeout, std::move(done));
+}
+
+void feed::probe_levels() {
+  if (levels_probed_) return;
+  levels_probed_ = true;
+  // The levels wamp-metad tells apart by a procedure of their own; sessions and registrations follow from the
+  // snapshot (the hooks came, and its protocol).
+  struct probe {
+    const char* level;
+    const char* procedure;
+  };
+  static constexpr probe probes[] = {{"kill", uri::hook_kill},
+                                     {"removal", uri::hook_remove_callee},
+                                     {"features", uri::hook_features},
+                                     {"exactly_once", uri::hook_catch_up},
+                                     {"hook_history", uri::hook_hooks_since},
+                                     {"testaments", uri::hook_keep_testament}};
+  struct tally {
+    std::vector<std::pair<const char*, bool>> found;
+    std::size_t left = std::size(probes);
+  };
+  auto t = std::make_shared<tally>();
+  obs_.router_level("sessions", true);
+  obs_.router_level("registrations", protocol_ >= 2);
+  t->found = {{"sessions", true}, {"registrations", protocol_ >= 2}};
+  for (const auto& p : probes) {
+    link_->call(p.procedure, {}, opts_.call_timeout, guarded([t, p](feed& f, const call_reply& r) {
+                  // Any answer but "no such procedure" (an invalid_argument, most likely) means it is there.
+                  const bool offered = r.ok() || (r.error->what != failure::kind::timeout &&
+                                                  r.error->what != failure::kind::not_connected &&
+                                                  r.error->uri != uri::no_such_procedure);
+                  f.obs_.router_level(p.level, offered);
+                  t->found.emplace_back(p.level, offered);
+                  if (--t->left > 0) return;
+                  std::string has;
+                  std::string lacks;
+                  for (const auto& [level, yes] : t->found) {
+                    std::string& list = yes ? has : lacks;
+                    list += std::string(list.empty() ? "" : ", ") + level;
+                  }
+                  spdlog::info("the router offers: {}{}{}", has.empty() ? "nothing" : has,
+                               lacks.empty() ? "" : "; not: ", lacks);
+                }));
+  }
 }
 
 }  // namespace wamp_metad::adapter::detail

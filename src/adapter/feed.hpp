@@ -108,6 +108,10 @@ class feed : public generations<feed> {
   void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);
   void retry_snapshot(int attempt);
   void heartbeat();
+  // Which levels of the hook protocol the router offers (docs/hook-protocol.md, "Levels"), asked once per
+  // connection by calling each optional procedure with no arguments: any answer but "no such procedure" means
+  // it is there. Logged once per connection, and reported to the observer (wamp_metad_router_level).
+  void probe_levels();
   void send_features(const std::string& realm, const core::value& features);
 
   boost::asio::io_context& io_;
@@ -143,6 +147,7 @@ class feed : public generations<feed> {
   support sparse_catch_up_ = support::unknown;
   std::uint64_t resyncs_ = 0;
   bool heartbeat_pending_ = false;
+  bool levels_probed_ = false;                    // in this connection
   std::map<std::string, core::object> features_;  // what each served realm has, as announced
   bool features_refused_ = false;                 // the router does not take them (until a reconnect)
   boost::asio::steady_timer retry_timer_;

@@ -26,6 +26,7 @@ class no_observer final : public service_observer {
   void catch_up(const std::string&, core::catch_up_outcome) override {}
   void phase(const std::string&, const char*) override {}
   void testament(const std::string&, bool, bool) override {}
+  void router_level(const char*, bool) override {}
 };
 
 no_observer nothing_observed;

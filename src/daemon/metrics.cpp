@@ -47,6 +47,7 @@ struct metrics::impl {
   pm::Family<pm::Counter>* catch_ups = nullptr;
   pm::Family<pm::Gauge>* realm_phase = nullptr;
   pm::Family<pm::Counter>* testaments = nullptr;
+  pm::Family<pm::Gauge>* router_levels = nullptr;
 
   std::map<std::string, pm::Gauge*> realm_sessions;
   std::map<std::string, pm::Counter*> hook_series, malformed_series;
@@ -60,6 +61,7 @@ struct metrics::impl {
   std::map<std::pair<std::string, std::string>, pm::Counter*> catch_up_series;
   std::map<std::pair<std::string, std::string>, pm::Gauge*> phase_series;
   std::map<std::tuple<std::string, bool, bool>, pm::Counter*> testament_series;
+  std::map<std::string, pm::Gauge*> level_series;
 
   // The series of `family` for `labels`, made (with `extra`, a histogram's buckets) the first time.
   template <class T, class Key, class... Extra>
@@ -139,6 +141,12 @@ metrics::metrics(const std::string& address) {
                                 "(joining, waiting, registering, standing_by, catching_up, live, out_of_touch, "
                                 "reconnecting, leaving)")
                             .Register(r);
+  impl_->router_levels = &pm::BuildGauge()
+                              .Name("wamp_metad_router_level")
+                              .Help(
+                                  "The levels of the hook protocol the router offers (1) or not (0): sessions, "
+                                  "registrations, kill, removal, features, exactly_once, hook_history, testaments")
+                              .Register(r);
   impl_->testaments = &pm::BuildCounter()
                            .Name("wamp_metad_testaments_total")
                            .Help(
@@ -316,6 +324,11 @@ void metrics::testament(const std::string& realm, bool added, bool by_router) {
       impl_->testament_series, std::make_tuple(realm, added, by_router), *impl_->testaments,
       {{"realm", realm}, {"action", added ? "add" : "flush"}, {"kept_by", by_router ? "router" : "wamp_metad"}})
       .Increment();
+}
+
+void metrics::router_level(const char* level, bool offered) {
+  const std::string l = level;
+  impl::series(impl_->level_series, l, *impl_->router_levels, {{"level", l}}).Set(offered ? 1 : 0);
 }
 
 }  // namespace wamp_metad::daemon

@@ -61,6 +61,12 @@ kit.main('integration: testaments and quiet leaves through restarts and takeover
       const m = await metrics.scrape(await metrics.port(a))
       t.eq(metrics.value(m, 'wamp_metad_testaments_total', { realm: 'realm1', action: 'add', kept_by: 'router' }), 5,
         'the router keeps them (the metric says so)')
+      for (const level of ['sessions', 'registrations', 'kill', 'removal', 'features', 'exactly_once', 'hook_history',
+        'testaments']) {
+        t.eq(metrics.value(m, 'wamp_metad_router_level', { level }), 1, `the reference router offers ${level}`)
+      }
+      t.ok(/the router offers: sessions, registrations, [a-z_, ]+testaments\n/.test(a.stderr()) && !/; not: /.test(a.stderr()),
+        'the levels in the log at start')
       process.kill(a.pid, 'SIGKILL')
       await a.exited
       // x leaves while nobody serves the realm: the router publishes its testaments itself.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 
 #include "fake_router.hpp"
 #include "wamp_metad/adapter/service.hpp"
@@ -31,6 +32,8 @@ struct recorder final : adapter::service_observer {
   }
   void phase(const std::string& realm, const char* p) override { phases.push_back(realm + ":" + p); }
   void testament(const std::string&, bool, bool) override {}
+  void router_level(const char* level, bool offered) override { levels[level] = offered; }
+  std::map<std::string, bool> levels;
   std::vector<std::string> takeovers, catch_ups, phases;
 };
 
@@ -112,6 +115,12 @@ BOOST_FIXTURE_TEST_CASE(goes_live_through_its_phases_and_answers, fixture) {
                                       "realm1:out_of_touch", "realm1:catching_up", "realm1:live"};
   BOOST_TEST(obs.phases == want, boost::test_tools::per_element());
   BOOST_TEST(obs.catch_ups == std::vector<std::string>{"exact"}, boost::test_tools::per_element());
+  // The levels the fake router offers, as the probe found them.
+  BOOST_REQUIRE(run_until(io, [&] { return obs.levels.size() == 8; }));
+  const std::map<std::string, bool> levels{{"sessions", true},      {"registrations", false}, {"kill", true},
+                                           {"removal", false},      {"features", true},       {"exactly_once", true},
+                                           {"hook_history", false}, {"testaments", false}};
+  BOOST_TEST((obs.levels == levels));
   auto c = call(router, "realm1", uri::count);
   BOOST_REQUIRE(run_until(io, [&] { return c->reply.has_value(); }));
   BOOST_REQUIRE(c->reply->ok());

@@ -50,6 +50,9 @@ class service_observer {
   virtual void phase(const std::string& realm, const char* phase) = 0;
   // A testament added (`added`; else a flush), kept by the router (it outlives wamp-metad) or by wamp-metad.
   virtual void testament(const std::string& realm, bool added, bool by_router) = 0;
+  // A level of the hook protocol the router offers or not (docs/hook-protocol.md, "Levels"): sessions,
+  // registrations, kill, removal, features, exactly_once, and the optional hook_history and testaments.
+  virtual void router_level(const char* level, bool offered) = 0;
 };
 
 }  // namespace wamp_metad::adapter

@@ -38,6 +38,7 @@ class metrics final : public adapter::service_observer {
   void takeover(const std::string& realm) override;
   void phase(const std::string& realm, const char* phase) override;
   void testament(const std::string& realm, bool added, bool by_router) override;
+  void router_level(const char* level, bool offered) override;
   void catch_up(const std::string& realm, core::catch_up_outcome outcome) override;
 
  private:
