@@ -268,6 +268,9 @@ void feed::fetch_hooks(std::uint64_t replay, std::uint64_t after) {
         std::uint64_t last = after;
         for (auto& h : page.value().hooks) {
           last = h.position->seq;
+          const std::uint64_t at = f.reg_.truth().position()->seq;
+          if (last <= at) continue;  // applied already (a page that overlaps)
+          if (last > at + 1) return give_up("the router's history skips a hook");
           ++f.replayed_;
           const auto verdict = f.apply(std::move(h));
           if (verdict == core::mirror::verdict::gap) return give_up("the router's history skips a hook");
