@@ -9,7 +9,8 @@
 //     args: ['--log-level', 'debug'],
 //     readyTimeoutMs: 15000,
 //     waitReady: true,               // false: resolve once started (for a wamp-metad that cannot get ready)
-//     env: {NAME: 'value'}           // added to this process's environment
+//     env: {NAME: 'value'},          // added to this process's environment
+//     bin: PATH                      // another wamp-metad binary than BIN (benchmarks side by side)
 //   })
 //   m.pid, m.stderr(), m.waitLog(regex, ms)   (resolves with the match once the log shows it)
 //   await m.stop()  SIGTERM, SIGKILL after 5 s; resolves {code, signal, stderr, ms}; idempotent
@@ -26,7 +27,8 @@ const { ROOT, SECRETS, spawnTracked, stopChild } = require('./routerctl')
 const BIN = process.env.WAMP_METAD_BIN || path.join(ROOT, 'build', 'test', 'src', 'daemon', 'wamp-metad')
 
 function start (router, options = {}) {
-  if (!fs.existsSync(BIN)) throw new Error(`wamp-metad binary not found at ${BIN} (build it, or set WAMP_METAD_BIN)`)
+  const bin = options.bin || BIN
+  if (!fs.existsSync(bin)) throw new Error(`wamp-metad binary not found at ${bin} (build it, or set WAMP_METAD_BIN)`)
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metadctl-'))
   const secretFile = path.join(dir, 'secret')
   fs.writeFileSync(secretFile, (options.secret || SECRETS.metad) + '\n', { mode: 0o600 })
@@ -36,7 +38,7 @@ function start (router, options = {}) {
   if (options.allRealms) argv.push('--all-realms')
   for (const r of options.realms || (options.allRealms ? [] : ['realm1'])) argv.push('--realm', r)
   argv.push(...(options.args || []))
-  const child = spawnTracked(BIN, argv, options.env ? { env: { ...process.env, ...options.env } } : {})
+  const child = spawnTracked(bin, argv, options.env ? { env: { ...process.env, ...options.env } } : {})
   let stderr = ''
   const watchers = []
   child.stderr.on('data', d => {
