@@ -44,6 +44,9 @@ const CHURN_SIZE = 120
 const CONVERGE_MS = 15000
 const TAKEOVER_BOUND_MS = 10000  // how long the takeover poll waits for an answer (the target is 1 s)
 const STANDBY_WAIT_MS = 10000    // for a (re)started standby to report its role
+// After a router restart the churn goes on this long on the new router before it stops (its sessions were all
+// ended by the restart, without their testaments): the new sessions' testaments are checked in the scenario too.
+const ROUTER_CHURN_AFTER_MS = 2000
 const TURNS = 3                  // kills of the active one in 'both restarted in turns'
 const VIOLATIONS_SHOWN = 25      // per failure message
 const PRINCIPALS = { ...routerctl.DEFAULT_PRINCIPALS, anonymous_realms: REALMS }
@@ -972,7 +975,8 @@ function scenarios (pair) {
     },
     'kill -9 the router, restart it (new epoch)': {
       fault: async () => { process.kill(pair.router.pid, 'SIGKILL') },
-      repair: async () => { const old = await pair.restartRouter(); await old.stop() }
+      repair: async () => { const old = await pair.restartRouter(); await old.stop() },
+      churnAfter: ROUTER_CHURN_AFTER_MS
     },
     'cut the internal link only': {
       fault: () => { pair.pInternal.block(); pair.pInternal.cut() },
@@ -1088,7 +1092,8 @@ function scenarios (pair) {
         // On a new router each realm goes to whichever registers first: exactly one serves each.
         await waitOneActive(pair)
       },
-      routerRestart: true
+      routerRestart: true,
+      churnAfter: ROUTER_CHURN_AFTER_MS
     })
   }
 }
@@ -1173,11 +1178,15 @@ kit.main(title, budget, async t => {
       await kit.sleep(600)
       const joinsBefore = churn.joins
       const changesBefore = churn.changes
+      const wills = () => watchers.reduce((n, w) => n + (w.counts.will || 0), 0)
+      const willsBefore = wills()
       await s.fault(ctx)
       await kit.sleep(1000)
+      const willsFault = wills() - willsBefore  // published while the fault held (its repair not begun)
       const tRepair = now()
       await s.repair(ctx)
       const repairMs = now() - tRepair
+      if (s.churnAfter) await kit.sleep(s.churnAfter)
       await churn.stop()
       const ms = await waitConverged(pair, watchers, truth)
       for (const w of watchers) w.checkWills()
@@ -1188,9 +1197,10 @@ kit.main(title, budget, async t => {
         ? `; takeover${ctx.takeovers.length > 1 ? 's' : ''} (SIGKILL to the first answer${s.routerRestart ? ', the router restart included' : ''}): ` +
           ctx.takeovers.map(takeoverText).join(' | ')
         : ''
-      process.stdout.write(`  ok ${name}: converged ${ms + repairMs} ms after the repair${to} ` +
+      const after = s.churnAfter ? ` and ${s.churnAfter} ms more churn` : ''
+      process.stdout.write(`  ok ${name}: converged ${ms + repairMs} ms after the repair${after}${to} ` +
         `(${churn.joins - joinsBefore} joins and ${churn.changes - changesBefore} (un)subscribes/(un)registers ` +
-        `meanwhile, ${churn.pool.size} clients connected holding ${held('registration')} registrations and ` +
+        `meanwhile, ${wills() - willsBefore} testaments published, ${willsFault} of them while the fault held; ${churn.pool.size} clients connected holding ${held('registration')} registrations and ` +
         `${held('subscription')} subscriptions)\n`)
       setScenario(`${name}: teardown`)
       if (s.teardown) await s.teardown(ctx)
