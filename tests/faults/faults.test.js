@@ -18,6 +18,12 @@
 // fault to convergence, and for the standby scenarios the takeover times (from the SIGKILL of the active
 // wamp-metad to the first answer of wamp.session.count on each realm).
 //
+// Testaments (kept by the router, published when their session leaves, just before its left hook): half of
+// the churning clients add one or two, a fifth of those flush them; the checker subscribes to their topic and
+// holds each to: added by a client of that realm, at most once, in order (detached, then destroyed, each in the
+// order added), not after its session's on_leave or flush, its session seen joining and leaving; and a session
+// that did not flush and whose on_leave it saw has had every testament it added published (see Watcher.checkWills).
+//
 //   node tests/faults/faults.test.js                    every scenario once (ctest label `faults`)
 //   node tests/faults/faults.test.js --only TEXT        only the scenarios whose name contains TEXT (repeatable)
 //   node tests/faults/faults.test.js --keep-going       a failing scenario is reported, the checker and
