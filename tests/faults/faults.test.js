@@ -626,14 +626,16 @@ class Watcher {
     const rec = testaments.get(id)
     let got = this.wills.get(id)
     if (!got) this.wills.set(id, got = { ns: new Set(), rank: -1, live: false })
-    const held = () => `${this.heldSession(id)}; testaments received [${[...got.ns].join(', ')}]` +
-      `${rec ? `, added ${rec.plan.map((scope, i) => `${i + 1} ${scope}`).join(', ')} (answered [${[...rec.ok].join(', ')}])` : ''}`
+    const added = rec ? `, added ${rec.plan.map((scope, i) => `${i + 1} ${scope}`).join(', ')} ` +
+      `(answered [${[...rec.ok].join(', ')}])` : ''
+    const held = () => `${this.heldSession(id)}; testaments received [${[...got.ns].join(', ')}]${added}`
     if (!rec || rec.realm !== this.realm || !Number.isInteger(n) || n < 1 || n > rec.plan.length) {
       this.violation('a testament nobody added', event, held())
     } else if (got.ns.has(n)) {
       this.violation('a testament published twice', event, held())
     } else if (willRank(rec, n) < got.rank) {
-      this.violation('a testament out of order (detached first, then destroyed, each in the order added)', event, held())
+      this.violation('a testament out of order (detached first, then destroyed, each in the order added)', event,
+        held())
     } else if (rec.flushed.has(rec.plan[n - 1])) {
       this.violation('a testament published after its flush_testaments was answered', event, held())
     }
@@ -1206,7 +1208,8 @@ kit.main(title, budget, async t => {
       const after = s.churnAfter ? ` and ${s.churnAfter} ms more churn` : ''
       process.stdout.write(`  ok ${name}: converged ${ms + repairMs} ms after the repair${after}${to} ` +
         `(${churn.joins - joinsBefore} joins and ${churn.changes - changesBefore} (un)subscribes/(un)registers ` +
-        `meanwhile, ${wills() - willsBefore} testaments published, ${willsFault} of them while the fault held; ${churn.pool.size} clients connected holding ${held('registration')} registrations and ` +
+        `meanwhile, ${wills() - willsBefore} testaments published, ${willsFault} of them while the fault held; ` +
+        `${churn.pool.size} clients connected holding ${held('registration')} registrations and ` +
         `${held('subscription')} subscriptions)\n`)
       setScenario(`${name}: teardown`)
       if (s.teardown) await s.teardown(ctx)
