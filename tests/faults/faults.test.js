@@ -18,6 +18,12 @@
 // fault to convergence, and for the standby scenarios the takeover times (from the SIGKILL of the active
 // wamp-metad to the first answer of wamp.session.count on each realm).
 //
+// Testaments (kept by the router, published when their session leaves, just before its left hook): half of
+// the churning clients add one or two, a fifth of those flush them; the checker subscribes to their topic and
+// holds each to: added by a client of that realm, at most once, in order (detached, then destroyed, each in the
+// order added), not after its session's on_leave or flush, its session seen joining and leaving; and a session
+// that did not flush and whose on_leave it saw has had every testament it added published (see Watcher.checkWills).
+//
 //   node tests/faults/faults.test.js                    every scenario once (ctest label `faults`)
 //   node tests/faults/faults.test.js --only TEXT        only the scenarios whose name contains TEXT (repeatable)
 //   node tests/faults/faults.test.js --keep-going       a failing scenario is reported, the checker and
@@ -44,6 +50,9 @@ const CHURN_SIZE = 120
 const CONVERGE_MS = 15000
 const TAKEOVER_BOUND_MS = 10000  // how long the takeover poll waits for an answer (the target is 1 s)
 const STANDBY_WAIT_MS = 10000    // for a (re)started standby to report its role
+// After a router restart the churn goes on this long on the new router before it stops (its sessions were all
+// ended by the restart, without their testaments): the new sessions' testaments are checked in the scenario too.
+const ROUTER_CHURN_AFTER_MS = 2000
 const TURNS = 3                  // kills of the active one in 'both restarted in turns'
 const VIOLATIONS_SHOWN = 25      // per failure message
 const PRINCIPALS = { ...routerctl.DEFAULT_PRINCIPALS, anonymous_realms: REALMS }
@@ -73,6 +82,20 @@ const RARE_TOPICS = [['com.churn.rare.a', 'exact'], ['com.churn.rare.b', 'exact'
 const PROCEDURES = [['com.churn.add', 'exact'], ['com.churn.mul', 'exact'], ['com.churn.echo', 'exact'],
   ['com.churn.math.', 'prefix'], ['com.churn..calc', 'wildcard']]
 const TRAIL_MAX = 40  // events remembered per session or id, for a failure's message
+// Testaments: a share of the churning clients add one or two as they join (on WILL_TOPIC, args [their session
+// id, n], n = 1, 2 in the order added, each of scope detached or destroyed at random), and a share of those
+// flush them again. The router publishes a session's detached bucket, then its destroyed one, each in the order
+// added (SCOPES' order), just before the session's left hook.
+const WILL_TOPIC = 'com.example.faults.will'
+const WILL_SHARE = 1 / 2
+const FLUSH_SHARE = 1 / 5
+const SCOPES = ['detached', 'destroyed']
+// What the churning clients did about testaments, by session id: {realm, joinedAt, plan: [scope of n = 1, 2],
+// ok: the n whose add_testament was answered, flushTried, flushed: the scopes whose flush_testaments was
+// answered, checked: its completeness was checked}. Written before the first add_testament goes out.
+const testaments = new Map()
+// Where testament n of a session comes in its publishing order.
+const willRank = (rec, n) => SCOPES.indexOf(rec.plan[n - 1]) * 1000 + n
 
 const USAGE = 'usage: faults.test.js [--soak MINUTES | --takeovers N] [--only TEXT]... [--keep-going] [--list]\n'
 const opts = { soakMinutes: 0, takeovers: 0, only: [], keepGoing: false, list: false }
@@ -387,6 +410,8 @@ class Watcher {
     this.view = new Set()
     this.obs = emptyObservations()
     this.leftIds = new Set()
+    this.resetWills()
+    this.willsComplete = 0  // sessions whose every testament was required, and came
     this.violations = []
     this.stopped = false
     this.ready = false
@@ -411,8 +436,19 @@ class Watcher {
     this.violations.push({ scenario: this.scenario, realm: this.realm, rule, event, held })
   }
 
+  // The testaments received on this connection, by session id: {ns: the n received, rank: the last one's
+  // rank, live: one came live}; the sessions seen joined (on_join or listed); when the testaments' topic was
+  // subscribed (a session that joined before may have left before, its testaments unseen).
+  resetWills () {
+    this.wills = new Map()
+    this.joined = new Set()
+    this.willSince = Infinity
+  }
+
   async connect () {
     const deadline = now() + 20000
+    // The old connection's events are all in: what it can tell of testaments is checked before they go.
+    this.checkWills()
     for (let attempt = 0; attempt < 1000; attempt++) {
       try {
         const j = await kit.join({ url: this.pair.clientUrl, realm: this.realm, serializer: 'msgpack' })
@@ -421,6 +457,7 @@ class Watcher {
         this.early = []
         this.earlyLast = new Map()
         this.leftIds = new Set()  // a new subscription: a new subscriber, a fresh view
+        this.resetWills()
         this.view = new Set()
         this.obs = emptyObservations()
         const on = (ev, key, what) => {
@@ -431,6 +468,9 @@ class Watcher {
           if (this.ready) this.apply(ev, true)
           else this.early.push(ev)
         }
+        // The testaments' topic first: a session that joins after this is subscribed cannot leave unseen.
+        await j.session.subscribe(WILL_TOPIC, ([id, n]) => on(['will', [id, n]], id, `will ${n}`))
+        this.willSince = now()
         await j.session.subscribe('wamp.session.on_join', ([d]) => on(['join', d.session], d.session, 'join'))
         await j.session.subscribe('wamp.session.on_leave', ([id]) => on(['leave', id], id, 'leave'))
         // on_create first: an id created after it is subscribed is either listed or announced.
@@ -464,7 +504,7 @@ class Watcher {
     if (j !== this.j) return  // a new connection took over: it lists for itself
     this.lists++
     this.view = new Set(listed)
-    for (const id of this.view) this.note(id, 'listed')
+    for (const id of this.view) { this.note(id, 'listed'); this.joined.add(id) }
     this.obs = obs
     for (const kind of KIND_NAMES) for (const id of obs[kind].keys()) this.note(`${kind} ${id}`, 'listed')
     for (const ev of this.early.splice(0)) this.apply(ev, false)
@@ -517,6 +557,11 @@ class Watcher {
         this.violation('duplicate on_join (the session is in the view already)', event, this.heldSession(id))
       }
       this.view.add(id)
+      this.joined.add(id)
+      return
+    }
+    if (what === 'will') {
+      this.applyWill(ev[1], live)
       return
     }
     if (what === 'leave') {
@@ -570,6 +615,66 @@ class Watcher {
         this.violation('on_delete of an id that still has members', event, this.heldId(kind, id))
       }
       table.delete(id)
+    }
+  }
+
+  // A testament [session, n]: one the churn added (a realm's own session, n planned), at most once, in the
+  // publishing order (willRank), not after the session's on_leave nor after its flush_testaments was answered.
+  // The same during the lists: testaments and on_leave are in the order published there too.
+  applyWill ([id, n], live) {
+    const event = `testament ${n} of ${id}${live ? '' : ' (during the lists)'}`
+    const rec = testaments.get(id)
+    let got = this.wills.get(id)
+    if (!got) this.wills.set(id, got = { ns: new Set(), rank: -1, live: false })
+    const added = rec ? `, added ${rec.plan.map((scope, i) => `${i + 1} ${scope}`).join(', ')} ` +
+      `(answered [${[...rec.ok].join(', ')}])` : ''
+    const held = () => `${this.heldSession(id)}; testaments received [${[...got.ns].join(', ')}]${added}`
+    if (!rec || rec.realm !== this.realm || !Number.isInteger(n) || n < 1 || n > rec.plan.length) {
+      this.violation('a testament nobody added', event, held())
+    } else if (got.ns.has(n)) {
+      this.violation('a testament published twice', event, held())
+    } else if (willRank(rec, n) < got.rank) {
+      this.violation('a testament out of order (detached first, then destroyed, each in the order added)', event,
+        held())
+    } else if (rec.flushed.has(rec.plan[n - 1])) {
+      this.violation('a testament published after its flush_testaments was answered', event, held())
+    }
+    if (this.leftIds.has(id)) this.violation("a testament after its session's on_leave", event, held())
+    got.ns.add(n)
+    if (rec && Number.isInteger(n)) got.rank = Math.max(got.rank, willRank(rec, n))
+    if (live) got.live = true
+  }
+
+  // Sessions of this connection whose testaments came and whose on_leave has not (yet): none once converged.
+  willsWithoutLeave () { return [...this.wills.keys()].filter(id => !this.leftIds.has(id)) }
+
+  // Once a session's on_leave is in (after convergence, or when the connection is gone): a testament that came
+  // live of a session never seen joined is a violation; and completeness: a session of this realm that joined
+  // after the testaments' topic was subscribed, did not flush, and whose on_leave came, must have had every
+  // testament whose add_testament was answered published (before its on_leave: one after it is a violation
+  // already). The router's restart ends sessions without their on_leave: they are not held to it.
+  checkWills () {
+    for (const [id, got] of this.wills) {
+      if (got.checked || !this.leftIds.has(id)) continue
+      got.checked = true
+      if (got.live && !this.joined.has(id)) {
+        this.violation('a testament of a session never seen joined', `testaments [${[...got.ns].join(', ')}] of ${id}`,
+          this.heldSession(id))
+      }
+    }
+    for (const [id, rec] of testaments) {
+      if (rec.checked || rec.realm !== this.realm || !this.leftIds.has(id) || rec.flushTried ||
+          !(rec.joinedAt > this.willSince)) continue
+      rec.checked = true
+      const got = this.wills.get(id)
+      const missing = [...rec.ok].filter(n => !(got && got.ns.has(n)))
+      if (missing.length) {
+        this.violation('a testament not published (added, not flushed, its on_leave came)',
+          `testament(s) ${missing.join(', ')} of ${id} (${missing.map(n => rec.plan[n - 1]).join(', ')})`,
+          `${this.heldSession(id)}; testaments received [${got ? [...got.ns].join(', ') : ''}]`)
+      } else if (rec.ok.size) {
+        this.willsComplete++
+      }
     }
   }
 
@@ -684,6 +789,8 @@ class Churn {
     this.running = false
     this.joins = 0
     this.changes = 0  // subscribes, unsubscribes, registers and unregisters answered
+    this.willsAdded = 0  // add_testament calls answered
+    this.willsFlushed = 0  // sessions whose flush_testaments calls were all answered
   }
   start () {
     if (this.running) return
@@ -693,9 +800,11 @@ class Churn {
         if (this.pool.size > 0 && Math.random() < 1 / 3) {
           this.change([...this.pool][Math.floor(Math.random() * this.pool.size)])
         } else if (this.pool.size < CHURN_SIZE || Math.random() < 0.5) {
-          kit.join({ url: this.pair.clientUrl, realm: REALMS[i % REALMS.length], serializer: i % 2 ? 'json' : 'msgpack' })
+          const realm = REALMS[i % REALMS.length]
+          kit.join({ url: this.pair.clientUrl, realm, serializer: i % 2 ? 'json' : 'msgpack' })
             .then(j => {
               this.joins++
+              if (Math.random() < WILL_SHARE) this.testify(j, realm, now())
               j.held = []  // {kind, uri, handle}
               this.pool.add(j)
               j.closed.then(() => this.pool.delete(j))
@@ -711,6 +820,33 @@ class Churn {
       }
     })()
   }
+  // One or two testaments, added one after the other (the plan is in `testaments` before the first goes out),
+  // then, for a share of the clients, flushed again: each scope used, one call each. A refused call (wamp-metad
+  // away, the session gone) ends it.
+  async testify (j, realm, joinedAt) {
+    const s = j.session
+    const plan = Array.from({ length: Math.random() < 0.5 ? 1 : 2 }, () => SCOPES[Math.floor(Math.random() * 2)])
+    const rec = { realm, joinedAt, plan, ok: new Set(), flushTried: false, flushed: new Set(), checked: false }
+    testaments.set(s.id, rec)
+    try {
+      for (let n = 1; n <= plan.length; n++) {
+        await s.call('wamp.session.add_testament', [WILL_TOPIC, [s.id, n], {}], { scope: plan[n - 1] })
+        rec.ok.add(n)
+        this.willsAdded++
+      }
+      if (Math.random() < FLUSH_SHARE) {
+        rec.flushTried = true
+        for (const scope of new Set(plan)) {
+          await s.call('wamp.session.flush_testaments', [], { scope })
+          rec.flushed.add(scope)
+        }
+        this.willsFlushed++
+      }
+    } catch (e) {
+      // refused while wamp-metad is away, or the session is gone
+    }
+  }
+
   // One change of what client j holds: drops something it holds, or subscribes to a topic or registers a
   // procedure it does not hold yet (refused while another session has it). One change at a time per client.
   async change (j) {
@@ -767,6 +903,11 @@ async function converged (pair, watchers, truth) {
       return `${w.realm}: the events describe ${w.view.size}, the router ${real.size}; ` +
         `missing from the events: ${missing.map(trail).join(', ') || 'none'}; ` +
         `extra: ${extra.map(trail).join(', ') || 'none'}`
+    }
+    const unleft = w.willsWithoutLeave()
+    if (unleft.length) {
+      return `${w.realm}: testaments of ${unleft.length} session(s) came, their on_leave did not: ` +
+        unleft.slice(0, 5).map(trail).join(', ')
     }
     let listedObs  // only once the sessions agree: a dozen calls more
     try {
@@ -842,7 +983,8 @@ function scenarios (pair) {
     },
     'kill -9 the router, restart it (new epoch)': {
       fault: async () => { process.kill(pair.router.pid, 'SIGKILL') },
-      repair: async () => { const old = await pair.restartRouter(); await old.stop() }
+      repair: async () => { const old = await pair.restartRouter(); await old.stop() },
+      churnAfter: ROUTER_CHURN_AFTER_MS
     },
     'cut the internal link only': {
       fault: () => { pair.pInternal.block(); pair.pInternal.cut() },
@@ -958,7 +1100,8 @@ function scenarios (pair) {
         // On a new router each realm goes to whichever registers first: exactly one serves each.
         await waitOneActive(pair)
       },
-      routerRestart: true
+      routerRestart: true,
+      churnAfter: ROUTER_CHURN_AFTER_MS
     })
   }
 }
@@ -1043,13 +1186,18 @@ kit.main(title, budget, async t => {
       await kit.sleep(600)
       const joinsBefore = churn.joins
       const changesBefore = churn.changes
+      const wills = () => watchers.reduce((n, w) => n + (w.counts.will || 0), 0)
+      const willsBefore = wills()
       await s.fault(ctx)
       await kit.sleep(1000)
+      const willsFault = wills() - willsBefore  // published while the fault held (its repair not begun)
       const tRepair = now()
       await s.repair(ctx)
       const repairMs = now() - tRepair
+      if (s.churnAfter) await kit.sleep(s.churnAfter)
       await churn.stop()
       const ms = await waitConverged(pair, watchers, truth)
+      for (const w of watchers) w.checkWills()
       checkViolations(watchers, name)
       const held = kind => watchers.reduce((n, w) => n + w.obs[kind].size, 0)
       results.push({ name, ms: ms + repairMs, takeovers: ctx.takeovers })
@@ -1057,9 +1205,11 @@ kit.main(title, budget, async t => {
         ? `; takeover${ctx.takeovers.length > 1 ? 's' : ''} (SIGKILL to the first answer${s.routerRestart ? ', the router restart included' : ''}): ` +
           ctx.takeovers.map(takeoverText).join(' | ')
         : ''
-      process.stdout.write(`  ok ${name}: converged ${ms + repairMs} ms after the repair${to} ` +
+      const after = s.churnAfter ? ` and ${s.churnAfter} ms more churn` : ''
+      process.stdout.write(`  ok ${name}: converged ${ms + repairMs} ms after the repair${after}${to} ` +
         `(${churn.joins - joinsBefore} joins and ${churn.changes - changesBefore} (un)subscribes/(un)registers ` +
-        `meanwhile, ${churn.pool.size} clients connected holding ${held('registration')} registrations and ` +
+        `meanwhile, ${wills() - willsBefore} testaments published, ${willsFault} of them while the fault held; ` +
+        `${churn.pool.size} clients connected holding ${held('registration')} registrations and ` +
         `${held('subscription')} subscriptions)\n`)
       setScenario(`${name}: teardown`)
       if (s.teardown) await s.teardown(ctx)
@@ -1101,6 +1251,7 @@ kit.main(title, budget, async t => {
       }
       await churn.stop()
       const ms = await waitConverged(pair, watchers, truth)
+      for (const w of watchers) w.checkWills()
       await tally.readAll(pair)
       const nv = watchers.reduce((n, w) => n + w.violations.length, 0)
       process.stdout.write(`takeovers: ${takeoverStats(takeoverTimes)}; converged ${ms} ms after the churn stopped; ` +
@@ -1142,7 +1293,9 @@ kit.main(title, budget, async t => {
     process.stdout.write(`summary: ${results.length} scenario run(s) passed, ${failures.length} failed` +
       `${failures.length ? ` (${failures.map(f => f.name).join('; ')})` : ''}; violations ${nv}; ` +
       `${takeoverTimes.length ? takeoverStats(takeoverTimes) : 'no takeovers'}; ${tally.text()}; ` +
-      `relists by the checker ${watchers.map(w => `${w.realm} ${w.lists}`).join(', ')}\n`)
+      `relists by the checker ${watchers.map(w => `${w.realm} ${w.lists}`).join(', ')}; ` +
+      `testaments: ${churn.willsAdded} added, ${churn.willsFlushed} session(s) flushed theirs, ` +
+      `${watchers.reduce((n, w) => n + w.willsComplete, 0)} session(s) left with every one of theirs published\n`)
     if (failures.length) {
       throw new kit.Failure(`${failures.length} scenario(s) failed:\n${failures.map(f => `  ${f.name}: ${f.message}`).join('\n')}`)
     }
