@@ -89,8 +89,8 @@ void calls::dispatch(const std::string& realm, const core::procedure& p, std::sh
   spdlog::trace("realm '{}': {} called by {}", realm, p.uri, caller);
   const std::uint64_t wanted =
       p.flags.has(core::procedure_flag::names_session) ? core::named_session(args.value()).value : 0;
-  auto then = [this, realm, &p, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value())] {
-    answer(realm, p, inv, args, kwargs);
+  auto then = [this, realm, &p, inv, args = std::move(args.value()), kwargs = std::move(kwargs.value()), until] {
+    answer(realm, p, inv, args, kwargs, until);
   };
   // Read your writes: a router that says where its hooks stood when it routed the call has the call answered
   // once the mirror has applied them all, whatever the procedure, with no round trip.
@@ -124,13 +124,14 @@ void calls::dispatch(const std::string& realm, const core::procedure& p, std::sh
 }
 
 void calls::answer(const std::string& realm, const core::procedure& p, const std::shared_ptr<invocation>& inv,
-                   const core::array& args, const core::object& kwargs) {
+                   const core::array& args, const core::object& kwargs, deadline until) {
   core::call_context ctx{reg_, testaments_, settings_->policy, realm, core::session_id{inv->caller()}, args, kwargs};
   auto result = p.handler(ctx);
   if (!result.ok()) return inv->fail(result.error());
   if (auto* plan = std::get_if<core::kill_plan>(&result.value())) return execute_kill(realm, p, std::move(*plan), inv);
   if (auto* plan = std::get_if<core::removal_plan>(&result.value())) return execute_removal(realm, p, *plan, inv);
-  if (auto* plan = std::get_if<core::testament_plan>(&result.value())) return keep_testament(std::move(*plan), inv);
+  if (auto* plan = std::get_if<core::testament_plan>(&result.value()))
+    return keep_testament(std::move(*plan), inv, until);
   inv->reply(std::get<core::call_result>(result.value()));
   reg_.answered(realm);
 }
@@ -184,14 +185,26 @@ void calls::cancel() {
 }
 
 // The router keeps the testament when it can (it then outlives wamp-metad: a restart or a takeover loses
-// none), else this process does, as before. Answered once it is kept.
-void calls::keep_testament(core::testament_plan plan, std::shared_ptr<invocation> inv) {
+// none), else this process does, as before. Answered once it is kept. While the internal link is down the call
+// waits for it (within the call's one bound): kept here instead, a testament would be lost with this process,
+// and a flush would leave the router's copies to be published.
+void calls::keep_testament(core::testament_plan plan, std::shared_ptr<invocation> inv, deadline until) {
   const auto here = [this](core::testament_plan plan, const std::shared_ptr<invocation>& inv) {
     obs_.testament(plan.realm, plan.what == core::testament_plan::action::add, false);
     testaments_.keep(std::move(plan));
     inv->reply(core::call_result{});
   };
-  if (feed_.keeps_testaments() == feed::support::no || !feed_.up()) return here(std::move(plan), inv);
+  if (feed_.keeps_testaments() == feed::support::no) return here(std::move(plan), inv);
+  if (!feed_.up()) {
+    auto waiting = std::make_shared<core::testament_plan>(std::move(plan));
+    return wait(
+        [this] { return feed_.up(); }, false, until,
+        [this, waiting, inv, until] {
+          if (!feed_.up())
+            return inv->fail({uri::unavailable, "the router's internal realm is out of reach: cannot keep testaments"});
+          keep_testament(std::move(*waiting), inv, until);
+        });
+  }
   auto shared = std::make_shared<core::testament_plan>(std::move(plan));
   feed_.keep_testament(*shared, opts_.testaments, [this, shared, inv, here](const call_reply& r) {
     if (r.ok()) {

@@ -41,7 +41,7 @@ class calls {
   using deadline = std::chrono::steady_clock::time_point;
   void dispatch(const std::string& realm, const core::procedure& p, std::shared_ptr<invocation> inv, deadline until);
   void answer(const std::string& realm, const core::procedure& p, const std::shared_ptr<invocation>& inv,
-              const core::array& args, const core::object& kwargs);
+              const core::array& args, const core::object& kwargs, deadline until);
   // Runs `then` once `ready` holds, or (with `position`) the mirror has applied every hook the router had
   // published when it was asked (router.session.sync), or at `until` at the latest.
   void wait(std::function<bool()> ready, bool position, deadline until, std::function<void()> then);
@@ -49,7 +49,7 @@ class calls {
   void execute_kill(const std::string& realm, const core::procedure& p, core::kill_plan plan,
                     std::shared_ptr<invocation> inv);
   void kill_next(const std::shared_ptr<kill_job>& job);
-  void keep_testament(core::testament_plan plan, std::shared_ptr<invocation> inv);
+  void keep_testament(core::testament_plan plan, std::shared_ptr<invocation> inv, deadline until);
   void execute_removal(const std::string& realm, const core::procedure& p, const core::removal_plan& plan,
                        std::shared_ptr<invocation> inv);
 
