@@ -16,7 +16,8 @@
 // or misordered meta events, wrong counts); it never asserts on timings.
 //
 //   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN, WAMP_METAD_PEER_BIN (both set by bench/run),
-//                                               WAMP_METAD_APPLY_COUNT_BIN
+//                                               WAMP_METAD_APPLY_COUNT_BIN, WAMP_METAD_STANDIN_BIN,
+//                                               WAMP_METAD_BASE_BIN (phase 8: see capacity.js)
 
 const fs = require('fs')
 const os = require('os')
@@ -26,6 +27,7 @@ const routerctl = require('../../tests/lib/routerctl')
 const metadctl = require('../../tests/lib/metadctl')
 const kit = require('../../tests/lib/jskit')
 const certs = require('../../tests/lib/certs')
+const capacity = require('./capacity')
 
 const QUICK = process.argv.includes('--quick')
 const ROOT = routerctl.ROOT
@@ -825,6 +827,20 @@ async function main () {
     // ---------------------------------------------------------------- 6: callgrind
     results.callgrind = await callgrind(log)
 
+    // ---------------------------------------------------------------- 8: capacity (stand-in router)
+    // bench/run --capacity runs it alone, side by side with $WAMP_METAD_BASE_BIN and over several rounds.
+    {
+      const elapsed = (Date.now() - T_START) / 1000
+      const need = (QUICK ? 20 : 90) * (process.env.WAMP_METAD_BASE_BIN ? 2 : 1)
+      if (elapsed + need < CFG.watchdogMs / 1000 - 10 && (QUICK || memAvailable() > 4 * 2 ** 30)) {
+        results.capacity = await capacity.run({ quick: QUICK, rounds: 1, log })
+      } else {
+        results.capacity = { skipped: `projected ${need} s after ${elapsed.toFixed(0)} s does not fit (or < 4 GiB free): ` +
+          'bench/run --capacity runs it alone' }
+        results.notes.push(`8. capacity not run: ${results.capacity.skipped}`)
+      }
+    }
+
     // ---------------------------------------------------------------- report
     const warnings = metadLogs.map(f => f()).join('').split('\n').filter(l => / (warning|error|critical) /.test(l))
     results.wamp_metad_log_warnings = { count: warnings.length, first: warnings.slice(0, 10) }
@@ -1002,6 +1018,7 @@ function report (r) {
   const g = r.callgrind
   if (g.skipped) w(`6. callgrind: skipped (${g.skipped})`)
   else w(row([`6. callgrind: instructions per applied hook`, g.instructions_per_hook, '', g.hooks, `${g.population} sessions live`], W))
+  if (r.capacity && !r.capacity.skipped) capacity.report(r.capacity, w)
   const x = r.tls_beside_plain
   w(`\n7. TLS beside plain: wamp-metad's links over ${x.link}`)
   w(row(['measure', 'plain p50', 'TLS p50', 'ratio', 'p99 plain / TLS / ratio'], W))
