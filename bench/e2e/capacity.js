@@ -75,6 +75,7 @@ async function run ({ quick = false, rounds = 1, log = () => {} } = {}) {
     for (const [name] of bins) {
       const all = runs[name].map(x => x[i])
       row[name] = Object.fromEntries(keys.map(k => [k, median(all.map(x => x[k]))]))
+      row[name].rounds = all // every round's figures, for their spread
       row[name].throttled = all.some(x => x.throttled)
       row[name].violations = Math.max(...all.map(x => x.violations))
     }

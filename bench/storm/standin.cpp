@@ -186,7 +186,7 @@ struct options {
   std::uint64_t backlog_limit = 500000;  // hooks without their event before a phase stops feeding
   int metad_cpu = 0;
   int self_cpu = 1;
-  std::string log = "/dev/null";
+  std::string log;  // wamp-metad's log; by default a file of the run's own, shown (its warnings) on a failure
   bool quick = false;
 };
 
@@ -234,6 +234,8 @@ struct phase_stats {
   std::int64_t t0 = 0, t_fed = 0, t_last = 0;
   double metad_cpu0 = 0, self_cpu0 = 0, metad_cpu = 0, self_cpu = 0;
   std::vector<std::uint32_t> lag_us;
+  std::uint32_t worst_lag_us = 0;
+  std::uint64_t worst_seq = 0;  // the phase's hook (1 = its first) whose event was latest
   std::uint64_t max_backlog = 0;
   bool throttled = false;
   bool drained = false;
@@ -286,6 +288,7 @@ class router {
   asio::steady_timer deadline_;
   pid_t metad_ = -1;
   std::string secret_file_;
+  bool own_log_ = false;
   std::uint64_t next_id_ = 100;
   std::shared_ptr<connection> internal_;
   std::shared_ptr<connection> served_;
@@ -309,6 +312,7 @@ class router {
   std::uint64_t untagged_ = 0;
   std::vector<std::string> violation_samples_;
   std::uint64_t resyncs_ = 0;
+  std::uint64_t rejoins_ = 0;
 
   std::vector<phase_stats> phases_;
   std::size_t phase_ = 0;
@@ -454,6 +458,7 @@ void router::hello(connection& c, const msgpack::object* f, std::uint32_t n) {
   if (n < 3) return;
   c.realm = str(f[1]);
   c.session = ++next_id_;
+  if (started_) ++rejoins_;  // a link of wamp-metad came back: it had lost it
   if (c.realm == internal_realm)
     internal_ = c.shared_from_this();
   else
@@ -686,7 +691,12 @@ void router::publish(connection&, const msgpack::object* f, std::uint32_t n) {
     if (seq >= p.first_seq) {
       ++p.events;
       p.t_last = t;
-      p.lag_us.push_back(static_cast<std::uint32_t>(std::max<std::int64_t>(0, t - h.t) / 1000));
+      const auto lag = static_cast<std::uint32_t>(std::max<std::int64_t>(0, t - h.t) / 1000);
+      p.lag_us.push_back(lag);
+      if (lag >= p.worst_lag_us) {
+        p.worst_lag_us = lag;
+        p.worst_seq = seq - p.first_seq + 1;
+      }
     }
   }
 }
@@ -827,13 +837,13 @@ void router::report(const phase_stats& p) {
                 "\"hooks_per_s\":%.0f,\"events_per_s\":%.0f,\"lag_p50_ms\":%.3f,\"lag_p99_ms\":%.3f,"
                 "\"lag_max_ms\":%.3f,\"metad_cpu_s\":%.2f,\"metad_cpu_share\":%.3f,\"metad_cpu_ms_per_1000\":%.2f,"
                 "\"standin_cpu_share\":%.3f,\"max_backlog\":%llu,\"throttled\":%s,\"drained\":%s,"
-                "\"metad_rss_mib\":%.1f,\"violations\":%llu,\"resyncs\":%llu}",
+                "\"metad_rss_mib\":%.1f,\"violations\":%llu,\"resyncs\":%llu,\"worst_hook\":%llu}",
                 p.name.c_str(), (unsigned long long)p.rate, (unsigned long long)p.hooks, (unsigned long long)p.events,
                 fed_s, span_s, fed_s > 0 ? p.hooks / fed_s : 0, events_per_s, quantile(lags, 0.5) / 1000,
                 quantile(lags, 0.99) / 1000, lags.empty() ? 0.0 : lags.back() / 1000.0, p.metad_cpu, cpu_share,
                 cpu_per_1000, span_s > 0 ? p.self_cpu / span_s : 0, (unsigned long long)p.max_backlog,
                 p.throttled ? "true" : "false", p.drained ? "true" : "false", rss_kib(metad_) / 1024.0,
-                (unsigned long long)violations_, (unsigned long long)resyncs_);
+                (unsigned long long)violations_, (unsigned long long)resyncs_, (unsigned long long)p.worst_seq);
   std::printf("standin-result %s\n", json);
   std::fflush(stdout);
   std::fprintf(stderr,
@@ -868,6 +878,10 @@ void router::start_metad() {
   char dir[] = "/tmp/standin-XXXXXX";
   if (!::mkdtemp(dir)) throw std::runtime_error("mkdtemp failed");
   secret_file_ = std::string(dir) + "/secret";
+  if (o_.log.empty()) {
+    o_.log = std::string(dir) + "/wamp-metad.log";
+    own_log_ = true;
+  }
   std::ofstream(secret_file_) << "any-ticket\n";
   const std::string url = "rs://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
   std::vector<std::string> argv = {o_.metad, "--router",      url,          "--authid", "metad",     "--authmethod",
@@ -954,15 +968,29 @@ int router::run() {
     ::kill(metad_, SIGKILL);
     ::waitpid(metad_, nullptr, 0);
   }
-  ::unlink(secret_file_.c_str());
-  ::rmdir(secret_file_.substr(0, secret_file_.rfind('/')).c_str());
   if (phase_ < phases_.size()) exit_code_ = 1;
-  std::fprintf(stderr, "standin: %llu violation(s), %llu resync(s), %llu untagged event(s), %llu other event(s)\n",
-               (unsigned long long)violations_, (unsigned long long)resyncs_, (unsigned long long)untagged_,
-               (unsigned long long)other_events_);
+  std::fprintf(stderr,
+               "standin: %llu violation(s), %llu resync(s), %llu link(s) rejoined, %llu untagged event(s), %llu other "
+               "event(s)\n",
+               (unsigned long long)violations_, (unsigned long long)resyncs_, (unsigned long long)rejoins_,
+               (unsigned long long)untagged_, (unsigned long long)other_events_);
   for (const auto& v : violation_samples_)
     std::fprintf(stderr, "standin:   %s\n", v.c_str());
-  if (violations_ > 0 || resyncs_ > 0) exit_code_ = 1;
+  if (violations_ > 0 || resyncs_ > 0 || rejoins_ > 0) exit_code_ = 1;
+  if (exit_code_ != 0) {
+    // What wamp-metad said of it: its warnings and errors, the first 20.
+    std::ifstream in(o_.log);
+    std::string line;
+    int shown = 0;
+    while (std::getline(in, line) && shown < 20) {
+      if (line.find(" warning ") == std::string::npos && line.find(" error ") == std::string::npos) continue;
+      std::fprintf(stderr, "standin: wamp-metad: %s\n", line.c_str());
+      ++shown;
+    }
+  }
+  if (own_log_) ::unlink(o_.log.c_str());
+  ::unlink(secret_file_.c_str());
+  ::rmdir(secret_file_.substr(0, secret_file_.rfind('/')).c_str());
   return exit_code_;
 }
 
