@@ -266,6 +266,7 @@ class router {
   void accept();
   void start_metad();
   void stop_metad();
+  void ack(connection& c, int code, const msgpack::object& request, std::uint64_t id);
   void hello(connection& c, const msgpack::object* f, std::uint32_t n);
   void call(connection& c, const msgpack::object* f, std::uint32_t n);
   void yield(connection& c, const msgpack::object* f, std::uint32_t n, bool error);
@@ -400,38 +401,16 @@ void router::on_message(connection& c, const msgpack::object& m) {
   switch (f[0].as<int>()) {
     case HELLO:
       return hello(c, f, n);
-    case SUBSCRIBE: {
-      const std::uint64_t id = ++next_id_;
-      c.subscriptions[str(f[3])] = id;
-      return c.send([&](packer& pk) {
-        pk.pack_array(3);
-        pk.pack(int(SUBSCRIBED));
-        pk.pack(f[1]);
-        pk.pack(id);
-      });
-    }
+    case SUBSCRIBE:
+      c.subscriptions[str(f[3])] = ++next_id_;
+      return ack(c, SUBSCRIBED, f[1], next_id_);
     case UNSUBSCRIBE:
-      return c.send([&](packer& pk) {
-        pk.pack_array(2);
-        pk.pack(int(UNSUBSCRIBED));
-        pk.pack(f[1]);
-      });
-    case REGISTER: {
-      const std::uint64_t id = ++next_id_;
-      procedures_[str(f[3])] = {c.shared_from_this(), id};
-      return c.send([&](packer& pk) {
-        pk.pack_array(3);
-        pk.pack(int(REGISTERED));
-        pk.pack(f[1]);
-        pk.pack(id);
-      });
-    }
+      return ack(c, UNSUBSCRIBED, f[1], 0);
+    case REGISTER:
+      procedures_[str(f[3])] = {c.shared_from_this(), ++next_id_};
+      return ack(c, REGISTERED, f[1], next_id_);
     case UNREGISTER:
-      return c.send([&](packer& pk) {
-        pk.pack_array(2);
-        pk.pack(int(UNREGISTERED));
-        pk.pack(f[1]);
-      });
+      return ack(c, UNREGISTERED, f[1], 0);
     case CALL:
       return call(c, f, n);
     case YIELD:
@@ -452,6 +431,16 @@ void router::on_message(connection& c, const msgpack::object& m) {
     default:
       return;
   }
+}
+
+// SUBSCRIBED / REGISTERED [code, request, id], or UNSUBSCRIBED / UNREGISTERED [code, request] (id 0).
+void router::ack(connection& c, int code, const msgpack::object& request, std::uint64_t id) {
+  c.send([&](packer& pk) {
+    pk.pack_array(id ? 3 : 2);
+    pk.pack(code);
+    pk.pack(request);
+    if (id) pk.pack(id);
+  });
 }
 
 void router::hello(connection& c, const msgpack::object* f, std::uint32_t n) {
@@ -884,8 +873,11 @@ void router::start_metad() {
   }
   std::ofstream(secret_file_) << "any-ticket\n";
   const std::string url = "rs://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  std::vector<std::string> argv = {o_.metad, "--router",      url,          "--authid", "metad",     "--authmethod",
-                                   "ticket", "--secret-file", secret_file_, "--realm",  served_realm};
+  std::vector<std::string> argv = {o_.metad, "--router", url, "--authid", "metad", "--authmethod", "ticket",
+                                   "--secret-file", secret_file_, "--realm", served_realm,
+                                   // A machine busy with other work must not end a run with a lost link (and a
+                                   // resync the stand-in cannot serve): heartbeats wait up to 10 s here.
+                                   "--heartbeat-timeout-ms", "10000"};
   const pid_t parent = ::getpid();
   metad_ = ::fork();
   if (metad_ < 0) throw std::runtime_error("fork failed");
@@ -1044,6 +1036,7 @@ int main(int argc, char** argv) {
         o.pool = 1000;
         o.storm = 20000;
         o.storm_seconds = 2;
+        o.window = 5000;
       } else {
         return usage("unknown argument '" + a + "'");
       }
@@ -1052,6 +1045,9 @@ int main(int argc, char** argv) {
     return usage(std::string("bad argument: ") + e.what());
   }
   if (o.metad.empty() || ::access(o.metad.c_str(), X_OK) != 0) return usage("--metad must name the wamp-metad binary");
+  const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (o.metad_cpu < 0 || o.self_cpu < 0 || o.metad_cpu >= cores || o.self_cpu >= cores)
+    return usage("--metad-cpu and --self-cpu must be cores of this machine (0 to " + std::to_string(cores - 1) + ")");
   if (o.seconds <= 0 || o.storm_seconds <= 0 || o.pool == 0 || o.window == 0 || o.window > o.backlog_limit)
     return usage("--seconds, --storm-seconds, --pool and --window must be positive (window <= 500000)");
   ::signal(SIGPIPE, SIG_IGN);
