@@ -21,6 +21,9 @@ const STANDIN_BIN = process.env.WAMP_METAD_STANDIN_BIN ||
 const PLAN = {
   quick: ['--quick'],
   full: ['--rates', '25000,50000,100000,0', '--seconds', '4', '--pool', '10000', '--storm', '1000000',
+    '--storm-seconds', '20'],
+  // Phase 8 of the whole bench/run: about 40 s.
+  short: ['--rates', '50000,100000,0', '--seconds', '3', '--pool', '10000', '--storm', '1000000',
     '--storm-seconds', '20']
 }
 
@@ -52,14 +55,14 @@ function standin (bin, args, maxMs) {
 }
 
 // Runs the plan with each binary in turn, `rounds` times; the medians of each phase's figures per binary.
-async function run ({ quick = false, rounds = 1, log = () => {} } = {}) {
+async function run ({ quick = false, short = false, rounds = 1, log = () => {} } = {}) {
   if (!fs.existsSync(STANDIN_BIN)) {
     throw new Error(`no stand-in router at ${STANDIN_BIN}: cmake --build build/test --target bench_standin ` +
       '(or set WAMP_METAD_STANDIN_BIN)')
   }
   const bins = [['current', metadctl.BIN]]
   if (process.env.WAMP_METAD_BASE_BIN) bins.unshift(['base', process.env.WAMP_METAD_BASE_BIN])
-  const args = quick ? PLAN.quick : PLAN.full
+  const args = quick ? PLAN.quick : short ? PLAN.short : PLAN.full
   const runs = Object.fromEntries(bins.map(([name]) => [name, []]))
   for (let r = 0; r < rounds; r++) {
     for (const [name, bin] of bins) {
