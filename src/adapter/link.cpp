@@ -328,7 +328,8 @@ struct impl : std::enable_shared_from_this<impl> {
   bool pump_posted = false;
   std::size_t pump_seen = 0;  // the queue's size when the posted pump last looked
   int pump_deferrals = 0;
-  int pump_quiet = 0;  // turns of the loop in a row without a new message
+  int pump_quiet = 0;   // turns of the loop in a row without a new message
+  bool urgent = false;  // the queue holds a message of the library's, to be written without waiting
   std::uint64_t publication_id = 0;
 
   template <class F>
@@ -388,22 +389,24 @@ struct impl : std::enable_shared_from_this<impl> {
     });
   }
 
-  // Owner thread: queues framed bytes for the router.
+  // Owner thread: queues framed bytes for the router (the library's messages: a YIELD, a CALL...), written at
+  // once unless a write is under way (then with the next one), as a call's answer must not wait for events.
   void enqueue(std::string bytes) {
     if (lost_reported || closed) return;
     queue += bytes;
-    queued(bytes.size());
+    urgent = true;
+    if (queued(bytes.size())) pump();
   }
 
-  // Owner thread: `n` more bytes are in the queue.
-  void queued(std::size_t n) {
+  // Owner thread: `n` more bytes are in the queue; false when that is too many (the link is lost).
+  bool queued(std::size_t n) {
     queued_bytes += n;
     if (queued_bytes > max_queued_bytes) {
       report_lost({failure::kind::closed, uri::not_connected,
                    "the router stopped reading: " + std::to_string(queued_bytes >> 20) + " MiB waiting to be sent"});
-      return;
+      return false;
     }
-    schedule_pump();
+    return true;
   }
 
   // How many turns of the event loop a write may wait for more messages, how many quiet turns (nothing
@@ -419,7 +422,7 @@ struct impl : std::enable_shared_from_this<impl> {
   // few microseconds). One system call for many events instead of one each (and on loopback, one pass
   // through the receiver's TCP stack, which the sender pays for).
   void schedule_pump() {
-    if (writing || pump_posted || !write_some) return;
+    if (writing || pump_posted || queue.empty() || !write_some) return;
     pump_posted = true;
     pump_seen = queue.size();
     pump_deferrals = 0;
@@ -447,6 +450,7 @@ struct impl : std::enable_shared_from_this<impl> {
   void pump() {
     if (writing || queue.empty() || !write_some) return;
     writing = true;
+    urgent = false;
     // The bytes stay with the write until it completes, even if the link is gone by then.
     auto in_flight = std::make_shared<std::string>();
     in_flight->swap(queue);
@@ -464,7 +468,10 @@ struct impl : std::enable_shared_from_this<impl> {
         return;
       }
       self->queued_bytes -= bytes;
-      self->schedule_pump();
+      if (self->urgent)
+        self->pump();
+      else
+        self->schedule_pump();
     });
   }
 
@@ -507,7 +514,7 @@ struct impl : std::enable_shared_from_this<impl> {
     queue[start + 1] = static_cast<char>((n >> 16) & 0xff);
     queue[start + 2] = static_cast<char>((n >> 8) & 0xff);
     queue[start + 3] = static_cast<char>(n & 0xff);
-    queued(queue.size() - start);
+    if (queued(queue.size() - start)) schedule_pump();
   }
 
   template <class T>
