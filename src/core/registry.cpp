@@ -45,7 +45,10 @@ const session_record* registry::find(const std::string& realm, session_id id) co
 }
 
 mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
-  std::vector<change> changes;
+  // One buffer of changes for every hook of the thread (a hook makes one or a few): no allocation per hook.
+  // Nothing that on_hook calls applies another hook.
+  static thread_local std::vector<change> changes;
+  changes.clear();
   const mirror::verdict verdict = mirror_.on_hook(std::move(ev), changes);
   // Most hooks change one session and nothing else: the registration and subscription phases are skipped.
   const bool observations =
