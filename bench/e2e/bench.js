@@ -16,7 +16,8 @@
 // or misordered meta events, wrong counts); it never asserts on timings.
 //
 //   node bench/e2e/bench.js [--quick]      env: WAMP_METAD_BIN, WAMP_METAD_PEER_BIN (both set by bench/run),
-//                                               WAMP_METAD_APPLY_COUNT_BIN
+//                                               WAMP_METAD_APPLY_COUNT_BIN, WAMP_METAD_STANDIN_BIN,
+//                                               WAMP_METAD_BASE_BIN (phase 8: see capacity.js)
 
 const fs = require('fs')
 const os = require('os')
@@ -26,6 +27,7 @@ const routerctl = require('../../tests/lib/routerctl')
 const metadctl = require('../../tests/lib/metadctl')
 const kit = require('../../tests/lib/jskit')
 const certs = require('../../tests/lib/certs')
+const capacity = require('./capacity')
 
 const QUICK = process.argv.includes('--quick')
 const ROOT = routerctl.ROOT
@@ -36,17 +38,18 @@ const T_START = Date.now()
 // The reference peers (peer.cpp: an echo callee, a hook forwarder), built beside wamp-metad.
 const PEER_BIN = process.env.WAMP_METAD_PEER_BIN || path.join(path.dirname(metadctl.BIN), '..', '..', 'bench', 'bench_peer')
 
-// Every count is bounded; full mode stays under 5 minutes on a 2-core machine.
+// Every count is bounded; full mode stays under 6 minutes on a 2-core machine (5 before phase 8, which has
+// capacityMs of its own).
 const CFG = QUICK
   ? {
       rounds: 1, hops: 50, pacedHops: 20, joinRates: [[100, 20], [1000, 30]], holdMs: 20, subscribes: 20, calls: 20, bigCalls: 3, bigRounds: 1,
       nativePeers: 10, churnProbe: [], churnWorkers: 8, churnMs: 1000, churnTlsMs: 1000, scale: [10000], oneMillion: false,
-      callgrind: [2000, 1000], watchdogMs: 150000
+      callgrind: [2000, 1000], capacityMs: 30000, watchdogMs: 150000
     }
   : {
       rounds: 5, roundsBudgetMs: 130000, hops: 400, pacedHops: 100, joinRates: [[100, 250], [1000, 250]], holdMs: 20, subscribes: 60, calls: 200, bigCalls: 10, bigRounds: 2,
       nativePeers: 100, churnProbe: [8, 32, 96], churnProbeMs: 3000, churnMs: 30000, churnTlsMs: 10000, scale: [100000],
-      oneMillion: true, callgrind: [200000, 100000], watchdogMs: 295000
+      oneMillion: true, callgrind: [200000, 100000], capacityMs: 80000, watchdogMs: 375000
     }
 // The list sizes of phase 3 (quick mode proves the mechanism with small ones).
 const LIST_SIZES = QUICK ? [100, 1000, 10000] : [100, 10000, 100000]
@@ -811,7 +814,7 @@ async function main () {
       const s0 = scale[0]
       const projected = (10 * (s0.cold_start_to_ready_ms + s0.resync_ms)) / 1000 + 40
       const avail = memAvailable()
-      if (elapsed + projected < (CFG.watchdogMs / 1000) - 30 && avail > 8 * 2 ** 30) {
+      if (elapsed + projected < (CFG.watchdogMs - CFG.capacityMs) / 1000 - 30 && avail > 8 * 2 ** 30) {
         scale.push(await scaleCold(1000000))
       } else {
         results.notes.push(`1,000,000 sessions not run: projected ${projected.toFixed(0)} s after ` +
@@ -824,6 +827,20 @@ async function main () {
 
     // ---------------------------------------------------------------- 6: callgrind
     results.callgrind = await callgrind(log)
+
+    // ---------------------------------------------------------------- 8: capacity (stand-in router)
+    // bench/run --capacity runs it alone, side by side with $WAMP_METAD_BASE_BIN and over several rounds.
+    {
+      const elapsed = (Date.now() - T_START) / 1000
+      const need = (CFG.capacityMs / 1000) * (process.env.WAMP_METAD_BASE_BIN ? 2 : 1) / 2
+      if (elapsed + need < CFG.watchdogMs / 1000 - 10 && (QUICK || memAvailable() > 4 * 2 ** 30)) {
+        results.capacity = await capacity.run({ quick: QUICK, short: true, rounds: 1, log })
+      } else {
+        results.capacity = { skipped: `projected ${need} s after ${elapsed.toFixed(0)} s does not fit (or < 4 GiB free): ` +
+          'bench/run --capacity runs it alone' }
+        results.notes.push(`8. capacity not run: ${results.capacity.skipped}`)
+      }
+    }
 
     // ---------------------------------------------------------------- report
     const warnings = metadLogs.map(f => f()).join('').split('\n').filter(l => / (warning|error|critical) /.test(l))
@@ -1002,6 +1019,7 @@ function report (r) {
   const g = r.callgrind
   if (g.skipped) w(`6. callgrind: skipped (${g.skipped})`)
   else w(row([`6. callgrind: instructions per applied hook`, g.instructions_per_hook, '', g.hooks, `${g.population} sessions live`], W))
+  if (r.capacity && !r.capacity.skipped) capacity.report(r.capacity, w)
   const x = r.tls_beside_plain
   w(`\n7. TLS beside plain: wamp-metad's links over ${x.link}`)
   w(row(['measure', 'plain p50', 'TLS p50', 'ratio', 'p99 plain / TLS / ratio'], W))

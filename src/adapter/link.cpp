@@ -29,9 +29,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <optional>
 #include <sstream>
 #include <string_view>
@@ -404,9 +404,14 @@ struct impl : std::enable_shared_from_this<impl> {
   std::function<void(const std::vector<boost::asio::const_buffer>&,
                      std::function<void(boost::system::error_code, std::size_t)>)>
       write_some;
-  std::deque<std::string> queue;
-  std::size_t queued_bytes = 0;
+  std::string queue;             // framed messages back to back, not yet handed to a write
+  std::size_t queued_bytes = 0;  // waiting and under way
   bool writing = false;
+  bool pump_posted = false;
+  std::size_t pump_seen = 0;  // the queue's size when the posted pump last looked
+  int pump_deferrals = 0;
+  int pump_quiet = 0;   // turns of the loop in a row without a new message
+  bool urgent = false;  // the queue holds a message of the library's, to be written without waiting
   std::uint64_t publication_id = 0;
 
   template <class F>
@@ -481,42 +486,74 @@ struct impl : std::enable_shared_from_this<impl> {
     });
   }
 
-  // Owner thread: queues framed bytes for the router.
+  // Owner thread: queues framed bytes for the router (the library's messages: a YIELD, a CALL...), written at
+  // once unless a write is under way (then with the next one), as a call's answer must not wait for events.
   void enqueue(std::string bytes) {
     if (lost_reported || closed) return;
-    queued_bytes += bytes.size();
-    queue.push_back(std::move(bytes));
+    queue += bytes;
+    urgent = true;
+    if (queued(bytes.size())) pump();
+  }
+
+  // Owner thread: `n` more bytes are in the queue; false when that is too many (the link is lost).
+  bool queued(std::size_t n) {
+    queued_bytes += n;
     if (queued_bytes > max_queued_bytes) {
       report_lost({failure::kind::closed, uri::not_connected,
                    "the router stopped reading: " + std::to_string(queued_bytes >> 20) + " MiB waiting to be sent"});
-      return;
+      return false;
     }
-    pump();
+    return true;
   }
 
-  // Owner thread: writes whatever waits, in one gathered write, unless one is under way.
+  // How many turns of the event loop a write may wait for more messages, how many quiet turns (nothing
+  // queued) end the wait, and how many bytes end it.
+  static constexpr int max_pump_deferrals = 32;
+  static constexpr int quiet_pump_turns = 3;
+  static constexpr std::size_t pump_batch_bytes = std::size_t{256} << 10;
+
+  // Owner thread: the write is not made at once but from a handler of its own, so that the messages of the
+  // hooks read meanwhile go with it. Reading and applying a hook takes a few turns of the event loop (the
+  // RawSocket header, the message, the apply): the write waits while messages keep coming, up to
+  // max_pump_deferrals turns, and goes after quiet_pump_turns turns without a new one (on a quiet link, a
+  // few microseconds). One system call for many events instead of one each (and on loopback, one pass
+  // through the receiver's TCP stack, which the sender pays for).
+  void schedule_pump() {
+    if (writing || pump_posted || queue.empty() || !write_some) return;
+    pump_posted = true;
+    pump_seen = queue.size();
+    pump_deferrals = 0;
+    pump_quiet = 0;
+    post_pump();
+  }
+
+  void post_pump() {
+    std::weak_ptr<impl> weak = weak_from_this();
+    boost::asio::post(owner, [weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      const std::size_t now = self->queue.size();
+      self->pump_quiet = now > self->pump_seen ? 0 : self->pump_quiet + 1;
+      self->pump_seen = now;
+      if (now < pump_batch_bytes && self->pump_quiet < quiet_pump_turns && ++self->pump_deferrals < max_pump_deferrals)
+        return self->post_pump();
+      self->pump_posted = false;
+      self->pump();
+    });
+  }
+
+  // Owner thread: writes whatever waits, in one write (one buffer: over TLS, one record), unless one is under
+  // way.
   void pump() {
     if (writing || queue.empty() || !write_some) return;
     writing = true;
-    // The strings stay with the write until it completes, even if the link is gone by then.
-    auto in_flight = std::make_shared<std::vector<std::string>>();
-    std::vector<boost::asio::const_buffer> buffers;
-    std::size_t bytes = 0;
-    while (!queue.empty() && buffers.size() < 512 && bytes < (std::size_t{4} << 20)) {
-      in_flight->push_back(std::move(queue.front()));
-      queue.pop_front();
-      bytes += in_flight->back().size();
-    }
-    if (tls_seen && in_flight->size() > 1) {
-      // TLS writes one record, and one system call, per buffer of a sequence: one buffer then.
-      std::string joined;
-      joined.reserve(bytes);
-      for (const auto& b : *in_flight)
-        joined += b;
-      in_flight->assign(1, std::move(joined));
-    }
-    for (const auto& b : *in_flight)
-      buffers.emplace_back(b.data(), b.size());
+    urgent = false;
+    // The bytes stay with the write until it completes, even if the link is gone by then.
+    auto in_flight = std::make_shared<std::string>();
+    in_flight->swap(queue);
+    queue.reserve(std::min(in_flight->capacity(), pump_batch_bytes));
+    const std::size_t bytes = in_flight->size();
+    const std::vector<boost::asio::const_buffer> buffers{boost::asio::const_buffer(in_flight->data(), bytes)};
     std::weak_ptr<impl> weak = weak_from_this();
     write_some(buffers, [weak, bytes, in_flight](boost::system::error_code ec, std::size_t) {
       auto self = weak.lock();
@@ -528,15 +565,27 @@ struct impl : std::enable_shared_from_this<impl> {
         return;
       }
       self->queued_bytes -= bytes;
-      self->pump();
+      if (self->urgent)
+        self->pump();
+      else
+        self->schedule_pump();
     });
   }
 
-  // Owner thread: a PUBLISH without acknowledgement, serialized straight into the queue.
+  // Appends what msgpack's packer writes to a string.
+  struct string_sink {
+    std::string& out;
+    void write(const char* p, std::size_t n) { out.append(p, n); }
+  };
+
+  // Owner thread: a PUBLISH without acknowledgement, serialized straight into the queue, framed in place.
   void publish_framed(const std::string& topic, const core::array& args, const core::object* kwargs,
                       const link::told_position* told = nullptr) {
-    msgpack::sbuffer body;
-    msgpack::packer<msgpack::sbuffer> pk(body);
+    if (lost_reported || closed) return;
+    const std::size_t start = queue.size();
+    queue.append(4, '\0');  // the RawSocket length prefix, filled in below
+    string_sink sink{queue};
+    msgpack::packer<string_sink> pk(sink);
     pk.pack_array(kwargs ? 6 : 5);
     pk.pack(16);  // PUBLISH
     // Request ids of our own: the router answers a PUBLISH without acknowledgement only with an ERROR, which
@@ -557,7 +606,12 @@ struct impl : std::enable_shared_from_this<impl> {
     for (const auto& a : args)
       pk.pack(a);
     if (kwargs) pk.pack(core::value(*kwargs));
-    enqueue(tcp_transport::frame(body));
+    const auto n = static_cast<std::uint32_t>(queue.size() - start - 4);
+    queue[start] = static_cast<char>((n >> 24) & 0xff);
+    queue[start + 1] = static_cast<char>((n >> 16) & 0xff);
+    queue[start + 2] = static_cast<char>((n >> 8) & 0xff);
+    queue[start + 3] = static_cast<char>(n & 0xff);
+    if (queued(queue.size() - start)) schedule_pump();
   }
 
   template <class T>

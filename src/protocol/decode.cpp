@@ -189,6 +189,17 @@ bool read_string(const msgpack::object& o, const limits& lim, std::string& out, 
   return true;
 }
 
+// read_string for the fields of every hook: `where` is a function that makes the field's name, called only for
+// an error message.
+template <class Where>
+bool string_field(const msgpack::object& o, const limits& lim, std::string& out, const Where& where, std::string& err) {
+  if (o.type == msgpack::type::STR && o.via.str.size <= lim.max_string) {
+    out.assign(o.via.str.ptr, o.via.str.size);
+    return true;
+  }
+  return read_string(o, lim, out, where(), err);
+}
+
 bool read_id(const msgpack::object& o, std::uint64_t& out, const std::string& where, std::string& err) {
   if (o.type == msgpack::type::POSITIVE_INTEGER && core::session_id::valid(o.via.u64)) {
     out = o.via.u64;
@@ -228,7 +239,9 @@ bool read_position(const msgpack::object& map, const limits& lim, std::optional<
     return false;
   }
   core::hook_position p;
-  if (!read_string(*epoch, lim, p.epoch, where + ".epoch", err)) return false;
+  if (!string_field(
+          *epoch, lim, p.epoch, [&where] { return where + ".epoch"; }, err))
+    return false;
   if (p.epoch.empty()) {
     err = where + ".epoch must not be empty";
     return false;
@@ -257,37 +270,41 @@ bool session_info(const msgpack::object& info, const limits& lim, core::session_
       return false;
     }
     const auto k = key_of(kv);
-    const std::string at = where + "." + std::string(k.substr(0, 64));
+    // Where the field is, for an error message: made only when there is one (every hook passes here).
+    const auto at = [&where, k] { return where + "." + std::string(k.substr(0, 64)); };
     bool ok = true;
     if (k == "realm") {
-      ok = read_string(kv.val, lim, s.realm, at, err);
+      ok = string_field(kv.val, lim, s.realm, at, err);
       have_realm = ok && !s.realm.empty();
       if (ok && !have_realm) {
-        err = at + " must not be empty";
+        err = at() + " must not be empty";
         return false;
       }
     } else if (k == "session") {
-      ok = read_id(kv.val, s.id.value, at, err);
+      if (kv.val.type == msgpack::type::POSITIVE_INTEGER && core::session_id::valid(kv.val.via.u64))
+        s.id.value = kv.val.via.u64;
+      else
+        ok = read_id(kv.val, s.id.value, at(), err);
       have_session = ok;
     } else if (k == "authid") {
-      ok = read_string(kv.val, lim, s.authid, at, err);
+      ok = string_field(kv.val, lim, s.authid, at, err);
     } else if (k == "authrole") {
-      ok = read_string(kv.val, lim, s.authrole, at, err);
+      ok = string_field(kv.val, lim, s.authrole, at, err);
     } else if (k == "authmethod") {
-      ok = read_string(kv.val, lim, s.authmethod, at, err);
+      ok = string_field(kv.val, lim, s.authmethod, at, err);
     } else if (k == "authprovider") {
-      ok = read_string(kv.val, lim, s.authprovider, at, err);
+      ok = string_field(kv.val, lim, s.authprovider, at, err);
     } else if (k == "authextra") {
       if (kv.val.type != msgpack::type::NIL) {
         converter c{lim};
         core::value v;
-        ok = c.run(kv.val, v, 0, at, err);
+        ok = c.run(kv.val, v, 0, at(), err);
         if (ok) s.authextra = std::move(v);
       }
     } else if (k == "transport") {
       if (kv.val.type == msgpack::type::NIL) continue;
       if (kv.val.type != msgpack::type::MAP) {
-        err = at + " must be a dict, got " + kind_name(kv.val);
+        err = at() + " must be a dict, got " + kind_name(kv.val);
         return false;
       }
       // Only type, serializer and peer are kept: whatever else a router puts there (HTTP headers, cookies,
@@ -295,9 +312,10 @@ bool session_info(const msgpack::object& info, const limits& lim, core::session_
       for (std::uint32_t j = 0; j < kv.val.via.map.size && ok; ++j) {
         const auto& t = kv.val.via.map.ptr[j];
         const auto tk = key_of(t);
-        if (tk == "type") ok = read_string(t.val, lim, s.transport.type, at + ".type", err);
-        if (tk == "serializer") ok = read_string(t.val, lim, s.transport.serializer, at + ".serializer", err);
-        if (tk == "peer") ok = read_string(t.val, lim, s.transport.peer, at + ".peer", err);
+        const auto at_t = [&at, tk] { return at() + "." + std::string(tk); };
+        if (tk == "type") ok = string_field(t.val, lim, s.transport.type, at_t, err);
+        if (tk == "serializer") ok = string_field(t.val, lim, s.transport.serializer, at_t, err);
+        if (tk == "peer") ok = string_field(t.val, lim, s.transport.peer, at_t, err);
       }
     }
     if (!ok) return false;
@@ -453,7 +471,11 @@ decoded<core::session_record> decode_session_info(const msgpack::object& info, c
 decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::object& args, const limits& lim) {
   static constexpr const char* names[] = {"joined hook",       "left hook",       "registered hook",
                                           "unregistered hook", "subscribed hook", "unsubscribed hook"};
+  // Made once: every hook names its info in case of an error.
+  static const std::string infos[] = {"joined hook info",       "left hook info",       "registered hook info",
+                                      "unregistered hook info", "subscribed hook info", "unsubscribed hook info"};
   const char* name = names[static_cast<int>(kind)];
+  const std::string& where = infos[static_cast<int>(kind)];
   if (args.type != msgpack::type::ARRAY || args.via.array.size < 1)
     return fail(std::string(name) + ": Arguments must be a list [info], got " +
                 (args.type == msgpack::type::ARRAY ? "an empty list" : kind_name(args)));
@@ -462,11 +484,11 @@ decoded<core::hook_event> decode_hook(core::hook_kind kind, const msgpack::objec
   ev.kind = kind;
   std::string err;
   if (kind == core::hook_kind::joined || kind == core::hook_kind::left) {
-    if (!session_info(info, lim, ev.session, std::string(name) + " info", err)) return fail(err);
-  } else if (!observation_hook(info, lim, ev, std::string(name) + " info", err)) {
+    if (!session_info(info, lim, ev.session, where, err)) return fail(err);
+  } else if (!observation_hook(info, lim, ev, where, err)) {
     return fail(err);
   }
-  if (!read_position(info, lim, ev.position, std::string(name) + " info", err)) return fail(err);
+  if (!read_position(info, lim, ev.position, where, err)) return fail(err);
   if (ev.position && ev.position->seq == 0) return fail(std::string(name) + " info.seq must be 1 or more");
   if (kind == core::hook_kind::left) {
     for (std::uint32_t i = 0; i < info.via.map.size; ++i) {
