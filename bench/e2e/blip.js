@@ -71,7 +71,6 @@ kit.main('bench: catch-up in proportion after a cut link', 1800000, async () => 
           snapshot: /mirror synced/.test(log.slice(from)) })
         await kit.sleep(500)
       }
-      if (process.env.BLIP_LOG) console.log(m.stderr().split('\n').filter(l => / realm 'realm1'|warn|told/.test(l)).slice(-16).join('\n'))
       const sorted = rows.map(x => x.ms).sort((a, b) => a - b)
       console.log(`${n} sessions, ${MISSED} joins missed, ${ROUNDS} cuts: from the link back to events flowing: ` +
         `median ${sorted[Math.floor(sorted.length / 2)]} ms (each: ${rows.map(x => x.ms).join(', ')} ms); ` +
