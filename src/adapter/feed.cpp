@@ -263,19 +263,17 @@ void feed::fetch_hooks(std::uint64_t replay, std::uint64_t after) {
         f.hook_history_ = support::yes;
         const auto& mine = f.reg_.truth().position();
         if (!mine || page.value().position.epoch != mine->epoch) return give_up("a new router epoch");
-        // Applied as live hooks are: a gap (a hook the history skipped) or a conflict ends the replay in a
-        // resync; duplicates are dropped.
+        // Applied as live hooks are, each the next one: a hook the history skipped, or one that contradicts the
+        // mirror, ends the replay in a resync; those applied already (a page that overlaps) are passed over.
         std::uint64_t last = after;
         for (auto& h : page.value().hooks) {
           last = h.position->seq;
           const std::uint64_t at = f.reg_.truth().position()->seq;
-          if (last <= at) continue;  // applied already (a page that overlaps)
+          if (last <= at) continue;
           if (last > at + 1) return give_up("the router's history skips a hook");
           ++f.replayed_;
           const auto verdict = f.apply(std::move(h));
-          if (verdict == core::mirror::verdict::gap) return give_up("the router's history skips a hook");
-          if (verdict == core::mirror::verdict::new_epoch || verdict == core::mirror::verdict::overflow)
-            return give_up(words(verdict).why);
+          if (verdict != core::mirror::verdict::applied) return give_up(words(verdict).why);
         }
         if (last < page.value().position.seq && !page.value().hooks.empty()) return f.fetch_hooks(replay, last);
         if (!f.reg_.truth().has_reached(page.value().position))

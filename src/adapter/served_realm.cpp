@@ -1,6 +1,7 @@
 #include "served_realm.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -50,6 +51,9 @@ class observed_invocation final : public invocation {
 };
 
 }  // namespace
+
+static_assert(std::size(realm_phase_names) == static_cast<std::size_t>(served_realm::phase::leaving) + 1,
+              "a name for every phase");
 
 const char* served_realm::phase_name(phase p) {
   return realm_phase_names[static_cast<int>(p)];

@@ -407,11 +407,9 @@ inline void link::start(std::chrono::milliseconds) {
 }
 
 inline void link::cut(const std::string& why) {
-  const bool was_up = session_ != 0;
   close();
   if (stopping_) return;
   stopping_ = true;  // a link reports its loss once
-  (void)was_up;
   later([why](link& self) {
     if (self.h_.lost) self.h_.lost(adapter::failure{adapter::failure::kind::closed, uri::not_connected, why});
   });
