@@ -528,13 +528,24 @@ async function main () {
     const nativeCount = await cB.session.call('wamp.session.count')
     const getId = sA.session.id
     const getIdB = sB.session.id
-    // Side by side: each iteration calls every procedure once, in turn.
+    // Side by side: each iteration calls every procedure once, in an order shuffled anew (a call that follows
+    // one to another router pays for waking that router from idle: in a fixed order the same calls would pay
+    // it every time).
+    let seed = 20261206
+    const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
     async function calls (ops, n, rounds) {
       const res = Object.fromEntries(ops.map(([name]) => [name, []]))
+      const order = ops.slice()
       for (let r = 0; r < rounds; r++) {
         const cur = Object.fromEntries(ops.map(([name]) => [name, []]))
         for (let i = 0; i < n; i++) {
-          for (const [name, fn, check] of ops) {
+          for (let k = order.length - 1; k > 0; k--) {
+            const j = Math.floor(random() * (k + 1))
+            const t = order[k]
+            order[k] = order[j]
+            order[j] = t
+          }
+          for (const [name, fn, check] of order) {
             const t0 = now()
             const v = await fn()
             cur[name].push(us(t0, now()))

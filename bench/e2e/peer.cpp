@@ -2,9 +2,12 @@
 // transport as wamp-metad's links, so that wamp-metad is measured against the least a client in its place
 // could do.
 //
-//   bench_peer echo HOST PORT REALM
+//   bench_peer echo HOST PORT REALM [CA_FILE]        (with CA_FILE: RawSocket over TLS, the router's
+//                                                    certificate checked against CA_FILE)
 //       registers bench.echo (returns its positional arguments as they came) and bench.ids [n] (returns [[n
 //       ids]]: a list of n WAMP ids, the shape of wamp.session.list's result): a call that only answers.
+//       Also bench.keep [name, value] (keeps a copy of value) and bench.give [name] (returns [value]): an
+//       answer of any shape that the callee has at hand.
 //   bench_peer forward HOST PORT REALM TOPIC        (WAMP_TICKET: the ticket of the principal "metad")
 //       joins the router's internal realm, and publishes every router.session.joined hook of REALM as it came
 //       (a dict as large as an on_join's) as TOPIC [hook] in REALM at once, and every router.session.left hook
@@ -23,6 +26,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -33,6 +37,8 @@
 #include <autobahn/autobahn.hpp>
 #include <boost/asio/io_service.hpp>
 #include <boost/asio/ip/tcp.hpp>
+
+#include "tls_client.hpp"
 
 namespace {
 
@@ -84,15 +90,29 @@ bool of_realm(const msgpack::object& hook, const std::string& realm) {
   return false;
 }
 
+// The library's RawSocket transport over TLS (wamp-metad's TLS socket: the handshake is part of connecting).
+class tls_transport : public autobahn::wamp_rawsocket_transport<wamp_metad::adapter::detail::tls_socket> {
+ public:
+  tls_transport(boost::asio::io_service& io, const boost::asio::ip::tcp::endpoint& router,
+                std::shared_ptr<boost::asio::ssl::context> context)
+      : autobahn::wamp_rawsocket_transport<wamp_metad::adapter::detail::tls_socket>(io, router) {
+    socket().configure(std::move(context), router.address().to_string());
+  }
+};
+
 struct connection {
-  std::shared_ptr<autobahn::wamp_tcp_transport> transport;
+  std::shared_ptr<autobahn::wamp_transport> transport;
   std::shared_ptr<autobahn::wamp_session> session;
 };
 
+// Over TLS when `tls` is given.
 connection open(boost::asio::io_service& io, const boost::asio::ip::tcp::endpoint& router,
                 std::shared_ptr<autobahn::wamp_session> session, const std::string& realm,
-                const std::vector<std::string>& authmethods, const std::string& authid, std::uint64_t* id) {
-  connection c{std::make_shared<autobahn::wamp_tcp_transport>(io, router), std::move(session)};
+                const std::vector<std::string>& authmethods, const std::string& authid, std::uint64_t* id,
+                std::shared_ptr<boost::asio::ssl::context> tls = nullptr) {
+  connection c{tls ? std::shared_ptr<autobahn::wamp_transport>(std::make_shared<tls_transport>(io, router, tls))
+                   : std::make_shared<autobahn::wamp_tcp_transport>(io, router),
+               std::move(session)};
   c.transport->attach(std::static_pointer_cast<autobahn::wamp_transport_handler>(c.session));
   await(c.transport->connect(), "connect");
   await(c.session->start(), "start");
@@ -104,8 +124,8 @@ connection open(boost::asio::io_service& io, const boost::asio::ip::tcp::endpoin
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (!((mode == "echo" && argc == 5) || (mode == "forward" && argc == 6))) {
-    std::cerr << "usage: bench_peer echo HOST PORT REALM\n"
+  if (!((mode == "echo" && (argc == 5 || argc == 6)) || (mode == "forward" && argc == 6))) {
+    std::cerr << "usage: bench_peer echo HOST PORT REALM [CA_FILE]   (with CA_FILE: RawSocket over TLS)\n"
                  "       bench_peer forward HOST PORT REALM TOPIC   (ticket in WAMP_TICKET)\n";
     return 2;
   }
@@ -119,6 +139,17 @@ int main(int argc, char** argv) {
   }
   const boost::asio::ip::tcp::endpoint router(address, static_cast<unsigned short>(port));
   const std::string realm = argv[4];
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (mode == "echo" && argc == 6) {
+    wamp_metad::adapter::tls_options files;
+    files.ca_file = argv[5];
+    auto context = wamp_metad::adapter::detail::make_client_context(files);
+    if (!context.ok()) {
+      std::cerr << "bench_peer: " << context.error().message << "\n";
+      return 2;
+    }
+    tls = context.value();
+  }
   const char* ticket = std::getenv("WAMP_TICKET");
   if (mode == "forward" && (!ticket || !*ticket)) {
     std::cerr << "bench_peer: forward needs the internal realm's ticket in WAMP_TICKET\n";
@@ -147,7 +178,7 @@ int main(int argc, char** argv) {
   std::vector<connection> connections;
   std::uint64_t id = 0;
   try {
-    connections.push_back(open(io, router, std::make_shared<autobahn::wamp_session>(io), realm, {}, "", &id));
+    connections.push_back(open(io, router, std::make_shared<autobahn::wamp_session>(io), realm, {}, "", &id, tls));
     auto& served = *connections.back().session;
     if (mode == "echo") {
       auto pool = std::make_shared<const std::vector<std::uint64_t>>(make_pool());
@@ -165,8 +196,33 @@ int main(int argc, char** argv) {
         }
         inv->result(std::make_tuple(std::vector<std::uint64_t>(pool->begin(), pool->begin() + static_cast<long>(n))));
       };
+      // Answers kept by name: what a callee that has the answer at hand costs, for answers of any shape.
+      auto kept = std::make_shared<std::map<std::string, std::pair<msgpack::object, std::unique_ptr<msgpack::zone>>>>();
+      const auto keep = [kept](autobahn::wamp_invocation inv) {
+        try {
+          if (inv->number_of_arguments() == 2) {
+            auto zone = std::make_unique<msgpack::zone>();
+            msgpack::object value(inv->argument<msgpack::object>(1), *zone);
+            (*kept)[inv->argument<std::string>(0)] = {value, std::move(zone)};
+            inv->empty_result();
+            return;
+          }
+        } catch (const std::bad_cast&) {
+        }
+        inv->error("wamp.error.invalid_argument", std::make_tuple("bench.keep takes a name and a value"));
+      };
+      const auto give = [kept](autobahn::wamp_invocation inv) {
+        const auto at = inv->number_of_arguments() == 1 ? kept->find(inv->argument<std::string>(0)) : kept->end();
+        if (at == kept->end()) {
+          inv->error("wamp.error.invalid_argument", std::make_tuple("bench.give takes the name of a kept value"));
+          return;
+        }
+        inv->result(std::make_tuple(at->second.first));
+      };
       await(served.provide("bench.echo", echo), "register bench.echo");
       await(served.provide("bench.ids", ids), "register bench.ids");
+      await(served.provide("bench.keep", keep), "register bench.keep");
+      await(served.provide("bench.give", give), "register bench.give");
     } else {
       std::uint64_t internal_id = 0;
       connections.push_back(open(io, router, std::make_shared<ticket_session>(io, ticket), internal_realm, {"ticket"},

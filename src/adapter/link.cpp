@@ -49,6 +49,7 @@
 #include <autobahn/autobahn.hpp>
 #include <autobahn/wamp_auth_utils.hpp>
 
+#include "buffered_reads.hpp"
 #include "tls_client.hpp"
 #include "wamp_metad/core/uris.hpp"
 #include "wamp_metad/protocol/decode.hpp"
@@ -227,19 +228,39 @@ class queued_transport : public Transport {
     return bytes;
   }
 };
-// RawSocket over TLS: the library's RawSocket transport over detail::tls_socket, which does the TLS handshake
-// as part of connecting; the RawSocket handshake and messages then go through TLS.
-class tls_tcp_transport_base : public autobahn::wamp_rawsocket_transport<detail::tls_socket> {
+// A TCP socket without Nagle's delay from the moment it connects (before the RawSocket handshake).
+class tcp_socket : public boost::asio::ip::tcp::socket {
+ public:
+  using boost::asio::ip::tcp::socket::socket;
+  template <class Handler>
+  void async_connect(const endpoint_type& endpoint, Handler handler) {
+    // The socket outlives the completion: a dropped transport lingers (see drop_transport()), and a closed
+    // socket's connect completes with operation_aborted, which leaves `this` alone.
+    boost::asio::ip::tcp::socket::async_connect(endpoint, [this, handler](const boost::system::error_code& ec) mutable {
+      boost::system::error_code ignored;
+      if (!ec) set_option(boost::asio::ip::tcp::no_delay(true), ignored);
+      handler(ec);
+    });
+  }
+};
+
+// The library's RawSocket transport, its reads through a buffer (see buffered_reads.hpp): over TCP, over a
+// Unix socket, and over TLS (detail::tls_socket, which does the TLS handshake as part of connecting; the
+// RawSocket handshake and messages then go through TLS).
+template <class Socket>
+using rawsocket = autobahn::wamp_rawsocket_transport<detail::buffered_reads<Socket>>;
+
+class tls_tcp_transport_base : public rawsocket<detail::tls_socket> {
  public:
   tls_tcp_transport_base(boost::asio::io_service& io, const boost::asio::ip::tcp::endpoint& endpoint,
                          std::shared_ptr<boost::asio::ssl::context> context, const std::string& host)
-      : autobahn::wamp_rawsocket_transport<detail::tls_socket>(io, endpoint) {
+      : rawsocket<detail::tls_socket>(io, endpoint) {
     socket().configure(std::move(context), host);
   }
 };
 
-using tcp_transport = queued_transport<autobahn::wamp_tcp_transport>;
-using uds_transport = queued_transport<autobahn::wamp_uds_transport>;
+using tcp_transport = queued_transport<rawsocket<tcp_socket>>;
+using uds_transport = queued_transport<rawsocket<boost::asio::local::stream_protocol::socket>>;
 using tls_tcp_transport = queued_transport<tls_tcp_transport_base>;
 
 // Waits, on a thread of its own, for the connection behind `fd` to close, fail or be reset, and then runs

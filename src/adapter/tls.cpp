@@ -143,6 +143,10 @@ std::shared_ptr<tls_observation> prepare_connection(SSL* ssl, const std::string&
   auto seen = std::make_shared<tls_observation>();
   seen->host = host;
   seen->have_certificate = SSL_get_certificate(ssl) != nullptr;
+  // Asio asks OpenSSL to free a connection's record buffers whenever they are empty: every message then
+  // allocates and frees about 34 KiB (a read and a write buffer) and touches fresh memory. A link's buffers
+  // are kept instead (their size, a few links, is nothing beside the mirror).
+  SSL_clear_mode(ssl, SSL_MODE_RELEASE_BUFFERS);
   if (ip_literal(host)) {
     // An address is checked against the certificate's IP addresses, and never sent as SNI (RFC 6066).
     X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
