@@ -28,6 +28,7 @@ const metadctl = require('../../tests/lib/metadctl')
 const kit = require('../../tests/lib/jskit')
 const certs = require('../../tests/lib/certs')
 const capacity = require('./capacity')
+const { seeded } = require('./shuffle')
 
 const QUICK = process.argv.includes('--quick')
 const ROOT = routerctl.ROOT
@@ -524,21 +525,14 @@ async function main () {
     // Side by side: each iteration calls every procedure once, in an order shuffled anew (a call that follows
     // one to another router pays for waking that router from idle: in a fixed order the same calls would pay
     // it every time).
-    let seed = 20261206
-    const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+    const shuffle = seeded(20261206)
     async function calls (ops, n, rounds) {
       const res = Object.fromEntries(ops.map(([name]) => [name, []]))
       const order = ops.slice()
       for (let r = 0; r < rounds; r++) {
         const cur = Object.fromEntries(ops.map(([name]) => [name, []]))
         for (let i = 0; i < n; i++) {
-          for (let k = order.length - 1; k > 0; k--) {
-            const j = Math.floor(random() * (k + 1))
-            const t = order[k]
-            order[k] = order[j]
-            order[j] = t
-          }
-          for (const [name, fn, check] of order) {
+          for (const [name, fn, check] of shuffle(order)) {
             const t0 = now()
             const v = await fn()
             cur[name].push(us(t0, now()))

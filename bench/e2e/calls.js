@@ -22,6 +22,7 @@ const routerctl = require('../../tests/lib/routerctl')
 const metadctl = require('../../tests/lib/metadctl')
 const kit = require('../../tests/lib/jskit')
 const certs = require('../../tests/lib/certs')
+const { seeded } = require('./shuffle')
 
 const QUICK = process.argv.includes('--quick')
 function option (name, fallback) {
@@ -139,16 +140,9 @@ kit.main('bench: calls against an echo, plain and over TLS', 900000, async () =>
       }
     }
     const all = sides.flatMap(sd => sd.ops.map(([name, fn]) => ({ times: sd.times[name], fn })))
-    let seed = 20261206
-    const random = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 }
+    const shuffle = seeded(20261206)
     for (let i = 0; i < ITERATIONS; i++) {
-      for (let k = all.length - 1; k > 0; k--) {
-        const j = Math.floor(random() * (k + 1))
-        const t = all[k]
-        all[k] = all[j]
-        all[j] = t
-      }
-      for (const { times, fn } of all) {
+      for (const { times, fn } of shuffle(all)) {
         const t0 = now()
         await fn()
         times.push(Number(now() - t0) / 1000)
