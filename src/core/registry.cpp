@@ -236,9 +236,17 @@ void registry::set_online(const std::string& realm, bool online, std::vector<met
   view& v = it->second;
   if (!online) {
     v.online = false;
-    for (auto& [id, entry] : v.unconfirmed)
-      v.uncertain.emplace(id, std::move(entry.first));
+    // The last record published of each session (newest first: the first emplace of an id wins), unless a
+    // quiet leave voided it since.
+    for (auto e = v.unconfirmed.rbegin(); e != v.unconfirmed.rend(); ++e) {
+      if (!v.unconfirmed_void.empty()) {
+        const auto gone = v.unconfirmed_void.find(e->id);
+        if (gone != v.unconfirmed_void.end() && e->mark <= gone->second) continue;
+      }
+      v.uncertain.emplace(e->id, std::move(e->rec));
+    }
     v.unconfirmed.clear();
+    v.unconfirmed_void.clear();
     for (const auto& [key, mark] : v.obs_unconfirmed)
       v.obs_uncertain.insert(key);
     v.obs_unconfirmed.clear();
@@ -259,6 +267,7 @@ void registry::suspend(const std::string& realm) {
   v.told.clear();
   v.dirty.clear();
   v.unconfirmed.clear();
+  v.unconfirmed_void.clear();
   v.uncertain.clear();
   v.quiet.clear();
   v.told_obs.clear();
@@ -279,6 +288,7 @@ void registry::adopt(const std::string& realm) {
   baseline(realm, v);
   v.suspended = false;
   v.unconfirmed.clear();
+  v.unconfirmed_void.clear();
   v.uncertain.clear();
   v.obs_unconfirmed.clear();
   v.obs_uncertain.clear();
@@ -357,15 +367,13 @@ void registry::confirm(const std::string& realm, std::uint64_t upto) {
   auto& obs_unconfirmed = it->second.obs_unconfirmed;
   if (upto >= it->second.published) {
     unconfirmed.clear();
+    it->second.unconfirmed_void.clear();
     obs_unconfirmed.clear();
     return;
   }
-  for (auto e = unconfirmed.begin(); e != unconfirmed.end();) {
-    if (e->second.second <= upto)
-      e = unconfirmed.erase(e);
-    else
-      ++e;
-  }
+  while (!unconfirmed.empty() && unconfirmed.front().mark <= upto)
+    unconfirmed.pop_front();
+  if (unconfirmed.empty()) it->second.unconfirmed_void.clear();
   for (auto e = obs_unconfirmed.begin(); e != obs_unconfirmed.end();) {
     if (e->second <= upto)
       e = obs_unconfirmed.erase(e);
@@ -410,7 +418,7 @@ void registry::announce(const std::string& realm, view& v, meta_event::kind what
   } else {
     v.told.erase(id);
   }
-  v.unconfirmed[id] = {rec, ++v.published};
+  v.unconfirmed.push_back({id, rec, ++v.published});
   meta_event e;
   e.what = what;
   e.realm = realm;
@@ -430,7 +438,7 @@ void registry::converge(const std::string& realm, view& v, session_id id, record
     // Killed by kill_all: gone without a word (what the subscribers were told of it is dropped).
     v.told.erase(id);
     v.uncertain.erase(id);
-    v.unconfirmed.erase(id);
+    if (!v.unconfirmed.empty()) v.unconfirmed_void[id] = v.published;
     return;
   }
   auto told_it = v.told.find(id);

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -141,9 +142,16 @@ class registry {
     bool suspended = false;  // see suspend()
     std::unordered_map<session_id, record_ptr> told;
     std::unordered_set<session_id> dirty;  // changed while offline
-    // Last record published per session since the last confirm (what a lost link may have dropped), with
-    // the mark it was published at.
-    std::unordered_map<session_id, std::pair<record_ptr, std::uint64_t>> unconfirmed;
+    // What was published since the last confirm (what a lost link may have dropped), in publication order,
+    // each with the mark it was published at: a confirm drops a prefix. A session dropped from what was told
+    // without a word (a quiet leave) voids its entries up to the mark of that moment.
+    struct published_record {
+      session_id id;
+      record_ptr rec;
+      std::uint64_t mark;
+    };
+    std::deque<published_record> unconfirmed;
+    std::unordered_map<session_id, std::uint64_t> unconfirmed_void;
     std::uint64_t published = 0;
     // Sessions whose last event may be lost: told again, whatever `told` says.
     std::unordered_map<session_id, record_ptr> uncertain;
