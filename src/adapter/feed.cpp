@@ -185,7 +185,7 @@ void feed::lost(const failure& why) {
   });
 }
 
-void feed::on_hook(core::hook_event ev) {
+void feed::on_hook(core::hook_event&& ev) {
   if (replaying_) return queued_.push_back(std::move(ev));
   react(apply(std::move(ev)));
 }
@@ -198,7 +198,7 @@ void feed::react(core::mirror::verdict verdict) {
     start_resync(words(verdict).why);
 }
 
-core::mirror::verdict feed::apply(core::hook_event ev) {
+core::mirror::verdict feed::apply(core::hook_event&& ev) {
   std::vector<core::meta_event> out;
   const bool left = ev.kind == core::hook_kind::left;
   const std::string realm = left ? ev.session.realm : std::string();

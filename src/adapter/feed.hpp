@@ -94,7 +94,7 @@ class feed : public generations<feed> {
   void connect();
   void joined();
   void lost(const failure& why);
-  void on_hook(core::hook_event ev);
+  void on_hook(core::hook_event&& ev);
   void start_resync(const std::string& why);
   // The mirror missed hooks (a lost link, a gap): fetched from the router's history when it keeps them
   // (router.session.hooks_since), in proportion to what was missed; else, or when they are no longer all kept,
@@ -102,7 +102,7 @@ class feed : public generations<feed> {
   void start_replay(const std::string& why);
   void fetch_hooks(std::uint64_t replay, std::uint64_t after);
   // Applies a hook to the mirror and tells the owner; the verdict is the caller's to act on (react()).
-  core::mirror::verdict apply(core::hook_event ev);
+  core::mirror::verdict apply(core::hook_event&& ev);
   void react(core::mirror::verdict verdict);
   void fetch_snapshot();
   void fetch_page(std::uint64_t fetch, std::optional<std::string> cursor);

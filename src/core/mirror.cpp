@@ -14,7 +14,7 @@ inline std::optional<mirror::verdict> mirror::out_of_line(const hook_event& ev) 
   return std::nullopt;
 }
 
-mirror::verdict mirror::on_hook(hook_event ev, std::vector<change>& changed) {
+mirror::verdict mirror::on_hook(hook_event&& ev, std::vector<change>& changed) {
   if (status_ != status::live) {
     if (buffer_.size() >= opts_.max_buffered_hooks) {
       start_syncing();

@@ -42,7 +42,7 @@ const session_record* registry::find(const std::string& realm, session_id id) co
   return visible_record(realm, id).get();
 }
 
-mirror::verdict registry::on_hook(hook_event ev, std::vector<meta_event>& out) {
+mirror::verdict registry::on_hook(hook_event&& ev, std::vector<meta_event>& out) {
   if (ev.quiet) leave_quietly(ev.session.realm, ev.session.id);
   // One buffer of changes for every hook of the thread (a hook makes one or a few): no allocation per hook.
   // Nothing that on_hook calls applies another hook.

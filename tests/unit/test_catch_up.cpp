@@ -115,7 +115,7 @@ std::vector<core::meta_event> live_events(const stream& s) {
   for (const auto& h : s.hooks) {
     std::vector<core::meta_event> out;
     const std::uint64_t seq = h.position->seq;
-    BOOST_REQUIRE(reg.on_hook(h, out) == core::mirror::verdict::applied);
+    BOOST_REQUIRE(reg.on_hook(core::hook_event(h), out) == core::mirror::verdict::applied);
     std::uint32_t index = 0;
     for (auto& e : out) {
       e.seq = seq;
@@ -135,7 +135,7 @@ core::catch_up_page page_for(const stream& s, std::uint64_t p, std::uint32_t i) 
   core::catch_up_page page;
   for (const auto& h : s.hooks) {
     if (h.position->seq <= at)
-      reg.on_hook(h, ignored);
+      reg.on_hook(core::hook_event(h), ignored);
     else if (h.session.realm == "r")
       page.hooks.push_back(h);
   }

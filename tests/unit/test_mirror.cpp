@@ -137,8 +137,8 @@ BOOST_AUTO_TEST_CASE(routers_without_positions_apply_everything) {
   std::vector<change> ch;
   m.on_snapshot(snapshot{std::nullopt, {rec("r", 1)}, {}}, ch);
   hook_event ev{hook_kind::joined, rec("r", 2), std::nullopt};
-  BOOST_TEST((m.on_hook(ev, ch) == verdict::applied));
-  BOOST_TEST((m.on_hook(ev, ch) == verdict::applied));
+  BOOST_TEST((m.on_hook(hook_event(ev), ch) == verdict::applied));
+  BOOST_TEST((m.on_hook(hook_event(ev), ch) == verdict::applied));
   BOOST_TEST(m.size() == 2u);
   BOOST_TEST(!m.has_reached(hook_position{"e1", 1}));
 }

@@ -44,7 +44,7 @@ BOOST_AUTO_TEST_CASE(a_quiet_left_hook_tells_no_on_leave) {
   reg.on_hook(joined(rec("r", 2), 2), out);
   auto quiet = left("r", 1, 3);
   quiet.quiet = true;
-  reg.on_hook(quiet, out);
+  reg.on_hook(std::move(quiet), out);
   reg.on_hook(left("r", 2, 4), out);
   BOOST_TEST(trace(out) == "+1 +2 -2");
   BOOST_TEST(!reg.truth().has("r", session_id{1}));

@@ -65,7 +65,7 @@ class mirror {
   // new_epoch, overflow or conflict the mirror is `syncing` and the caller must fetch a new snapshot. The buffer is
   // emptied whenever a resync starts: every hook received so far was published before the snapshot the caller is about
   // to ask for, so that snapshot already holds its effect.
-  verdict on_hook(hook_event ev, std::vector<change>& changed);
+  verdict on_hook(hook_event&& ev, std::vector<change>& changed);
 
   // Starts a resync without a fault seen in the stream (a reconnect of the internal link).
   void begin_resync();

@@ -66,7 +66,7 @@ class registry {
   explicit registry(options opts);
 
   // --- input from the router (see mirror). Events for online served realms are appended to `out`.
-  mirror::verdict on_hook(hook_event ev, std::vector<meta_event>& out);
+  mirror::verdict on_hook(hook_event&& ev, std::vector<meta_event>& out);
   void begin_resync() { mirror_.begin_resync(); }
   mirror::verdict on_snapshot(snapshot snap, std::vector<meta_event>& out);
   // The same with the sessions already made into records (as they arrived, page by page).
