@@ -310,7 +310,8 @@ void exercise_hook(const core::hook_event& ev, const std::vector<call_args>& cal
     core::registry reg(registry_options(true));
     std::vector<core::meta_event> out;
     check(reg.on_snapshot(core::snapshot{before, {}, {}}, out) == core::mirror::verdict::applied, "empty snapshot");
-    check(reg.on_hook(ev, out) == core::mirror::verdict::applied, "a hook right after the snapshot not applied");
+    check(reg.on_hook(core::hook_event(ev), out) == core::mirror::verdict::applied,
+          "a hook right after the snapshot not applied");
     if (ev.kind == core::hook_kind::left) check(out.empty() && reg.truth().size() == 0, "leave of nobody");
     // A realm that appears after the first snapshot is served (offline): nothing is published yet.
     check(out.empty(), "events for an offline realm");
@@ -328,7 +329,7 @@ void exercise_hook(const core::hook_event& ev, const std::vector<call_args>& cal
 
   core::hook_event join = ev;
   join.kind = core::hook_kind::joined;
-  check(reg.on_hook(join, out) == core::mirror::verdict::applied, "join not applied");
+  check(reg.on_hook(std::move(join), out) == core::mirror::verdict::applied, "join not applied");
   check_join_events(out, s, visible);
   check(reg.truth().size() == 1, "the mirror does not hold the joined session");
   check(core::count_sessions(reg, realm, std::nullopt) == (visible ? 1u : 0u), "count after join");
@@ -361,7 +362,7 @@ void exercise_hook(const core::hook_event& ev, const std::vector<call_args>& cal
   leave.session.id = s.id;
   if (ev.position) leave.position = core::hook_position{ev.position->epoch, ev.position->seq + 1};
   out.clear();
-  check(reg.on_hook(leave, out) == core::mirror::verdict::applied, "leave not applied");
+  check(reg.on_hook(std::move(leave), out) == core::mirror::verdict::applied, "leave not applied");
   check_leave_events(out, s, visible && !told_leave);
   check(reg.truth().size() == 0, "the mirror still holds the session");
   check(reg.told_count(realm) == 0, "the realm is still told about the session");
@@ -494,7 +495,7 @@ void exercise(const msgpack::object& obj, bool flag) {
     std::optional<core::hook_position> before;
     if (ev.value().position) before = core::hook_position{ev.value().position->epoch, ev.value().position->seq - 1};
     reg.on_snapshot(core::snapshot{before, {member}, {}}, out);
-    const auto verdict = reg.on_hook(ev.value(), out);
+    const auto verdict = reg.on_hook(core::hook_event(ev.value()), out);
     check(verdict == core::mirror::verdict::applied || verdict == core::mirror::verdict::conflict,
           "a registration or subscription hook neither applied nor a conflict");
     if (adds && verdict == core::mirror::verdict::applied) {
