@@ -279,19 +279,20 @@ class checker {
         break;
       }
       if (i == 0) protocol_ = page.value().protocol;
-      pages.push_back(page.value());
-      if (!page.value().next_cursor) break;
-      args = {*page.value().next_cursor};
-      if (!cursor_reread_) {
+      // A cursor read twice gives the same page while it is valid: asked of the first cursor whose page is not
+      // the last (the last page's cursor dies once that page is served).
+      if (i > 0 && !cursor_reread_ && page.value().next_cursor) {
         cursor_reread_ = true;
-        auto a = rig_.wait(rig_.call(meta_, "router.session.snapshot", args), what);
-        auto b = rig_.wait(rig_.call(meta_, "router.session.snapshot", args), what);
-        if (!a.ok || !b.ok || !(a.args == b.args))
+        auto again = rig_.wait(rig_.call(meta_, "router.session.snapshot", args), what);
+        if (!again.ok || !(again.args == r.args))
           report_.fail("snapshot-paging", "the same page for a cursor read twice",
-                       a.ok && b.ok ? "two different pages" : got_of(a.ok ? b : a));
+                       again.ok ? "two different pages" : got_of(again));
         else
           report_.pass("snapshot-paging");
       }
+      pages.push_back(page.value());
+      if (!page.value().next_cursor) break;
+      args = {*page.value().next_cursor};
     }
     std::vector<std::string> problems;
     auto s = join_pages(pages, problems);
