@@ -117,7 +117,7 @@ async function side (bin, tls, files, stoppers) {
     ['subscription.lookup', () => s.call('wamp.subscription.lookup', ['bench.sub.topic']), v => v === topic.id],
     ['registration.get', () => s.call('wamp.registration.get', [reg]), v => v && v.id === reg && v.uri === 'bench.echo']
   ]
-  return { ops, times: Object.fromEntries(ops.map(([name]) => [name, []])), pid: m.pid }
+  return { ops, times: Object.fromEntries(ops.map(([name]) => [name, []])) }
 }
 
 kit.main('bench: calls against an echo, plain and over TLS', 900000, async () => {
@@ -129,7 +129,7 @@ kit.main('bench: calls against an echo, plain and over TLS', 900000, async () =>
     if (BASE) bins.push(['base', BASE])
     const sides = []
     for (const [name, bin] of bins) {
-      for (const tls of [false, true]) sides.push({ name: `${name} ${tls ? 'tls' : 'plain'}`, bin: name, tls, ...await side(bin, tls, files, stoppers) })
+      for (const tls of [false, true]) sides.push({ name: `${name} ${tls ? 'tls' : 'plain'}`, ...await side(bin, tls, files, stoppers) })
     }
     // Warm up, and check every answer once.
     for (const sd of sides) {
